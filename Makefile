@@ -1,0 +1,66 @@
+# Followthrough: `make demo` runs the enforcement DAG on the bundled data, `make test` runs the tests.
+# Both create or refresh the virtual environment from requirements.txt when needed.
+
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export AIRFLOW_HOME ?= $(CURDIR)/var/airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM := 4
+export AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION := True
+export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
+export FOLLOWTHROUGH_HOME ?= $(CURDIR)/var
+DEMO_AS_OF := 2026-07-15T10:00:00+00:00
+
+.PHONY: help venv demo test lint typecheck unit airflow bench lock clean demo-data
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv==0.9.30
+	$(BIN)/uv pip install --quiet -p $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet -p $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+venv: $(STAMP)  ## create or refresh the virtual environment
+
+$(AIRFLOW_HOME)/airflow.db: $(STAMP)
+	@mkdir -p $(AIRFLOW_HOME)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+
+demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## run followthrough_enforce once on the bundled data (dry-run) and print the summary
+	@echo "Running followthrough_enforce as of $(DEMO_AS_OF) (airflow dags test; about a minute)..."
+	@PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow dags test followthrough_enforce $(DEMO_AS_OF) > $(FOLLOWTHROUGH_HOME)/demo-run.log 2>&1 \
+		|| (tail -n 60 $(FOLLOWTHROUGH_HOME)/demo-run.log; echo "demo run failed; full log: $(FOLLOWTHROUGH_HOME)/demo-run.log"; exit 1)
+	@$(BIN)/python -m followthrough report
+
+test: $(STAMP)  ## lint, type-check and run every test
+	$(BIN)/ruff check dags include plugins tests bench scripts
+	$(BIN)/mypy
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+unit: $(STAMP)  ## only the fast tests (no Airflow runs)
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## start a local Airflow (standalone, SQLite) with the project's DAGs
+	@echo "Starting Airflow at http://localhost:8080 ; the admin password is printed below and kept in"
+	@echo "$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated. Stop with Ctrl-C."
+	PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW__LOGGING__LOGGING_LEVEL=INFO $(BIN)/airflow standalone
+
+bench: $(STAMP)  ## run the benchmarks; figures go to bench/results.json
+	$(BIN)/python bench/run.py
+
+demo-data: $(STAMP)  ## regenerate data/demo from scripts/make_demo_data.py and check it
+	$(BIN)/python scripts/make_demo_data.py
+	$(BIN)/python scripts/check_demo_data.py
+
+lock:  ## re-resolve requirements.in into requirements.txt (needs the venv)
+	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+
+clean:  ## remove run state (store, reports, Airflow home), keep the venv
+	rm -rf var

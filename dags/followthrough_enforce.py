@@ -1,0 +1,96 @@
+"""
+### followthrough_enforce
+
+Enforces incident follow-up every weekday: extracts incidents, postmortems, action items and
+status updates from the configured sources, checks them against the source contract (Great
+Expectations; bad rows are quarantined with their reason), evaluates the follow-up rules as
+of the run's `data_interval_end`, reconciles the findings with the store, plans the
+escalation ladder's actions into the outbox and dispatches them (dry-run by default), then
+records the run: audit events and a report.
+
+- **Policy**: `FOLLOWTHROUGH_POLICY` (default `config/policy.yaml`).
+- **Store**: Connection `followthrough_db` (PostgreSQL), else an embedded SQLite file.
+- **Re-runs** of a day change nothing: writes are upserts, actions have idempotency keys.
+- **Owner**: the platform team. Failures mean a broken pipeline, not a failed check:
+  findings are data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import dag, task
+
+DEFAULT_ARGS = {
+    "owner": "platform-team",
+    "retries": 2,
+    "retry_delay": timedelta(minutes=2),
+    "retry_exponential_backoff": 2.0,
+}
+
+
+def _as_of(context: dict) -> str:
+    """The run's as-of instant: data_interval_end, else the run's run_after for manual runs."""
+    instant = context.get("data_interval_end") or context["dag_run"].run_after
+    return instant.isoformat()
+
+
+@dag(
+    dag_id="followthrough_enforce",
+    schedule="0 7 * * 1-5",
+    start_date=datetime(2026, 1, 1),
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["followthrough", "enforcement"],
+    doc_md=__doc__,
+)
+def followthrough_enforce() -> None:
+    @task
+    def extract_sources(**context) -> dict:
+        from followthrough import tasks
+
+        return tasks.extract_sources(context["run_id"], context["dag"].dag_id, _as_of(context))
+
+    @task
+    def validate_source_contract(extracted: dict, **context) -> dict:
+        from followthrough import tasks
+
+        return tasks.validate_source_contract(context["run_id"], _as_of(context))
+
+    @task
+    def evaluate_rules(validated: dict, **context) -> dict:
+        from followthrough import tasks
+
+        return tasks.evaluate_rules(context["run_id"], _as_of(context))
+
+    @task
+    def reconcile_findings(evaluated: dict, **context) -> dict:
+        from followthrough import tasks
+
+        return tasks.reconcile_findings(context["run_id"], _as_of(context))
+
+    @task
+    def plan_actions(reconciled: dict, **context) -> dict:
+        from followthrough import tasks
+
+        return tasks.plan_actions(context["run_id"], _as_of(context))
+
+    @task
+    def dispatch_outbox(planned: dict, **context) -> dict:
+        from followthrough import tasks
+
+        return tasks.dispatch_outbox(context["run_id"])
+
+    @task
+    def record_run(dispatched: dict, **context) -> dict:
+        from followthrough import tasks
+
+        return tasks.record_run(context["run_id"], _as_of(context))
+
+    record_run(
+        dispatch_outbox(plan_actions(reconcile_findings(evaluate_rules(validate_source_contract(extract_sources())))))
+    )
+
+
+followthrough_enforce()

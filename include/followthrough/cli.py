@@ -1,0 +1,81 @@
+"""Command line: `python -m followthrough <command>` (see --help).
+
+Commands read the store named by --db, else FOLLOWTHROUGH_DB_URL, else the embedded SQLite
+store in FOLLOWTHROUGH_HOME. Exit codes: 0 done, 1 a check failed (audit chain broken),
+2 bad input (unreadable file, invalid policy, unknown run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from followthrough import config
+from followthrough.exceptions import FollowthroughError
+
+if TYPE_CHECKING:
+    from followthrough.store.repository import Store
+
+
+def _store(url: str | None) -> Store:
+    from followthrough.store.repository import Store
+
+    store = Store(url or config.default_store_url())
+    store.migrate()
+    return store
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from followthrough.report.summary import format_summary
+
+    store = _store(args.db)
+    run = store.get_run(args.run)
+    if not run or not run.get("summary"):
+        print(f"followthrough: no finished run {args.run or ''} in {store.safe_url}".replace("  ", " "),
+              file=sys.stderr)
+        return 2
+    actions = store.outbox_frame(run["run_id"])
+    print(format_summary(run["summary"], actions))
+    return 0
+
+
+def cmd_verify_audit(args: argparse.Namespace) -> int:
+    ok, message = _store(args.db).verify_audit_chain()
+    print(message)
+    return 0 if ok else 1
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    from followthrough.policy import load_policy
+
+    loaded = load_policy(args.file)
+    print(f"policy {loaded.path} is valid (sha256 {loaded.content_hash[:12]})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="followthrough", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = parser.add_subparsers(dest="command", required=True)
+    report = sub.add_parser("report", help="print the summary of a finished run (default: the latest)")
+    report.add_argument("--run", help="Airflow run id")
+    report.add_argument("--db", help="SQLAlchemy URL of the store")
+    report.set_defaults(func=cmd_report)
+    verify = sub.add_parser("verify-audit", help="recompute the audit log's hash chain")
+    verify.add_argument("--db", help="SQLAlchemy URL of the store")
+    verify.set_defaults(func=cmd_verify_audit)
+    check = sub.add_parser("check-policy", help="validate a policy file")
+    check.add_argument("file", nargs="?", default=str(config.policy_path()))
+    check.set_defaults(func=cmd_check_policy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.func(args)
+    except FollowthroughError as exc:
+        print(f"followthrough: {exc}", file=sys.stderr)
+        return 2
+    return code

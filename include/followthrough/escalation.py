@@ -1,0 +1,138 @@
+"""The escalation ladder: which actions each open finding calls for today.
+
+The step is set by business days (team calendar) since the finding became due; critical
+findings start at the policy's critical step. Only the current step's action is planned,
+plus the ticket and the owner's DM (step 0) which every escalation builds on: a finding
+first seen at step 3 does not replay steps 1 and 2 at once. Every action carries an
+idempotency key (fingerprint, episode, step, action), so planning the same day twice adds
+nothing. A resolved finding gets one "resolve ticket" action. Text that comes from
+trackers is escaped for Slack, and confidential subjects are never described in channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from followthrough.calendar import business_days_between
+from followthrough.catalog import CONTEST, guidance
+from followthrough.rules.common import team_timezones
+from followthrough.rules.common import text_or_empty as _text
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from followthrough.policy import Policy
+
+
+def escape_slack(text: object) -> str:
+    """Slack's three control characters, so tracker text cannot mention, ping or link."""
+    return str(text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def ladder_steps(open_findings: pd.DataFrame, frames: Mapping[str, pd.DataFrame], policy: Policy,
+                 as_of: pd.Timestamp) -> pd.Series:
+    """The ladder step each open finding has reached at as_of."""
+    import numpy as np
+    import pandas as pd
+
+    due = pd.to_datetime(open_findings["due_at"], utc=True)
+    days = business_days_between(due, as_of, team_timezones(frames, open_findings["team_id"]))
+    thresholds = np.array([s.after_business_days for s in policy.escalation.ladder])
+    step = np.searchsorted(thresholds, days.to_numpy(), side="right") - 1
+    step = np.where(open_findings["critical"].astype(bool), np.maximum(step, policy.escalation.critical_start_step), step)
+    return pd.Series(np.clip(step, 0, len(thresholds) - 1), index=open_findings.index, dtype="int64")
+
+
+def _directory(frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
+    people = {p["person_id"]: p for p in frames["people"].to_dict("records")}
+    teams = {t["team_id"]: t for t in frames["teams"].to_dict("records")}
+    return people, teams
+
+
+def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
+                 policy: Policy, as_of: pd.Timestamp) -> list[dict[str, Any]]:
+    """Outbox actions for today: one list of dicts, each with its idempotency key."""
+    people, teams = _directory(frames)
+    actions: list[dict[str, Any]] = []
+    steps = ladder_steps(open_findings, frames, policy, as_of) if not open_findings.empty else None
+    ladder = {s.step: s.action for s in policy.escalation.ladder}
+    for index, finding in open_findings.iterrows():
+        assert steps is not None
+        step = int(steps[index])
+        team = teams.get(_text(finding["team_id"]), {})
+        responsible = _text(finding["responsible"]) or _text(team.get("lead"))
+        base = _base(finding)
+        actions.append(base | _jira_create(finding, policy, responsible, as_of))
+        actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
+        if step == 0:
+            continue
+        action = ladder[step]
+        actions.append(base | _jira_comment(finding, step, action))
+        if action == "post_team_channel":
+            actions.append(base | _slack(finding, step, action, _text(team.get("slack_channel")), people, private=False))
+        elif action == "dm_manager":
+            actions.append(base | _slack(finding, step, action, _text(team.get("manager")), people, private=True))
+        elif action == "leadership_digest":
+            actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
+    for _, finding in resolved.iterrows():
+        actions.append(_base(finding) | {
+            "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:resolve",
+            "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
+            "payload": {"transition": "Done", "comment": f"Resolved: the problem was no longer found on {as_of.date()}."},
+        })
+    return actions
+
+
+def _base(finding: pd.Series) -> dict[str, Any]:
+    return {"fingerprint": finding["fingerprint"], "episode": int(finding["episode"])}
+
+
+def _jira_create(finding: pd.Series, policy: Policy, responsible: str, as_of: pd.Timestamp) -> dict[str, Any]:
+    rule = str(finding["rule"])
+    info = guidance(rule)
+    description = "\n\n".join([
+        f"What is wrong: {finding['reason']}.",
+        f"Subject: {finding['subject_type']} {finding['subject_id']} — {_text(finding['title'])}",
+        f"Why it matters: {info.why}",
+        f"Deadline: this was due on {_text(finding['due_at'])} UTC; reminders follow the escalation ladder.",
+        f"How to fix it: {info.fix}",
+        f"How to contest it: {CONTEST}",
+    ])
+    return {
+        "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:create",
+        "step": 0, "channel": "jira", "action": "create_ticket", "recipient": responsible,
+        "payload": {
+            "project": policy.dispatch.jira_project,
+            "summary": f"[{rule}] {info.title}: {finding['subject_id']}",
+            "description": description,
+            "assignee": responsible,
+            "labels": ["followthrough", f"ft-{str(finding['fingerprint'])[:16]}", rule.lower()],
+            "subject": finding["subject_id"],
+        },
+    }
+
+
+def _jira_comment(finding: pd.Series, step: int, action: str) -> dict[str, Any]:
+    return {
+        "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:step{step}",
+        "step": step, "channel": "jira", "action": "comment_ticket", "recipient": _text(finding["responsible"]),
+        "payload": {"comment": f"Escalation step {step} ({action.replace('_', ' ')}): still unresolved."},
+    }
+
+
+def _slack(finding: pd.Series, step: int, action: str, recipient: str, people: Mapping[str, Mapping[str, Any]],
+           *, private: bool) -> dict[str, Any]:
+    rule = str(finding["rule"])
+    info = guidance(rule)
+    person = people.get(recipient, {})
+    hide = bool(finding["confidential"]) and not private
+    subject = "a confidential item" if hide else f"{finding['subject_id']} ({escape_slack(finding['title'])})"
+    reason = "" if hide else f" {escape_slack(finding['reason'])}."
+    text = f"{info.title}: {subject}.{reason} Next step: {info.fix}"
+    return {
+        "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:slack:step{step}:{action}",
+        "step": step, "channel": "slack", "action": action, "recipient": recipient,
+        "payload": {"to": recipient, "slack_id": _text(person.get("slack_id")), "email": _text(person.get("email")),
+                    "text": text},
+    }

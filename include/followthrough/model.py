@@ -1,0 +1,212 @@
+"""Canonical model: the tables every source is mapped to, as documented frame schemas.
+
+Each entity is described once here (columns, kinds, allowed values, time order) and that
+description drives three things: the file source's format, the Great Expectations source
+contract (`followthrough.quality.contract`) and the coercion of raw strings to typed frames.
+Timestamps are timezone-aware UTC; dates are normalised UTC midnights; ids are strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ColumnKind = Literal["text", "timestamp", "date", "bool", "enum"]
+
+SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+OPEN_ACTION_STATUSES = ("open", "in_progress", "blocked")
+CLOSED_ACTION_STATUSES = ("done", "wont_do")
+
+ISO_TIMESTAMP_REGEX = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
+)
+ISO_DATE_REGEX = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
+BOOL_VALUES = ("true", "false")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a canonical table."""
+
+    name: str
+    kind: ColumnKind = "text"
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind == "enum" and not self.allowed:
+            raise ValueError(f"enum column {self.name!r} needs allowed values")
+
+
+@dataclass(frozen=True)
+class EntitySchema:
+    """A canonical table: its file name in an export folder, its id and its columns."""
+
+    name: str
+    file: str
+    id_column: str
+    columns: tuple[Column, ...]
+    # (later, earlier): rows where `later` < `earlier` break the contract
+    time_order: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def columns_of_kind(self, *kinds: ColumnKind) -> Iterator[Column]:
+        return (c for c in self.columns if c.kind in kinds)
+
+
+TEAMS = EntitySchema(
+    name="teams",
+    file="teams.csv",
+    id_column="team_id",
+    columns=(
+        Column("team_id", required=True, doc="short identifier, e.g. payments"),
+        Column("name", required=True),
+        Column("lead", doc="person_id of the team lead"),
+        Column("manager", doc="person_id of the manager escalations go to"),
+        Column("slack_channel", doc="team channel, e.g. #payments"),
+        Column("timezone", required=True, doc="IANA time zone of the team"),
+        Column("region", doc="ISO country code, for holidays"),
+    ),
+)
+
+PEOPLE = EntitySchema(
+    name="people",
+    file="people.csv",
+    id_column="person_id",
+    columns=(
+        Column("person_id", required=True, doc="handle, e.g. aisha.khan"),
+        Column("name"),
+        Column("email"),
+        Column("team_id"),
+        Column("role", kind="enum", allowed=("engineer", "lead", "manager")),
+        Column("slack_id"),
+        Column("active", kind="bool", required=True),
+    ),
+)
+
+INCIDENTS = EntitySchema(
+    name="incidents",
+    file="incidents.csv",
+    id_column="incident_id",
+    columns=(
+        Column("incident_id", required=True),
+        Column("title"),
+        Column("severity", kind="enum", required=True, allowed=SEVERITIES),
+        Column("status", kind="enum", required=True, allowed=("open", "mitigated", "resolved", "closed")),
+        Column("team_id", required=True),
+        Column("service"),
+        Column("started_at", kind="timestamp", required=True),
+        Column("resolved_at", kind="timestamp"),
+        Column("confidential", kind="bool"),
+        Column("root_cause_category"),
+        Column("labels", doc="semicolon-separated"),
+    ),
+    time_order=(("resolved_at", "started_at"),),
+)
+
+POSTMORTEMS = EntitySchema(
+    name="postmortems",
+    file="postmortems.csv",
+    id_column="postmortem_id",
+    columns=(
+        Column("postmortem_id", required=True),
+        Column("incident_id", required=True),
+        Column("owner"),
+        Column("status", kind="enum", required=True, allowed=("draft", "in_review", "published")),
+        Column("created_at", kind="timestamp"),
+        Column("published_at", kind="timestamp"),
+        Column("document", doc="path of the write-up, relative to the export folder"),
+    ),
+    time_order=(("published_at", "created_at"),),
+)
+
+ACTION_ITEMS = EntitySchema(
+    name="action_items",
+    file="action_items.csv",
+    id_column="action_item_id",
+    columns=(
+        Column("action_item_id", required=True),
+        Column("incident_id"),
+        Column("summary"),
+        Column("owner", doc="person_id; anything else is judged by AI-NO-OWNER"),
+        Column("team_id", required=True),
+        Column("priority", kind="enum", allowed=PRIORITIES),
+        Column("category"),
+        Column(
+            "status",
+            kind="enum",
+            required=True,
+            allowed=OPEN_ACTION_STATUSES + CLOSED_ACTION_STATUSES,
+        ),
+        Column("created_at", kind="timestamp", required=True),
+        Column("due_date", kind="date"),
+        Column("closed_at", kind="timestamp"),
+        Column("resolution_note"),
+    ),
+    time_order=(("closed_at", "created_at"),),
+)
+
+STATUS_UPDATES = EntitySchema(
+    name="status_updates",
+    file="status_updates.csv",
+    id_column="update_id",
+    columns=(
+        Column("update_id", required=True),
+        Column("action_item_id", required=True),
+        Column("author"),
+        Column("posted_at", kind="timestamp", required=True),
+        Column("body"),
+    ),
+)
+
+ENTITIES: tuple[EntitySchema, ...] = (TEAMS, PEOPLE, INCIDENTS, POSTMORTEMS, ACTION_ITEMS, STATUS_UPDATES)
+ENTITY_BY_NAME: Mapping[str, EntitySchema] = {e.name: e for e in ENTITIES}
+
+ROW_NUMBER = "_row"  # 1-based data-row number in the source file: never null, so GE can name failing rows
+
+
+def empty_raw_frame(schema: EntitySchema) -> pd.DataFrame:
+    """A raw (all-string) frame with the entity's columns and no rows."""
+    import pandas as pd
+
+    frame = pd.DataFrame({c: pd.Series(dtype="string") for c in schema.column_names})
+    frame[ROW_NUMBER] = pd.Series(dtype="int64")
+    return frame
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    """ISO 8601 strings -> UTC timestamps; missing or unparseable values become NaT."""
+    import pandas as pd
+
+    return pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+
+
+def coerce(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
+    """Typed canonical frame from a raw string frame that passed the source contract."""
+    import pandas as pd
+
+    typed = pd.DataFrame(index=raw.index)
+    for column in schema.columns:
+        values = raw[column.name] if column.name in raw else pd.Series(pd.NA, index=raw.index, dtype="string")
+        values = values.astype("string").str.strip().replace("", pd.NA)
+        if column.kind == "timestamp":
+            typed[column.name] = parse_timestamps(values)
+        elif column.kind == "date":
+            typed[column.name] = pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True)
+        elif column.kind == "bool":
+            typed[column.name] = values.str.lower().map({"true": True, "false": False}).astype("boolean")
+        else:
+            typed[column.name] = values
+    if ROW_NUMBER in raw:
+        typed[ROW_NUMBER] = raw[ROW_NUMBER].astype("int64")
+    return typed.reset_index(drop=True)

@@ -1,0 +1,3 @@
+"""Extractors: each turns one configured source into raw canonical frames (all strings)."""
+
+from __future__ import annotations

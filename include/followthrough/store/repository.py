@@ -1,0 +1,290 @@
+"""Reads and writes of the store. Every write is an upsert or an insert-if-absent.
+
+Each public method runs in one transaction. The audit log is append-only and hash-chained:
+each event's hash covers the previous event's hash and its own content, so an edited or
+deleted event breaks the chain (`verify_audit_chain`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from followthrough.exceptions import StoreError
+from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection, Engine
+
+GENESIS_HASH = "0" * 64
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def utc_naive(value: Any) -> datetime | None:
+    """Any timestamp-like value as a naive UTC datetime (the store's convention)."""
+    if value is None:
+        return None
+    import pandas as pd
+
+    if value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    ts = pd.Timestamp(value)
+    if ts.tzinfo is not None:
+        ts = ts.tz_convert("UTC").tz_localize(None)
+    result: datetime = ts.to_pydatetime()
+    return result
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _json_safe(value: Any) -> Any:
+    return json.loads(json.dumps(value, default=str, sort_keys=True))
+
+
+class Store:
+    """The store behind one SQLAlchemy URL (SQLite file or PostgreSQL)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, ImportError) as exc:
+            raise StoreError(f"cannot use store URL {self.safe_url}: {exc}") from None
+
+    @property
+    def safe_url(self) -> str:
+        """The URL with any password masked, for logs and errors."""
+        try:
+            return sa.engine.make_url(self.url).render_as_string(hide_password=True)
+        except sa.exc.ArgumentError:
+            return "<unparseable store URL>"
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        try:
+            with self.engine.begin() as connection:
+                yield connection
+        except sa.exc.OperationalError as exc:
+            raise StoreError(f"store {self.safe_url} failed: {exc.orig}") from None
+
+    # -- schema ----------------------------------------------------------------------------
+    def migrate(self) -> None:
+        """Create or upgrade the schema to the newest Alembic revision."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.transaction() as connection:
+            if connection.dialect.name == "postgresql":
+                # two tasks starting at once must not both create the tables
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(74657301)"))
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    # -- runs ------------------------------------------------------------------------------
+    def start_run(self, run_id: str, dag_id: str, as_of: Any, policy_hash: str) -> None:
+        values = {"dag_id": dag_id, "as_of": utc_naive(as_of), "policy_hash": policy_hash,
+                  "status": "running", "started_at": now_utc(), "finished_at": None}
+        with self.transaction() as connection:
+            updated = connection.execute(runs.update().where(runs.c.run_id == run_id).values(**values)).rowcount
+            if not updated:
+                connection.execute(runs.insert().values(run_id=run_id, **values))
+
+    def finish_run(self, run_id: str, summary: Mapping[str, Any]) -> None:
+        with self.transaction() as connection:
+            connection.execute(
+                runs.update().where(runs.c.run_id == run_id)
+                .values(status="succeeded", finished_at=now_utc(), summary=_json_safe(summary))
+            )
+
+    def get_run(self, run_id: str | None = None) -> dict[str, Any] | None:
+        """One run by id, or the latest finished one."""
+        query = sa.select(runs)
+        if run_id:
+            query = query.where(runs.c.run_id == run_id)
+        else:
+            query = query.where(runs.c.status == "succeeded").order_by(runs.c.finished_at.desc()).limit(1)
+        with self.transaction() as connection:
+            row = connection.execute(query).mappings().first()
+        return dict(row) if row else None
+
+    # -- quarantine ------------------------------------------------------------------------
+    def upsert_quarantine(self, source: str, run_id: str, as_of: Any, rows: pd.DataFrame) -> None:
+        """Keep every quarantined row with its reason; a row seen again only moves its last run."""
+        with self.transaction() as connection:
+            for row in rows.to_dict("records"):
+                raw = _json_safe(row["raw"])
+                row_hash = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+                key = (quarantine.c.source == source) & (quarantine.c.entity == row["entity"]) & (
+                    quarantine.c.row_hash == row_hash) & (quarantine.c.reason_code == row["reason_code"])
+                seen = {"last_run_id": run_id, "last_seen_as_of": utc_naive(as_of),
+                        "row_number": int(row["row_number"]), "reason": row["reason"]}
+                if not connection.execute(quarantine.update().where(key).values(**seen)).rowcount:
+                    connection.execute(quarantine.insert().values(
+                        source=source, entity=row["entity"], row_hash=row_hash, reason_code=row["reason_code"],
+                        record_id=row["record_id"], raw=raw, first_run_id=run_id, **seen))
+
+    def quarantine_seen_in(self, run_id: str) -> list[dict[str, Any]]:
+        query = sa.select(quarantine).where(quarantine.c.last_run_id == run_id).order_by(
+            quarantine.c.source, quarantine.c.entity, quarantine.c.row_number, quarantine.c.reason_code)
+        with self.transaction() as connection:
+            return [dict(r) for r in connection.execute(query).mappings()]
+
+    # -- findings --------------------------------------------------------------------------
+    def findings_frame(self, status: str | None = None) -> pd.DataFrame:
+        import pandas as pd
+
+        query = sa.select(findings).order_by(findings.c.rule, findings.c.subject_id)
+        if status:
+            query = query.where(findings.c.status == status)
+        with self.transaction() as connection:
+            rows = [dict(r) for r in connection.execute(query).mappings()]
+        return pd.DataFrame(rows, columns=[c.name for c in findings.columns])
+
+    def apply_reconciliation(self, changes: pd.DataFrame, run_id: str, as_of: Any) -> None:
+        """Write reconciled findings (see followthrough.findings.reconcile) in one transaction."""
+        as_of_db = utc_naive(as_of)
+        events: list[AuditEvent] = []
+        with self.transaction() as connection:
+            for row in changes.to_dict("records"):
+                change = row["change"]
+                if change != "ongoing":
+                    events.append((f"finding_{change}", row["fingerprint"], {
+                        "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
+                        "episode": int(row["episode"]), "reason": row.get("reason"),
+                        "evidence": row.get("evidence")}))
+                key = findings.c.fingerprint == row["fingerprint"]
+                if change == "resolved":
+                    connection.execute(findings.update().where(key).values(
+                        status="resolved", resolved_as_of=as_of_db, last_run_id=run_id))
+                    continue
+                current = {
+                    "status": "open", "episode": int(row["episode"]), "team_id": row["team_id"],
+                    "incident_id": row["incident_id"], "responsible": row["responsible"],
+                    "due_at": utc_naive(row["due_at"]), "critical": bool(row["critical"]),
+                    "confidential": bool(row["confidential"]), "title": row["title"], "reason": row["reason"],
+                    "evidence": _json_safe(row["evidence"]), "last_seen_as_of": as_of_db, "last_run_id": run_id,
+                    "resolved_as_of": None,
+                }
+                if change == "new":
+                    connection.execute(findings.insert().values(
+                        fingerprint=row["fingerprint"], rule=row["rule"], subject_type=row["subject_type"],
+                        subject_id=row["subject_id"], first_seen_as_of=as_of_db, first_run_id=run_id, **current))
+                else:  # ongoing or reopened
+                    connection.execute(findings.update().where(key).values(**current))
+            _append_audit(connection, run_id, events)
+
+    # -- outbox ----------------------------------------------------------------------------
+    def add_to_outbox(self, actions: Iterable[Mapping[str, Any]], run_id: str, as_of: Any) -> int:
+        """Insert actions whose idempotency key is new; return how many were added."""
+        added = 0
+        with self.transaction() as connection:
+            existing = set(connection.execute(sa.select(outbox.c.idempotency_key)).scalars())
+            for action in actions:
+                if action["idempotency_key"] in existing:
+                    continue
+                connection.execute(outbox.insert().values(
+                    run_id=run_id, as_of=utc_naive(as_of), status="pending", attempts=0, created_at=now_utc(),
+                    payload=_json_safe(action["payload"]),
+                    **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
+                                              "action", "recipient")}))
+                existing.add(action["idempotency_key"])
+                added += 1
+                _append_audit(connection, run_id, [("action_planned", action["fingerprint"], {
+                    "idempotency_key": action["idempotency_key"], "channel": action["channel"],
+                    "action": action["action"], "recipient": action["recipient"], "payload": action["payload"]})])
+        return added
+
+    def pending_outbox(self) -> list[dict[str, Any]]:
+        query = sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id)
+        with self.transaction() as connection:
+            return [dict(r) for r in connection.execute(query).mappings()]
+
+    def mark_dispatched(self, entry: Mapping[str, Any], run_id: str, status: str, external_ref: str | None) -> None:
+        with self.transaction() as connection:
+            connection.execute(outbox.update().where(outbox.c.id == entry["id"]).values(
+                status=status, external_ref=external_ref, dispatched_at=now_utc(), attempts=outbox.c.attempts + 1))
+            _append_audit(connection, run_id, [(f"action_{status}", entry["fingerprint"], {
+                "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
+                "recipient": entry["recipient"], "external_ref": external_ref})])
+
+    def outbox_frame(self, run_id: str | None = None) -> pd.DataFrame:
+        import pandas as pd
+
+        query = sa.select(outbox).order_by(outbox.c.id)
+        if run_id:
+            query = query.where(outbox.c.run_id == run_id)
+        with self.transaction() as connection:
+            rows = [dict(r) for r in connection.execute(query).mappings()]
+        return pd.DataFrame(rows, columns=[c.name for c in outbox.columns])
+
+    # -- audit -----------------------------------------------------------------------------
+    def append_audit(self, run_id: str, events: Iterable[AuditEvent]) -> int:
+        """Append (kind, subject, payload) events to the hash chain; return how many."""
+        with self.transaction() as connection:
+            return _append_audit(connection, run_id, events)
+
+    def audit_events(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        query = sa.select(audit_events).order_by(audit_events.c.seq)
+        if run_id:
+            query = query.where(audit_events.c.run_id == run_id)
+        with self.transaction() as connection:
+            return [dict(r) for r in connection.execute(query).mappings()]
+
+    def verify_audit_chain(self) -> tuple[bool, str]:
+        """Recompute every hash in order; report the first event that does not match."""
+        prev = GENESIS_HASH
+        events = self.audit_events()
+        for event in events:
+            expected = event_hash(prev, event["run_id"], event["recorded_at"], event["kind"], event["subject"],
+                                  event["payload"])
+            if event["prev_hash"] != prev or event["hash"] != expected:
+                return False, f"audit chain broken at event {event['seq']} ({event['kind']})"
+            prev = event["hash"]
+        return True, f"audit chain intact: {len(events)} events"
+
+
+AuditEvent = tuple[str, "str | None", "Mapping[str, Any]"]  # kind, subject, payload
+
+
+def _append_audit(connection: Connection, run_id: str, events: Iterable[AuditEvent]) -> int:
+    """Append events to the hash chain inside the caller's transaction, so they commit with it."""
+    events = list(events)
+    if not events:
+        return 0
+    if connection.dialect.name == "postgresql":
+        # serialise writers so that two chains can never fork from the same last hash
+        connection.execute(sa.text("LOCK TABLE ft_audit_events IN EXCLUSIVE MODE"))
+    prev = connection.execute(sa.select(audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)).scalar()
+    prev = prev or GENESIS_HASH
+    for kind, subject, payload in events:
+        recorded_at = now_utc()
+        body = _json_safe(payload)
+        digest = event_hash(prev, run_id, recorded_at, kind, subject, body)
+        connection.execute(audit_events.insert().values(
+            run_id=run_id, recorded_at=recorded_at, kind=kind, subject=subject, payload=body,
+            prev_hash=prev, hash=digest))
+        prev = digest
+    return len(events)
+
+
+def event_hash(prev: str, run_id: str, recorded_at: datetime, kind: str, subject: str | None, payload: Any) -> str:
+    canonical = json.dumps(
+        {"prev": prev, "run_id": run_id, "recorded_at": recorded_at.isoformat(timespec="microseconds"),
+         "kind": kind, "subject": subject, "payload": payload},
+        sort_keys=True, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()

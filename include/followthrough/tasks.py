@@ -1,0 +1,203 @@
+"""Task adapters: what each task of `followthrough_enforce` does, between Airflow and the domain.
+
+Each function takes plain values (run id, DAG id, the run's as-of instant as ISO text) and
+returns a small JSON-able dict for XCom. Frames travel between tasks as Parquet files in
+the run's staging folder (FOLLOWTHROUGH_HOME/runs/<run>), never through XCom. Every step
+can be re-run: writes are upserts and every action has an idempotency key.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from followthrough import config
+from followthrough.model import ENTITIES
+from followthrough.policy import LoadedPolicy, load_policy
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from followthrough.store.repository import Store
+
+log = logging.getLogger(__name__)
+
+
+def as_timestamp(as_of: str) -> pd.Timestamp:
+    import pandas as pd
+
+    ts = pd.Timestamp(as_of)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def store_url() -> str:
+    """The Connection `followthrough_db` when it exists, else the embedded SQLite store."""
+    try:
+        from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
+    except ImportError:  # outside Airflow (CLI, unit tests)
+        return config.default_store_url()
+    try:
+        connection = BaseHook.get_connection(config.STORE_CONN_ID)
+    except AirflowNotFoundException:
+        log.info("no Connection %s: using the embedded store %s", config.STORE_CONN_ID, config.default_store_url())
+        return config.default_store_url()
+    return sqlalchemy_url(connection.conn_type, connection.host, connection.login, connection.password,
+                          connection.port, connection.schema)
+
+
+def sqlalchemy_url(conn_type: str | None, host: str | None, login: str | None, password: str | None,
+                   port: int | None, schema: str | None) -> str:
+    """A SQLAlchemy URL from the fields of an Airflow Connection (postgres or sqlite)."""
+    from sqlalchemy.engine import URL
+
+    if conn_type in ("postgres", "postgresql"):
+        url = URL.create("postgresql+psycopg2", username=login or None, password=password or None,
+                         host=host or None, port=port or None, database=schema or None)
+        return url.render_as_string(hide_password=False)
+    if conn_type == "sqlite":
+        return f"sqlite:///{host}"
+    raise ValueError(f"Connection {config.STORE_CONN_ID} has type {conn_type!r}; use postgres or sqlite")
+
+
+def open_store() -> Store:
+    from followthrough.store.repository import Store
+
+    store = Store(store_url())
+    store.migrate()
+    return store
+
+
+def _write_frames(folder: Path, frames: Mapping[str, pd.DataFrame]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in frames.items():
+        frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def _read_frames(folder: Path) -> dict[str, pd.DataFrame]:
+    import pandas as pd
+
+    return {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
+
+
+def _staging(run_id: str, stage: str, source: str | None = None) -> Path:
+    folder = config.run_dir(run_id) / stage
+    return folder / source if source else folder
+
+
+def extract_sources(run_id: str, dag_id: str, as_of: str) -> dict[str, Any]:
+    """Read every configured source into raw frames; open the run record."""
+    from followthrough.sources.files import read_export_folder
+
+    loaded = load_policy(config.policy_path())
+    store = open_store()
+    store.start_run(run_id, dag_id, as_timestamp(as_of), loaded.content_hash)
+    store.append_audit(run_id, [("run_started", None, {
+        "dag_id": dag_id, "as_of": as_of, "policy_path": str(loaded.path), "policy_hash": loaded.content_hash,
+        "sources": [s.model_dump() for s in loaded.policy.sources]})])
+    rows: dict[str, dict[str, int]] = {}
+    for source in loaded.policy.sources:
+        frames = read_export_folder(loaded.source_path(source))
+        _write_frames(_staging(run_id, "raw", source.name), frames)
+        rows[source.name] = {name: len(frame) for name, frame in frames.items()}
+        log.info("source %s: %s", source.name, rows[source.name])
+    return {"policy_hash": loaded.content_hash, "rows": rows}
+
+
+def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
+    """Great Expectations source contract: quarantine bad rows (kept in the store), keep the rest."""
+    from followthrough.quality.contract import apply_source_contract
+
+    loaded = load_policy(config.policy_path())
+    store = open_store()
+    quarantined: dict[str, int] = {}
+    for source in loaded.policy.sources:
+        raw = _read_frames(_staging(run_id, "raw", source.name))
+        result = apply_source_contract(raw, list(ENTITIES))
+        store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), result.quarantine)
+        _write_frames(_staging(run_id, "clean", source.name), result.clean)
+        quarantined[source.name] = len(result.quarantine)
+        for row in result.quarantine.to_dict("records"):
+            log.warning("quarantined %s row %s (%s): %s", row["entity"], row["row_number"], row["record_id"],
+                        row["reason"])
+    return {"quarantined_rows": quarantined}
+
+
+def load_clean_frames(run_id: str, loaded: LoadedPolicy) -> dict[str, pd.DataFrame]:
+    """The typed canonical frames of every source of this run, concatenated."""
+    import pandas as pd
+
+    per_source = [_read_frames(_staging(run_id, "clean", s.name)) for s in loaded.policy.sources]
+    return {
+        entity.name: pd.concat([frames[entity.name] for frames in per_source], ignore_index=True)
+        for entity in ENTITIES
+    }
+
+
+def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
+    """Run the rule catalog as of the run's instant; stage the findings."""
+    from followthrough.rules import evaluate_rules as run_rules
+
+    loaded = load_policy(config.policy_path())
+    findings = run_rules(load_clean_frames(run_id, loaded), loaded.policy, as_timestamp(as_of))
+    staged = findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True, default=str)))
+    _staging(run_id, "findings").mkdir(parents=True, exist_ok=True)
+    staged.to_parquet(_staging(run_id, "findings") / "findings.parquet", index=False)
+    by_rule = findings.groupby("rule").size().to_dict() if not findings.empty else {}
+    return {"findings": len(findings), "by_rule": {str(k): int(v) for k, v in by_rule.items()}}
+
+
+def reconcile_findings(run_id: str, as_of: str) -> dict[str, int]:
+    """Compare today's findings with the store's: new, ongoing, reopened, resolved."""
+    import pandas as pd
+
+    from followthrough.findings import reconcile, with_fingerprints
+
+    current = pd.read_parquet(_staging(run_id, "findings") / "findings.parquet")
+    current["evidence"] = current["evidence"].map(json.loads)
+    store = open_store()
+    changes = reconcile(with_fingerprints(current), store.findings_frame())
+    store.apply_reconciliation(changes, run_id, as_timestamp(as_of))
+    counts = changes["change"].value_counts().to_dict() if not changes.empty else {}
+    return {change: int(counts.get(change, 0)) for change in ("new", "ongoing", "reopened", "resolved")}
+
+
+def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
+    """Put today's ladder actions into the outbox (insert-if-absent by idempotency key)."""
+    from followthrough.escalation import plan_actions as plan
+    from followthrough.store.repository import utc_naive
+
+    loaded = load_policy(config.policy_path())
+    instant = as_timestamp(as_of)
+    store = open_store()
+    stored = store.findings_frame()
+    open_findings = stored[stored["status"] == "open"]
+    resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
+    actions = plan(open_findings, resolved, load_clean_frames(run_id, loaded), loaded.policy, instant)
+    added = store.add_to_outbox(actions, run_id, instant)
+    return {"planned": len(actions), "added": added}
+
+
+def dispatch_outbox(run_id: str) -> dict[str, int]:
+    """Deliver pending outbox entries through the gateway the policy names (dry-run by default)."""
+    from followthrough.gateways.outbox import dispatch_pending, gateway_for
+
+    loaded = load_policy(config.policy_path())
+    return dispatch_pending(open_store(), gateway_for(loaded.policy.dispatch.mode), run_id)
+
+
+def record_run(run_id: str, as_of: str) -> dict[str, Any]:
+    """Summarise the run, write its report files and close the run record."""
+    from followthrough.report.summary import build_summary, write_report
+
+    store = open_store()
+    summary = build_summary(store, run_id, as_timestamp(as_of))
+    folder = write_report(store, run_id, summary, config.report_dir(run_id))
+    summary["report"] = str(folder / "report.html")
+    store.append_audit(run_id, [("run_recorded", None, {"summary": summary})])
+    store.finish_run(run_id, summary)
+    log.info("report written to %s", summary["report"])
+    return {"report": summary["report"], "open_findings": summary["findings"]["open"]}

@@ -1,0 +1,109 @@
+"""End to end: `airflow dags test followthrough_enforce` over the demo data, on SQLite and on
+PostgreSQL, asserting the exact findings and quarantined rows the demo data plants.
+
+One Airflow home (SQLite metadata, migrated once) serves every run of the session.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from followthrough.store.repository import Store
+from tests.pipeline import (
+    DEMO,
+    DEMO_AS_OF,
+    airflow,
+    airflow_env,
+    expected_findings,
+    expected_quarantine,
+    write_policy,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="session")
+def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("airflow")
+    env = airflow_env(home, home / "unused", home / "unused.yaml")
+    result = airflow(env, "db", "migrate")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return home
+
+
+def run_enforce(airflow_home: Path, ft_home: Path, policy: Path, as_of: str = DEMO_AS_OF, **extra: str):  # type: ignore[no-untyped-def]
+    env = airflow_env(airflow_home, ft_home, policy, **extra)
+    return airflow(env, "dags", "test", "followthrough_enforce", as_of)
+
+
+def open_findings(store: Store) -> list[tuple[str, str, str]]:
+    frame = store.findings_frame("open")
+    return sorted(zip(frame["rule"], frame["subject_type"], frame["subject_id"], strict=True))
+
+
+def quarantined(store: Store) -> list[tuple[str, int, str]]:
+    import sqlalchemy as sa
+
+    with store.engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT entity, row_number, reason_code FROM ft_quarantine")).all()
+    return sorted((e, int(n), c) for e, n, c in rows)
+
+
+def test_demo_run_on_sqlite_finds_exactly_the_planted_problems_and_is_idempotent(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    policy = write_policy(tmp_path, DEMO)
+    first = run_enforce(airflow_home, tmp_path / "ft", policy)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    store = Store(f"sqlite:///{tmp_path / 'ft' / 'followthrough.db'}")
+    assert open_findings(store) == expected_findings()
+    assert quarantined(store) == expected_quarantine()
+    run = store.get_run()
+    assert run is not None
+    assert run["as_of"].isoformat() == "2026-07-15T10:00:00"
+    assert Path(run["summary"]["report"]).is_file()
+    assert run["summary"]["quarantine"]["rows"] == len(expected_quarantine())
+    findings_after_first = store.findings_frame().drop(columns=["last_run_id"])
+    outbox_after_first = store.outbox_frame()
+    assert set(outbox_after_first["status"]) == {"dry_run"}
+
+    second = run_enforce(airflow_home, tmp_path / "ft", policy)
+    assert second.returncode == 0, second.stdout[-4000:] + second.stderr[-4000:]
+    assert store.findings_frame().drop(columns=["last_run_id"]).equals(findings_after_first)
+    assert len(store.outbox_frame()) == len(outbox_after_first)
+    latest = store.get_run()
+    assert latest is not None
+    assert latest["run_id"] != run["run_id"]
+    assert latest["summary"]["findings"]["changes_this_run"] == {"new": 0, "reopened": 0, "resolved": 0}
+    assert latest["summary"]["actions_planned_this_run"]["total"] == 0
+    assert store.verify_audit_chain()[0]
+
+
+@pytest.mark.postgres
+def test_demo_run_on_postgresql_finds_exactly_the_planted_problems(
+    airflow_home: Path, tmp_path: Path, postgres_url: str
+) -> None:
+    import sqlalchemy as sa
+
+    url = sa.engine.make_url(postgres_url)
+    connection = {"conn_type": "postgres", "host": url.host, "port": url.port, "login": url.username,
+                  "password": url.password or "", "schema": url.database}
+    result = run_enforce(airflow_home, tmp_path / "ft", write_policy(tmp_path, DEMO),
+                         AIRFLOW_CONN_FOLLOWTHROUGH_DB=json.dumps(connection))
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+    assert not (tmp_path / "ft" / "followthrough.db").exists()  # the Connection won over the embedded store
+    store = Store(postgres_url)
+    assert open_findings(store) == expected_findings()
+    assert quarantined(store) == expected_quarantine()
+    assert store.verify_audit_chain()[0]
+
+
+def test_missing_source_folder_fails_the_dag_run_naming_the_path(airflow_home: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-export"
+    result = run_enforce(airflow_home, tmp_path / "ft", write_policy(tmp_path, missing))
+    output = result.stdout + result.stderr
+    assert str(missing) in output
+    assert "state=failed" in output or result.returncode != 0

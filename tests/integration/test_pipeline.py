@@ -1,0 +1,100 @@
+"""The enforcement tasks in sequence, in-process (no Airflow scheduler), on a copy of the demo data.
+
+These cover what needs several runs over changing data: a fixed problem resolves its
+finding on the next run and plans one ticket resolution; a returning problem reopens it.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from followthrough import tasks
+from followthrough.exceptions import SourceError
+from followthrough.store.repository import Store
+from tests.pipeline import DEMO, DEMO_AS_OF, expected_findings, write_policy
+
+
+def run_pipeline(run_id: str, as_of: str) -> dict:
+    tasks.extract_sources(run_id, "followthrough_enforce", as_of)
+    tasks.validate_source_contract(run_id, as_of)
+    tasks.evaluate_rules(run_id, as_of)
+    reconciled = tasks.reconcile_findings(run_id, as_of)
+    planned = tasks.plan_actions(run_id, as_of)
+    tasks.dispatch_outbox(run_id)
+    tasks.record_run(run_id, as_of)
+    return {"reconciled": reconciled, "planned": planned}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    data = tmp_path / "export"
+    shutil.copytree(DEMO, data)
+    monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(write_policy(tmp_path, data)))
+    monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)
+    return data
+
+
+def _store() -> Store:
+    return Store(tasks.store_url())
+
+
+def _set_owner(export: Path, item_id: str, owner: str) -> None:
+    path = export / "action_items.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    fields = list(rows[0])
+    for row in rows:
+        if row["action_item_id"] == item_id:
+            row["owner"] = owner
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_fixed_problem_resolves_and_returning_problem_reopens(workspace: Path) -> None:
+    first = run_pipeline("run-1", DEMO_AS_OF)
+    assert first["reconciled"]["new"] == len(expected_findings())
+    unowned = sorted(s for rule, _, s in expected_findings() if rule == "AI-NO-OWNER")[0]
+    original_owner = next(r["owner"] for r in csv.DictReader((workspace / "action_items.csv").open())
+                          if r["action_item_id"] == unowned)
+
+    _set_owner(workspace, unowned, "someone.real")  # a named person now owns it
+    second = run_pipeline("run-2", DEMO_AS_OF)
+    assert second["reconciled"] == {"new": 0, "ongoing": len(expected_findings()) - 1, "reopened": 0, "resolved": 1}
+    findings = _store().findings_frame()
+    row = findings[(findings["rule"] == "AI-NO-OWNER") & (findings["subject_id"] == unowned)].iloc[0]
+    assert row["status"] == "resolved"
+    resolves = _store().outbox_frame("run-2")
+    assert resolves["action"].tolist() == ["resolve_ticket"]
+
+    _set_owner(workspace, unowned, original_owner)  # and the problem comes back
+    third = run_pipeline("run-3", DEMO_AS_OF)
+    assert third["reconciled"]["reopened"] == 1
+    again = _store().outbox_frame("run-3")
+    assert set(again["action"]) == {"create_ticket", "dm_owner"}
+    assert all(":2:" in key for key in again["idempotency_key"])  # a new episode, so a new ticket
+
+
+def test_rerunning_the_same_day_changes_nothing(workspace: Path) -> None:
+    run_pipeline("run-1", DEMO_AS_OF)
+    store = _store()
+    findings_before = store.findings_frame().drop(columns=["last_run_id"])
+    outbox_before = len(store.outbox_frame())
+    second = run_pipeline("run-1-again", DEMO_AS_OF)
+    assert second["planned"]["added"] == 0
+    assert len(store.outbox_frame()) == outbox_before
+    assert store.findings_frame().drop(columns=["last_run_id"]).equals(findings_before)
+    assert store.verify_audit_chain()[0]
+
+
+def test_missing_source_folder_fails_the_run_naming_the_path(workspace: Path) -> None:
+    shutil.rmtree(workspace)
+    with pytest.raises(SourceError, match=str(workspace)):
+        tasks.extract_sources("run-x", "followthrough_enforce", DEMO_AS_OF)

@@ -1,0 +1,50 @@
+"""Helpers shared by the integration and end-to-end tests: the demo data and its planted answers."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "data" / "demo"
+DEMO_AS_OF = "2026-07-15T10:00:00+00:00"
+
+
+def expected_findings() -> list[tuple[str, str, str]]:
+    with (DEMO / "expected_findings.csv").open() as handle:
+        return sorted((r["rule"], r["subject_type"], r["subject_id"]) for r in csv.DictReader(handle))
+
+
+def expected_quarantine() -> list[tuple[str, int, str]]:
+    with (DEMO / "quarantine_expected.csv").open() as handle:
+        return sorted((r["entity"], int(r["row_number"]), r["reason_code"]) for r in csv.DictReader(handle))
+
+
+def write_policy(folder: Path, source: Path) -> Path:
+    policy = folder / "policy.yaml"
+    policy.write_text((ROOT / "config" / "policy.yaml").read_text().replace("../data/demo", str(source)))
+    return policy
+
+
+def airflow_env(airflow_home: Path, followthrough_home: Path, policy: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW_CONN_", "AIRFLOW_VAR_"))}
+    env.update(
+        AIRFLOW_HOME=str(airflow_home),
+        AIRFLOW__CORE__DAGS_FOLDER=str(ROOT / "dags"),
+        AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__PARALLELISM="4",
+        FOLLOWTHROUGH_HOME=str(followthrough_home),
+        FOLLOWTHROUGH_POLICY=str(policy),
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+    )
+    env.update(extra)
+    return env
+
+
+def airflow(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
+                          text=True, timeout=timeout, check=False)

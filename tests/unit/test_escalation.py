@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from followthrough.escalation import escape_slack, ladder_steps, plan_actions
+from followthrough.policy import Policy
+from tests.unit.frames import AS_OF, frames
+
+POLICY = Policy(sources=[{"name": "demo", "path": "x"}])
+
+
+def _finding(due_at: str, *, critical: bool = False, confidential: bool = False, team: str = "payments",
+             subject: str = "AI-1", title: str = "Add alert") -> dict:
+    return {"fingerprint": f"fp-{subject}", "episode": 1, "rule": "AI-STALE", "subject_type": "action_item",
+            "subject_id": subject, "team_id": team, "incident_id": "INC-1", "responsible": "omar.owner",
+            "due_at": pd.Timestamp(due_at).tz_localize(None), "critical": critical, "confidential": confidential,
+            "title": title, "reason": "no status update for 9 days"}
+
+
+@pytest.mark.parametrize(
+    ("due_at", "step"),
+    [
+        ("2026-07-15T09:00:00", 0),  # due today
+        ("2026-07-14T09:00:00", 0),  # 1 business day
+        ("2026-07-13T09:00:00", 1),  # Mon -> Wed: 2 business days
+        ("2026-07-10T09:00:00", 1),  # Fri -> Wed: 3 business days (the weekend does not count)
+        ("2026-07-08T09:00:00", 2),  # 5 business days
+        ("2026-07-01T09:00:00", 3),  # 10 business days
+    ],
+)
+def test_ladder_step_counts_business_days_since_due(due_at: str, step: int) -> None:
+    findings = pd.DataFrame([_finding(due_at)])
+    assert ladder_steps(findings, frames(), POLICY, AS_OF).tolist() == [step]
+
+
+def test_critical_findings_start_at_step_two() -> None:
+    findings = pd.DataFrame([_finding("2026-07-15T09:00:00", critical=True)])
+    assert ladder_steps(findings, frames(), POLICY, AS_OF).tolist() == [2]
+
+
+def test_plan_step_zero_is_a_ticket_and_a_dm() -> None:
+    actions = plan_actions(pd.DataFrame([_finding("2026-07-15T09:00:00")]), pd.DataFrame(), frames(), POLICY, AS_OF)
+    assert [(a["channel"], a["action"], a["recipient"]) for a in actions] == [
+        ("jira", "create_ticket", "omar.owner"), ("slack", "dm_owner", "omar.owner")]
+    ticket = actions[0]["payload"]
+    for part in ("What is wrong", "Why it matters", "Deadline", "How to fix it", "How to contest it"):
+        assert part in ticket["description"]
+    assert "ft-fp-AI-1" in ticket["labels"]
+
+
+def test_plan_step_one_posts_in_the_team_channel_and_comments() -> None:
+    actions = plan_actions(pd.DataFrame([_finding("2026-07-13T09:00:00")]), pd.DataFrame(), frames(), POLICY, AS_OF)
+    assert [(a["action"], a["recipient"]) for a in actions][2:] == [
+        ("comment_ticket", "omar.owner"), ("post_team_channel", "#payments")]
+
+
+def test_plan_keys_are_unique_and_deterministic() -> None:
+    findings = pd.DataFrame([_finding("2026-07-01T09:00:00"), _finding("2026-07-15T09:00:00", subject="AI-2")])
+    first = plan_actions(findings, pd.DataFrame(), frames(), POLICY, AS_OF)
+    second = plan_actions(findings, pd.DataFrame(), frames(), POLICY, AS_OF)
+    keys = [a["idempotency_key"] for a in first]
+    assert len(keys) == len(set(keys))
+    assert keys == [a["idempotency_key"] for a in second]
+
+
+def test_channel_posts_never_describe_confidential_subjects() -> None:
+    finding = _finding("2026-07-13T09:00:00", confidential=True, title="Breach of customer vault")
+    actions = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, AS_OF)
+    channel = [a for a in actions if a["action"] == "post_team_channel"][0]
+    assert "Breach" not in channel["payload"]["text"]
+    dm = [a for a in actions if a["action"] == "dm_owner"][0]
+    assert "Breach" in dm["payload"]["text"]
+
+
+def test_tracker_text_is_escaped_for_slack() -> None:
+    assert escape_slack("<!channel> <@U123> <https://evil|click> & co") == (
+        "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|click&gt; &amp; co")
+    finding = _finding("2026-07-15T09:00:00", title="<!channel> ping")
+    actions = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, AS_OF)
+    assert "<!channel>" not in actions[1]["payload"]["text"]
+
+
+def test_resolved_findings_get_one_resolve_action() -> None:
+    resolved = pd.DataFrame([_finding("2026-07-01T09:00:00")])
+    actions = plan_actions(pd.DataFrame(), resolved, frames(), POLICY, AS_OF)
+    assert [(a["action"], a["idempotency_key"]) for a in actions] == [("resolve_ticket", "fp-AI-1:1:jira:resolve")]

@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+import pandas as pd
+
+from followthrough.findings import fingerprint, reconcile, with_fingerprints
+
+
+def _current(*subjects: str) -> pd.DataFrame:
+    return with_fingerprints(pd.DataFrame({"rule": ["AI-STALE"] * len(subjects), "subject_type": "action_item",
+                                           "subject_id": list(subjects)}))
+
+
+def _stored(**status_by_subject: tuple[str, int]) -> pd.DataFrame:
+    return pd.DataFrame([
+        {"fingerprint": fingerprint("AI-STALE", "action_item", s), "rule": "AI-STALE", "subject_type": "action_item",
+         "subject_id": s, "status": status, "episode": episode}
+        for s, (status, episode) in status_by_subject.items()
+    ], columns=["fingerprint", "rule", "subject_type", "subject_id", "status", "episode"])
+
+
+def test_fingerprint_is_stable_and_distinguishes_rule_and_subject() -> None:
+    assert fingerprint("AI-STALE", "action_item", "AI-1") == fingerprint("AI-STALE", "action_item", "AI-1")
+    assert fingerprint("AI-STALE", "action_item", "AI-1") != fingerprint("AI-NO-OWNER", "action_item", "AI-1")
+    assert fingerprint("AI-STALE", "action_item", "AI-1") != fingerprint("AI-STALE", "action_item", "AI-2")
+
+
+def test_reconcile_first_run_everything_is_new() -> None:
+    changes = reconcile(_current("A", "B"), _stored())
+    assert dict(zip(changes["subject_id"], changes["change"], strict=True)) == {"A": "new", "B": "new"}
+    assert set(changes["episode"]) == {1}
+
+
+def test_reconcile_new_ongoing_resolved_and_reopened() -> None:
+    stored = _stored(A=("open", 1), B=("open", 1), C=("resolved", 1), D=("resolved", 2))
+    changes = reconcile(_current("A", "C", "E"), stored)
+    by_subject = {r.subject_id: (r.change, r.episode) for r in changes.itertuples()}
+    assert by_subject == {"A": ("ongoing", 1), "C": ("reopened", 2), "E": ("new", 1), "B": ("resolved", 1)}
+
+
+def test_reconcile_with_nothing_today_and_nothing_open() -> None:
+    assert reconcile(_current(), _stored(C=("resolved", 1))).empty

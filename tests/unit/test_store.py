@@ -1,0 +1,91 @@
+"""The store on SQLite and PostgreSQL: migrations, upserts, outbox idempotency, audit chain."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from followthrough.store.repository import Store
+from followthrough.store.schema import metadata
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:  # each test starts from an empty database
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+            connection.execute(sa.text("DROP TABLE IF EXISTS ft_alembic_version"))
+        engine.dispose()
+    store = Store(url)
+    store.migrate()
+    return store
+
+
+def test_migrations_produce_exactly_the_declared_schema(store: Store) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    store.migrate()  # a second upgrade is a no-op
+    with store.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={
+            "include_name": lambda name, kind, _parent: not (kind == "table" and name == "ft_alembic_version")})
+        diff = compare_metadata(context, metadata)
+    assert diff == []
+
+
+def _action(key: str) -> dict:
+    return {"idempotency_key": key, "fingerprint": "fp", "episode": 1, "step": 0, "channel": "jira",
+            "action": "create_ticket", "recipient": "omar", "payload": {"summary": "x"}}
+
+
+def test_outbox_insert_is_idempotent_by_key(store: Store) -> None:
+    assert store.add_to_outbox([_action("a"), _action("b")], "run-1", pd.Timestamp("2026-07-15T10:00Z")) == 2
+    assert store.add_to_outbox([_action("a"), _action("b"), _action("a")], "run-2",
+                               pd.Timestamp("2026-07-15T10:00Z")) == 0
+    assert len(store.pending_outbox()) == 2
+
+
+def test_quarantine_row_seen_again_is_not_duplicated(store: Store) -> None:
+    rows = pd.DataFrame([{"entity": "incidents", "row_number": 3, "record_id": "INC-3",
+                          "reason_code": "unknown_value", "reason": "severity SEV9", "raw": {"severity": "SEV9"}}])
+    store.upsert_quarantine("demo", "run-1", pd.Timestamp("2026-07-15T10:00Z"), rows)
+    store.upsert_quarantine("demo", "run-2", pd.Timestamp("2026-07-16T10:00Z"), rows)
+    assert [r["first_run_id"] for r in store.quarantine_seen_in("run-2")] == ["run-1"]
+    assert store.quarantine_seen_in("run-1") == []
+
+
+def test_audit_chain_detects_an_edited_event(store: Store) -> None:
+    store.append_audit("run-1", [("run_started", None, {"as_of": "2026-07-15"}), ("finding_new", "fp", {"x": 1})])
+    store.append_audit("run-2", [("run_started", None, {"as_of": "2026-07-16"})])
+    assert store.verify_audit_chain() == (True, "audit chain intact: 3 events")
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("UPDATE ft_audit_events SET payload = :p WHERE seq = 2"), {"p": '{"x": 2}'})
+    ok, message = store.verify_audit_chain()
+    assert not ok
+    assert "event 2" in message
+
+
+def test_audit_chain_detects_a_deleted_event(store: Store) -> None:
+    store.append_audit("run-1", [("a", None, {}), ("b", None, {}), ("c", None, {})])
+    with store.engine.begin() as connection:
+        connection.execute(sa.text("DELETE FROM ft_audit_events WHERE seq = 2"))
+    assert not store.verify_audit_chain()[0]
+
+
+def test_unreachable_store_is_a_store_error(tmp_path: Path) -> None:
+    from followthrough.exceptions import StoreError
+
+    with pytest.raises(StoreError, match="127.0.0.1:1"):
+        Store("postgresql+psycopg2://nobody:secret@127.0.0.1:1/none").migrate()
+
+
+def test_store_url_password_is_masked_in_errors() -> None:
+    assert "secret" not in Store("postgresql+psycopg2://nobody:secret@127.0.0.1:1/none").safe_url
