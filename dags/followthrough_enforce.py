@@ -19,13 +19,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import dag, task
+from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule, dag, task
 
 DEFAULT_ARGS = {
     "owner": "platform-team",
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": 2.0,
+    # an invalid policy or a missing source folder will not fix itself: fail at once
+    "retry_policy": ExceptionRetryPolicy(rules=[
+        RetryRule(exception="followthrough.exceptions.NotRetryableError", action=RetryAction.FAIL,
+                  reason="configuration error: fix the policy or the source, then clear the task"),
+    ]),
 }
 
 

@@ -36,8 +36,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"followthrough: no finished run {args.run or ''} in {store.safe_url}".replace("  ", " "),
               file=sys.stderr)
         return 2
-    actions = store.outbox_frame(run["run_id"])
-    print(format_summary(run["summary"], actions))
+    print(format_summary(run["summary"], store.findings_frame(), store.outbox_frame(run["run_id"])))
     return 0
 
 

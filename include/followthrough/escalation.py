@@ -32,11 +32,18 @@ def escape_slack(text: object) -> str:
 
 def ladder_steps(open_findings: pd.DataFrame, frames: Mapping[str, pd.DataFrame], policy: Policy,
                  as_of: pd.Timestamp) -> pd.Series:
-    """The ladder step each open finding has reached at as_of."""
+    """The ladder step each open finding has reached at as_of.
+
+    The ladder counts from when the finding became due or, if later, from when its current
+    episode was first seen: people are told at step 0 before anyone escalates, even when
+    a problem is discovered long after it became due.
+    """
     import numpy as np
     import pandas as pd
 
     due = pd.to_datetime(open_findings["due_at"], utc=True)
+    if "episode_started_as_of" in open_findings:
+        due = due.where(due.isna(), np.maximum(due, pd.to_datetime(open_findings["episode_started_as_of"], utc=True)))
     days = business_days_between(due, as_of, team_timezones(frames, open_findings["team_id"]))
     thresholds = np.array([s.after_business_days for s in policy.escalation.ladder])
     step = np.searchsorted(thresholds, days.to_numpy(), side="right") - 1

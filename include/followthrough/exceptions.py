@@ -7,11 +7,18 @@ class FollowthroughError(Exception):
     """Base class: the pipeline cannot go on."""
 
 
-class PolicyError(FollowthroughError):
+class NotRetryableError(FollowthroughError):
+    """Retrying cannot help until someone fixes the configuration or the data location.
+
+    The DAGs' retry policy fails a task at once on these instead of waiting out its retries.
+    """
+
+
+class PolicyError(NotRetryableError):
     """The policy file is missing, unreadable or invalid."""
 
 
-class SourceError(FollowthroughError):
+class SourceError(NotRetryableError):
     """A configured source cannot be read at all (missing folder, unreadable file)."""
 
 

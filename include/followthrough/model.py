@@ -22,11 +22,6 @@ PRIORITIES = ("P1", "P2", "P3", "P4")
 OPEN_ACTION_STATUSES = ("open", "in_progress", "blocked")
 CLOSED_ACTION_STATUSES = ("done", "wont_do")
 
-ISO_TIMESTAMP_REGEX = (
-    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
-    r"([T ]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$"
-)
-ISO_DATE_REGEX = r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$"
 BOOL_VALUES = ("true", "false")
 
 
@@ -191,6 +186,13 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
 
 
+def parse_dates(values: pd.Series) -> pd.Series:
+    """YYYY-MM-DD strings -> UTC midnights; missing or invalid values become NaT."""
+    import pandas as pd
+
+    return pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True)
+
+
 def coerce(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
     """Typed canonical frame from a raw string frame that passed the source contract."""
     import pandas as pd
@@ -202,7 +204,7 @@ def coerce(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
         if column.kind == "timestamp":
             typed[column.name] = parse_timestamps(values)
         elif column.kind == "date":
-            typed[column.name] = pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True)
+            typed[column.name] = parse_dates(values)
         elif column.kind == "bool":
             typed[column.name] = values.str.lower().map({"true": True, "false": False}).astype("boolean")
         else:

@@ -105,5 +105,6 @@ def test_missing_source_folder_fails_the_dag_run_naming_the_path(airflow_home: P
     missing = tmp_path / "no-such-export"
     result = run_enforce(airflow_home, tmp_path / "ft", write_policy(tmp_path, missing))
     output = result.stdout + result.stderr
-    assert str(missing) in output
-    assert "state=failed" in output or result.returncode != 0
+    assert result.returncode != 0
+    assert f"SourceError: source folder {missing} does not exist" in output
+    assert "action=fail" in output  # the retry policy failed it at once instead of retrying

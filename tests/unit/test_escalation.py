@@ -85,3 +85,12 @@ def test_resolved_findings_get_one_resolve_action() -> None:
     resolved = pd.DataFrame([_finding("2026-07-01T09:00:00")])
     actions = plan_actions(pd.DataFrame(), resolved, frames(), POLICY, AS_OF)
     assert [(a["action"], a["idempotency_key"]) for a in actions] == [("resolve_ticket", "fp-AI-1:1:jira:resolve")]
+
+
+@pytest.mark.parametrize(
+    ("first_seen", "step"),
+    [("2026-07-15T10:00:00", 0), ("2026-07-10T10:00:00", 1), ("2026-06-01T10:00:00", 3)],
+)
+def test_ladder_counts_from_the_later_of_due_and_first_seen(first_seen: str, step: int) -> None:
+    finding = _finding("2026-05-01T09:00:00") | {"episode_started_as_of": pd.Timestamp(first_seen)}
+    assert ladder_steps(pd.DataFrame([finding]), frames(), POLICY, AS_OF).tolist() == [step]

@@ -12,15 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from followthrough.model import (
-    BOOL_VALUES,
-    ISO_DATE_REGEX,
-    ISO_TIMESTAMP_REGEX,
-    ROW_NUMBER,
-    EntitySchema,
-    coerce,
-    parse_timestamps,
-)
+from followthrough.model import BOOL_VALUES, ROW_NUMBER, EntitySchema, coerce, parse_dates, parse_timestamps
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,6 +47,8 @@ def _prepare(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
         frame[name] = frame[name].astype("string").str.strip().replace("", pd.NA)
     for column in schema.columns_of_kind("timestamp"):
         frame[f"{column.name}__parsed"] = parse_timestamps(frame[column.name])
+    for column in schema.columns_of_kind("date"):
+        frame[f"{column.name}__parsed"] = parse_dates(frame[column.name])
     for column in schema.columns_of_kind("bool"):
         frame[column.name] = frame[column.name].str.lower()
     return frame
@@ -62,6 +56,7 @@ def _prepare(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
 
 def _checks(schema: EntitySchema) -> list[ContractCheck]:
     import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
 
     checks: list[ContractCheck] = []
     for column in schema.columns:
@@ -71,16 +66,16 @@ def _checks(schema: EntitySchema) -> list[ContractCheck]:
                 ContractCheck(gxe.ExpectColumnValuesToNotBeNull(column=column.name), reason, column.name,
                               f"required field {column.name} is empty")
             )
-        if column.kind == "timestamp":
+        if column.kind in ("timestamp", "date"):
+            # a value is present but does not parse (wrong format, or no such day: 2026-06-31)
             checks.append(
-                ContractCheck(gxe.ExpectColumnValuesToMatchRegex(column=column.name, regex=ISO_TIMESTAMP_REGEX),
-                              "unparseable_timestamp", column.name,
-                              f"{column.name} is not an ISO 8601 timestamp")
-            )
-        elif column.kind == "date":
-            checks.append(
-                ContractCheck(gxe.ExpectColumnValuesToMatchRegex(column=column.name, regex=ISO_DATE_REGEX),
-                              "unparseable_date", column.name, f"{column.name} is not a YYYY-MM-DD date")
+                ContractCheck(
+                    gxe.ExpectColumnValuesToNotBeNull(column=f"{column.name}__parsed",
+                                                      row_condition=Column(column.name).is_not_null()),
+                    f"unparseable_{column.kind}", column.name,
+                    f"{column.name} is not a valid "
+                    + ("ISO 8601 timestamp" if column.kind == "timestamp" else "YYYY-MM-DD date"),
+                )
             )
         elif column.kind == "enum":
             checks.append(

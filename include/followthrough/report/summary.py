@@ -122,27 +122,60 @@ Actions planned this run: <b>{summary['actions_planned_this_run']['total']}</b>.
 """
 
 
-def format_summary(summary: dict[str, Any], actions: pd.DataFrame | None = None) -> str:
-    """The summary as text for a terminal."""
+ACTION_WORDS = {
+    "create_ticket": "Jira ticket for {to}",
+    "dm_owner": "Slack DM to {to}",
+    "comment_ticket": "ticket comment",
+    "post_team_channel": "post in {to}",
+    "dm_manager": "Slack DM to manager {to}",
+    "leadership_digest": "leadership digest in {to}",
+    "resolve_ticket": "resolve the ticket",
+}
+
+
+def describe_actions(findings: pd.DataFrame, actions: pd.DataFrame) -> list[str]:
+    """One line per finding that has actions: the finding, then what would be done about it."""
+    if actions.empty:
+        return []
+    by_fingerprint = findings.set_index("fingerprint") if not findings.empty else None
+    lines = []
+    for fingerprint, group in actions.groupby("fingerprint", sort=False):
+        label = str(fingerprint)[:12]
+        if by_fingerprint is not None and fingerprint in by_fingerprint.index:
+            f = by_fingerprint.loc[fingerprint]
+            label = f"{f['rule']:<12} {f['subject_id']:<10} [{f['team_id']}]"
+        steps = [ACTION_WORDS.get(a, a).format(to=r or "?") for a, r in zip(group["action"], group["recipient"],
+                                                                             strict=True)]
+        top = int(group["step"].max())
+        lines.append(f"  {label:<40} step {max(top, 0)}: " + "; ".join(steps))
+    return lines
+
+
+def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None,
+                   actions: pd.DataFrame | None = None, limit: int = 40) -> str:
+    """The summary as text for a terminal; with findings and actions, what it would do about each."""
     f = summary["findings"]
     lines = [
-        f"Followthrough run {summary['run_id']} (as of {summary['as_of']}, policy {str(summary['policy_hash'])[:12]})",
-        f"Open findings: {f['open']}  (this run: " + ", ".join(f"{k} {v}" for k, v in f['changes_this_run'].items())
+        f"Followthrough run {summary['run_id']}",
+        f"As of {summary['as_of']}, policy {str(summary['policy_hash'])[:12]}",
+        f"Open findings: {f['open']}  (this run: " + ", ".join(f"{k} {v}" for k, v in f["changes_this_run"].items())
         + ")",
         "",
-        "Findings by rule and team:",
+        "Open findings by rule and team:",
     ]
     lines += [f"  {key:<40} {n:>4}" for key, n in f["by_rule_and_team"].items()] or ["  (none)"]
-    lines += ["", f"Quarantined source rows: {summary['quarantine']['rows']}"]
+    lines += ["", f"Quarantined source rows: {summary['quarantine']['rows']} (kept in the store, see quarantine.csv)"]
     lines += [f"  {key:<40} {n:>4}" for key, n in summary["quarantine"]["by_reason"].items()]
     planned = summary["actions_planned_this_run"]
-    lines += ["", f"Actions planned this run: {planned['total']} (status: "
+    lines += ["", f"Actions planned this run: {planned['total']} ("
               + ", ".join(f"{k} {v}" for k, v in planned["by_status"].items()) + ")"]
-    lines += [f"  {key:<40} {n:>4}" for key, n in planned["by_action"].items()]
-    if actions is not None and not actions.empty:
-        lines += ["", "What it would do (first 15):"]
-        for row in actions.head(15).itertuples(index=False):
-            lines.append(f"  {row.channel:<5} {row.action:<18} -> {row.recipient or '?':<20} {row.idempotency_key}")
+    if planned["total"] == 0 and f["open"]:
+        lines.append("  (nothing new: the actions for these findings were planned by an earlier run)")
+    if findings is not None and actions is not None:
+        described = describe_actions(findings, actions)
+        lines += described[:limit]
+        if len(described) > limit:
+            lines.append(f"  ... and {len(described) - limit} more findings (actions.csv has them all)")
     if "report" in summary:
         lines += ["", f"Report: {summary['report']}"]
     return "\n".join(lines)

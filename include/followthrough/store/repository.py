@@ -182,8 +182,11 @@ class Store:
                 if change == "new":
                     connection.execute(findings.insert().values(
                         fingerprint=row["fingerprint"], rule=row["rule"], subject_type=row["subject_type"],
-                        subject_id=row["subject_id"], first_seen_as_of=as_of_db, first_run_id=run_id, **current))
-                else:  # ongoing or reopened
+                        subject_id=row["subject_id"], first_seen_as_of=as_of_db, first_run_id=run_id,
+                        episode_started_as_of=as_of_db, **current))
+                elif change == "reopened":
+                    connection.execute(findings.update().where(key).values(episode_started_as_of=as_of_db, **current))
+                else:
                     connection.execute(findings.update().where(key).values(**current))
             _append_audit(connection, run_id, events)
 

@@ -54,6 +54,8 @@ findings = Table(
     Column("reason", Text),
     Column("evidence", JSON),
     Column("first_seen_as_of", DateTime, nullable=False),
+    # when the current episode began: the ladder counts from here or from due_at, the later
+    Column("episode_started_as_of", DateTime, nullable=False),
     Column("last_seen_as_of", DateTime, nullable=False),
     Column("resolved_as_of", DateTime),
     Column("first_run_id", String(250), nullable=False),

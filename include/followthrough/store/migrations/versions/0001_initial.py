@@ -45,6 +45,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text),
         sa.Column("evidence", sa.JSON),
         sa.Column("first_seen_as_of", sa.DateTime, nullable=False),
+        sa.Column("episode_started_as_of", sa.DateTime, nullable=False),
         sa.Column("last_seen_as_of", sa.DateTime, nullable=False),
         sa.Column("resolved_as_of", sa.DateTime),
         sa.Column("first_run_id", sa.String(250), nullable=False),
