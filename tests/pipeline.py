@@ -37,6 +37,7 @@ def airflow_env(airflow_home: Path, followthrough_home: Path, policy: Path, **ex
         AIRFLOW__CORE__PLUGINS_FOLDER=str(ROOT / "plugins"),
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__PARALLELISM="4",
+        AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",  # the tests read task logs from the output
         FOLLOWTHROUGH_HOME=str(followthrough_home),
         FOLLOWTHROUGH_POLICY=str(policy),
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

@@ -98,3 +98,10 @@ def test_stale_interval_comes_from_the_policy() -> None:
     policy = Policy(sources=[{"name": "demo", "path": "x"}], action_items={"update_interval_days": 30})
     data = frames(action_items=[item("AI-1", created_at="2026-06-20T00:00:00+00:00")])
     assert find_stale_action_items(data, policy, AS_OF).empty
+
+
+@pytest.mark.parametrize(("owner", "responsible"), [("omar.owner", "omar.owner"), ("payments-oncall", "lena.lead"),
+                                                    ("", "lena.lead")])
+def test_stale_item_goes_to_its_owner_or_else_the_team_lead(owner: str, responsible: str) -> None:
+    data = frames(action_items=[item("AI-1", owner=owner, created_at="2026-06-01T00:00:00+00:00")])
+    assert find_stale_action_items(data, POLICY, AS_OF)["responsible"].tolist() == [responsible]

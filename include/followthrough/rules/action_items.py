@@ -26,6 +26,11 @@ def open_action_items(frames: Mapping[str, pd.DataFrame], as_of: pd.Timestamp) -
     return items[items["status"].isin(OPEN_ACTION_STATUSES) & existing_at(items["created_at"], as_of)]
 
 
+def _team_names(frames: Mapping[str, pd.DataFrame]) -> set[str]:
+    teams = frames["teams"]
+    return set(teams["team_id"].dropna().str.lower()) | set(teams["name"].dropna().str.lower())
+
+
 def owner_problem(owners: pd.Series, team_names: set[str], policy: Policy) -> pd.Series:
     """Why each owner is not a named person ('' when it is one): empty, placeholder, team or group."""
     import numpy as np
@@ -53,9 +58,7 @@ def find_unowned_action_items(
 ) -> pd.DataFrame:
     """AI-NO-OWNER: open items that no named person owns (empty, TBD, a team, a group)."""
     items = open_action_items(frames, as_of)
-    teams = frames["teams"]
-    team_names = set(teams["team_id"].dropna().str.lower()) | set(teams["name"].dropna().str.lower())
-    problems = owner_problem(items["owner"], team_names, policy)
+    problems = owner_problem(items["owner"], _team_names(frames), policy)
     hits = items[problems != ""]
     problems = problems[problems != ""]
     return finding_frame(
@@ -99,9 +102,9 @@ def find_stale_action_items(
     activity = last_activity(frames, items, as_of)
     stale = (as_of - activity) > interval
     hits, activity = items[stale], activity[stale]
-    leads = team_leads(frames, hits["team_id"])
-    # an item without a usable owner still goes to someone: its team lead
-    responsible = hits["owner"].where(hits["owner"].notna() & (hits["owner"].str.strip() != ""), leads)
+    # an item without a named person as owner (empty, TBD, a group) still goes to someone: its team lead
+    named_owner = owner_problem(hits["owner"], _team_names(frames), policy) == ""
+    responsible = hits["owner"].where(named_owner, team_leads(frames, hits["team_id"]))
     days_silent = ((as_of - activity).dt.total_seconds() // 86400).astype("int64")
     return finding_frame(
         "AI-STALE",
