@@ -1,0 +1,414 @@
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from followthrough.rules.vague import (
+    REASON_CODES,
+    Reason,
+    VagueVerdict,
+    assess_summaries,
+    assess_summary,
+)
+
+DEV_SET = Path(__file__).resolve().parents[1] / "data" / "action_items_labelled.csv"
+
+
+def codes(text: str | None) -> set[str]:
+    return set(assess_summary(text).codes)
+
+
+# --- the spec's own examples ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Add alert on p99 latency > 800ms for checkout-api",
+        "Upgrade libssl to 3.0.13 on edge proxies",
+        "Investigate why the payments-db connection pool exhausted at 200 connections and set max to 400",
+    ],
+)
+def test_concrete_examples_pass(text: str) -> None:
+    verdict = assess_summary(text)
+    assert verdict == VagueVerdict(vague=False, reasons=())
+
+
+@pytest.mark.parametrize("text", ["Improve monitoring", "Look into the DB issue", "TBD", "Investigate"])
+def test_vague_examples_fail(text: str) -> None:
+    assert assess_summary(text).vague
+
+
+# --- each reason, firing and not firing --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("TBD", None),
+        ("n/a", None),
+        ("?", None),
+        ("misc", None),
+        ("Fix it", None),
+        ("Alert for the checkout service, threshold TBD", "tbd"),
+        ("TODO add tests", "todo"),
+        ("Clean up the deploy scripts, configs, dashboards etc", "etc"),
+        ("Add alerts for various stuff in the payments service", "various"),
+        ("Make sure this does not happen for similar issues", "similar issues"),
+        ("Are we alerting on this ( ? )", "?"),
+    ],
+)
+def test_placeholder_fires(text: str, word: str | None) -> None:
+    reasons = [r for r in assess_summary(text).reasons if r.code == "placeholder"]
+    assert reasons, text
+    if word is None:
+        assert reasons[0].detail == "the whole item is a placeholder"
+    else:
+        assert reasons[0].detail == f'placeholder "{word}" stands in for the content'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "TODO: add alert for disk usage > 90% on db-1",  # a TODO: marker is a lead-in, not content
+        "Change the Traefik healthcheck path to something that checks the backend",  # outside the object span
+        "Can we use AWS Certificate Manager instead of Letsencrypt?",  # a bounded question, not a bare "?"
+        "Add *.out to .gitignore",
+    ],
+)
+def test_placeholder_does_not_fire(text: str) -> None:
+    assert "placeholder" not in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Monitoring", "Be careful", "Prevent recurrence", "Check it again", "Speak to people"],
+)
+def test_too_short_fires(text: str) -> None:
+    verdict = assess_summary(text)
+    assert "too_short" in verdict.codes
+    assert verdict.vague
+    detail = next(r.detail for r in verdict.reasons if r.code == "too_short")
+    assert detail.startswith("too short to act on (")
+    assert detail.endswith("meaningful words)")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Automate Boskos deploys",  # three words, but a named system and an artefact
+        "Version lock Flux",
+        "Recover production replicas",
+        "Prometheus monitoring for backups",
+        "Pin terraform to 1.5.7",
+    ],
+)
+def test_too_short_does_not_fire_on_short_concrete_items(text: str) -> None:
+    assert "too_short" not in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Improve our incident response process",
+        "Ensure this doesn't happen again",
+        "Update documentation",
+        "Reflect on how our communication can become more visible",
+        "Reduce toil for the team",
+    ],
+)
+def test_no_concrete_target_fires(text: str) -> None:
+    assert "no_concrete_target" in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Add runbook for Kafka consumer lag",  # product name
+        "Set max_connections on the primary",  # config key
+        "Raise the limit to 400",  # number
+        "Create a dashboard for queue depth",  # artefact noun
+        "Rotate the 'deploy-bot' credentials",  # quoted literal
+        "Move sessions to checkout-cache",  # kebab-case component
+        "Restart the kubelet on every worker",  # well-known product in lower case
+    ],
+)
+def test_no_concrete_target_does_not_fire(text: str) -> None:
+    assert "no_concrete_target" not in codes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "verb"),
+    [
+        ("Look into the DB issue", "look into"),
+        ("Investigate performance issues on the search page", "investigate"),
+        ("Review alerting", "review"),
+        ("Improve monitoring", "improve"),
+        ("Improve alerting around the Boskos status", "improve"),  # improvement needs a bar or a means
+        ("Consider adding more alerts", "consider"),
+        ("Think about failover", "think about"),
+        ("Revisit the deployment process", "revisit"),
+        ("Discuss the Redis sharding plan with the vendor", "discuss"),  # no deliverable, even when named
+        ("Follow up with the team", "follow up"),
+        ("Evaluate options", "evaluate"),
+        ("Understand root cause", "understand"),
+        ("Check the queue", "check"),
+        ("Explore caching", "explore"),
+        ("Figure out how to monitor the critical CVEs", "figure out"),  # method-seeking
+        ("We need to look into the cron jobs", "look into"),  # after a lead-in
+        ("Document and think about overcommit ratios for memory usage", "think about"),  # coordinated
+        ("Observability gaps: review the alerting", "review"),  # after a heading
+    ],
+)
+def test_vague_verb_fires(text: str, verb: str) -> None:
+    reasons = [r for r in assess_summary(text).reasons if r.code == "vague_verb"]
+    assert reasons, text
+    assert reasons[0].detail == f'vague verb "{verb}" with no bounded object'
+
+
+def test_vague_verb_with_abstract_object() -> None:
+    verdict = assess_summary("Define a deployment strategy for the short term")
+    assert Reason("vague_verb", 'vague verb "define" + "strategy" with an abstract object') in verdict.reasons
+
+
+def test_vague_verb_nominal_form() -> None:
+    assert "vague_verb" in codes("A configuration drift analysis is needed")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Investigate why the payments-db connection pool exhausted at 200 connections",  # named + number
+        "Investigate pgbarman for creating PostgreSQL backups",  # names what to evaluate
+        "Look into if this is also an issue in Traefik 2.X",
+        "Investigate whether the nightly vacuum job causes the timeouts",  # specific question on artefacts
+        "Enhance the daily pipeline run with a synthetic check",  # improvement with a concrete means
+        "Improve p99 latency of the search API to under 300ms",  # improvement with a bar
+        "Add alert on queue depth",  # not a vague verb at all
+    ],
+)
+def test_vague_verb_does_not_fire_when_bounded(text: str) -> None:
+    assert "vague_verb" not in codes(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("Setup better Grafana dashboards", "better"),
+        ("Add more Fluentd alerts", "more fluentd"),
+        ("Make the ingestion pipeline more resilient", "more resilient"),
+        ("Ensure pods have appropriate resource requests", "appropriate"),
+        ("Increase test coverage", "increase"),
+        ("Find out if the ingestion to the database is too slow", "too slow"),
+    ],
+)
+def test_unmeasurable_goal_fires(text: str, words: str) -> None:
+    reasons = [r for r in assess_summary(text).reasons if r.code == "unmeasurable_goal"]
+    assert reasons, text
+    assert reasons[0].detail == f'unmeasurable goal "{words}" with no number or threshold'
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Increase the ingress-nginx replica count from 2 to 4",  # a number sets the bar
+        "Make the failover faster than 30 seconds",
+        "Move flag evaluation out of the Django monolith to a more scalable service",  # purpose clause
+        "Add comprehensive integration tests for the FetchWrapper with FormData bodies",  # named artefact
+        "Remove failing pods from rotation within seconds rather than minutes",  # explicit bound
+    ],
+)
+def test_unmeasurable_goal_does_not_fire(text: str) -> None:
+    assert "unmeasurable_goal" not in codes(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Workload segmentation might be an option to limit blast zones",
+        "If possible observe the next daily run of the pipeline",
+        "Maybe add a check on the pipeline",
+    ],
+)
+def test_hedged_fires(text: str) -> None:
+    assert "hedged" in codes(text)
+
+
+def test_hedged_does_not_fire_when_named() -> None:
+    assert "hedged" not in codes("If possible, pin the Helm chart of cert-manager to v1.14.4")
+    assert "hedged" not in codes("Add a check on the pipeline")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["How to get the latest releases of components in our stack?", "What should we monitor on the cluster"],
+)
+def test_open_question_fires(text: str) -> None:
+    assert "open_question" in codes(text)
+
+
+def test_open_question_fires_on_a_string_of_questions() -> None:
+    verdict = assess_summary("Alert on the worker count? Should we also page on it?")
+    assert Reason("open_question", "a list of questions, not an action") in verdict.reasons
+
+
+def test_open_question_does_not_fire_on_bounded_question() -> None:
+    assert "open_question" not in codes("Can we use AWS Certificate Manager instead of Letsencrypt?")
+    assert "open_question" not in codes("Add alert when disk usage is above 90%")
+
+
+def test_reason_codes_are_stable() -> None:
+    assert REASON_CODES == (
+        "placeholder",
+        "too_short",
+        "no_concrete_target",
+        "vague_verb",
+        "unmeasurable_goal",
+        "hedged",
+        "open_question",
+    )
+    seen: set[str] = set()
+    for text in ["TBD", "Improve monitoring", "maybe better stuff", "How do we fix this?", "Discuss"]:
+        seen |= codes(text)
+    assert seen <= set(REASON_CODES)
+
+
+def test_verdict_is_frozen_and_explained() -> None:
+    verdict = assess_summary("Look into the cron issue")
+    assert isinstance(verdict, VagueVerdict)
+    with pytest.raises(AttributeError):
+        verdict.vague = False  # type: ignore[misc]
+    assert verdict.vague is True
+    assert all(isinstance(r, Reason) and r.detail for r in verdict.reasons)
+    assert verdict.reasons[0].as_dict() == {"code": verdict.reasons[0].code, "detail": verdict.reasons[0].detail}
+
+
+# --- edge cases ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [None, math.nan, pd.NA, "", "   ", "\n\t"])
+def test_missing_and_empty_summaries_are_vague(value: object) -> None:
+    verdict = assess_summary(value)  # type: ignore[arg-type]
+    assert verdict.vague
+    assert set(verdict.codes) == {"too_short", "no_concrete_target"}
+
+
+@pytest.mark.parametrize(
+    ("text", "vague"),
+    [
+        ("Improve monitoring 🚀", True),
+        ("Add alert on p99 latency > 800 ms for 结账-api", False),
+        ("Upgrade libssl to 3.0.13 on edge proxies — “urgent”", False),
+        ("Améliorer la surveillance", True),
+        ("🔥🔥🔥", True),
+        ("Rotate the API key in Vault\u00a0and\u2009update the deploy-bot secret", False),
+    ],
+)
+def test_unicode(text: str, vague: bool) -> None:
+    assert assess_summary(text).vague is vague
+
+
+def test_very_long_text() -> None:
+    concrete = "Add alert on p99 latency > 800ms for checkout-api. " * 5000
+    vague = "Improve monitoring and look into things. " * 5000
+    assert assess_summary(concrete).vague is False
+    assert assess_summary(vague).vague is True
+    assert assess_summary("x" * 200_000).vague is True
+
+
+def test_non_string_values() -> None:
+    frame = assess_summaries(pd.Series([42, 3.5, "Raise the pool size to 400 on payments-db"], dtype=object))
+    assert frame["vague"].tolist() == [True, True, False]
+
+
+# --- assess_summaries ------------------------------------------------------------------------
+
+
+def test_assess_summaries_keeps_index_and_columns() -> None:
+    summaries = pd.Series(["TBD", None, "Add alert on queue depth"], index=["b", "a", "z"])
+    frame = assess_summaries(summaries)
+    assert list(frame.columns) == ["vague", "reasons"]
+    assert list(frame.index) == ["b", "a", "z"]
+    assert frame["vague"].dtype == bool
+    assert frame["vague"].tolist() == [True, True, False]
+    assert frame.at["z", "reasons"] == []
+    assert all(set(r) == {"code", "detail"} for r in frame.at["b", "reasons"])
+
+
+def test_assess_summaries_empty_series() -> None:
+    frame = assess_summaries(pd.Series([], dtype=object))
+    assert frame.empty
+    assert list(frame.columns) == ["vague", "reasons"]
+
+
+def test_duplicate_rows_do_not_share_reason_lists() -> None:
+    frame = assess_summaries(pd.Series(["Improve monitoring", "Improve monitoring"]))
+    assert frame.at[0, "reasons"] == frame.at[1, "reasons"]
+    frame.at[0, "reasons"].append({"code": "x", "detail": "y"})
+    assert frame.at[1, "reasons"][-1]["code"] != "x"
+
+
+def test_assess_summaries_matches_assess_summary_row_by_row() -> None:
+    dev = pd.read_csv(DEV_SET, dtype=str, keep_default_na=False)
+    extra = ["", "TBD", "Improve monitoring 🚀", None, "Add alert on p99 latency > 800ms for checkout-api"]
+    summaries = pd.Series([*dev["summary"], *extra], dtype=object)
+    summaries.index = [f"row-{i}" for i in range(len(summaries))]
+    frame = assess_summaries(summaries)
+    for key, text in summaries.items():
+        single = assess_summary(text)
+        assert frame.at[key, "vague"] == single.vague, text
+        assert frame.at[key, "reasons"] == [r.as_dict() for r in single.reasons], text
+
+
+def test_parallel_path_matches_serial_path() -> None:
+    from followthrough.rules import vague
+
+    dev = pd.read_csv(DEV_SET, dtype=str, keep_default_na=False)
+    values = [f"{s} ({i % 7})" if i % 2 else s for i, s in enumerate(dev["summary"].tolist() * 3)]
+    serial = vague._assess_unique(pd.Series(values, dtype=object))
+    previous = vague.PARALLEL_MIN_ROWS
+    vague.PARALLEL_MIN_ROWS = 10
+    try:
+        parallel = vague._assess_parallel(pd.Series(values, dtype=object).to_numpy())
+    finally:
+        vague.PARALLEL_MIN_ROWS = previous
+    assert parallel == serial
+
+
+# --- the labelled development set ----------------------------------------------------------
+
+
+def load_dev_set() -> pd.DataFrame:
+    frame = pd.read_csv(DEV_SET, dtype=str, keep_default_na=False)
+    frame["vague"] = frame["vague"].map({"true": True, "false": False})
+    return frame
+
+
+def test_dev_set_shape() -> None:
+    dev = load_dev_set()
+    assert list(dev.columns) == ["id", "summary", "vague", "source_url", "note"]
+    assert len(dev) >= 150
+    assert dev["id"].is_unique
+    assert dev["summary"].str.strip().ne("").all()
+    assert dev["summary"].str.lower().is_unique
+    assert dev["vague"].notna().all()
+    assert dev["source_url"].str.match(r"^https://").all()
+    assert 0.25 <= dev["vague"].mean() <= 0.45
+
+
+def test_dev_set_precision_recall_f1() -> None:
+    dev = load_dev_set()
+    truth = dev["vague"].astype(bool)
+    predicted = assess_summaries(dev["summary"])["vague"]
+    tp = int((truth & predicted).sum())
+    fp = int((~truth & predicted).sum())
+    fn = int((truth & ~predicted).sum())
+    precision = tp / (tp + fp)
+    recall = tp / (tp + fn)
+    f1 = 2 * precision * recall / (precision + recall)
+    print(f"\nAI-VAGUE dev set: n={len(dev)} tp={tp} fp={fp} fn={fn} "
+          f"precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}")
+    assert f1 >= 0.85
