@@ -1,16 +1,18 @@
 """Deterministic generator for the Followthrough demo data set.
 
-Writes a realistic, fully synthetic company (6 teams, their people, incidents,
-postmortems with Markdown documents, action items and status updates) into
-``data/demo/``.  The data is clean for the rules AI-NO-OWNER, AI-STALE and
-PM-OVERDUE except for a list of planted problems, planted clean counterexamples
-and malformed rows that the source contract must quarantine (documented in
-``data/demo/README.md``).  ``expected_findings.csv`` and
-``quarantine_expected.csv`` are derived from that plant list; the independent
-checker ``scripts/check_demo_data.py`` re-derives both from the CSV files.
+Writes a realistic, fully synthetic company (6 teams, their people, the services they own,
+incidents, postmortems with Markdown documents, action items with their change history and
+status updates, and a waiver file) into ``data/demo/``.  The data is clean for every rule of
+``docs/rules.md`` except for a list of planted problems, planted clean counterexamples (most
+of them at a rule's boundary) and malformed rows that the source contract must quarantine,
+all documented in ``data/demo/README.md``.  ``expected_findings.csv`` and
+``quarantine_expected.csv`` are derived from that plant list; the independent checker
+``scripts/check_demo_data.py`` re-derives both from the data files.
 
-The run's "as of" instant is 2026-07-15T10:00:00Z.  Output is byte-for-byte
-reproducible: a fixed seed, no wall-clock access and stable ordering.
+The run's "as of" instant is 2026-07-15T10:00:00Z.  Output is byte-for-byte reproducible: a
+fixed seed, no wall-clock access and stable ordering.  Besides the standard library the
+generator uses only the ``holidays`` package, the same public-holiday source the rules use
+for business days.
 
 Usage::
 
@@ -21,11 +23,16 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
+
+import holidays
 
 SEED = 20260715
 AS_OF = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
@@ -45,6 +52,7 @@ TEAMS = [
 ]
 TEAM_IDS = [t[0] for t in TEAMS]
 TEAM_TZ = {t[0]: t[2] for t in TEAMS}
+TEAM_REGION = {t[0]: t[3] for t in TEAMS}
 LEADS = {t[0]: t[4] for t in TEAMS}
 MANAGERS = {t[0]: t[5] for t in TEAMS}
 ROSTER = {  # team -> managers and leads first (name, role), then engineers
@@ -78,9 +86,28 @@ SERVICES = {
     "data-pipelines": [("events-ingest", "Events ingest"), ("warehouse-loader", "Warehouse loader"),
                        ("cdc-connector", "CDC connector"), ("airflow-scheduler", "Airflow scheduler")],
 }
+SERVICE_TEAM = {svc: team for team, services in SERVICES.items() for svc, _ in services}
+# Services of other teams that a scenario typically also hits (affected_services); own-team ones are dropped.
+CROSS_TEAM = {"dns": ("internal-dns",), "cert_expiry": ("edge-lb",), "unknown_502": ("edge-lb",),
+              "credential_leak": ("ci-runners", "vault"), "az_partition": ("k8s-prod-eu",),
+              "retry_storm": ("service-mesh",), "kafka_lag": ("events-ingest",), "clock_skew": ("auth-service",)}
 IMPACT_NOUN = {"payments": "card payment attempts", "checkout": "checkout requests",
                "identity": "login attempts", "search": "search queries",
                "platform-infra": "requests from dependent services", "data-pipelines": "scheduled warehouse loads"}
+
+# The policy values the rules use (config/policy.yaml, docs/rules.md).
+MAJOR = ("SEV1", "SEV2")
+TARGET_BUSINESS_DAYS = 2
+DUE_BASE = {"P1": 7, "P2": 14, "P3": 30, "P4": 60}  # typical due date: created + base + 0..7 days
+DUE_LIMIT_PRIORITY = {"P1": 28, "P2": 56}
+DUE_LIMIT_SEVERITY = {"SEV1": 15, "SEV2": 30}
+CLEAN_DUE_FROM = date(2026, 7, 16)  # clean open items are due on or after this day (not overdue at as_of)
+RULES = ("PM-MISSING", "PM-OVERDUE", "PM-INCOMPLETE", "PM-BLAME", "PM-INSULAR", "PM-NO-ACTIONS", "AI-NO-OWNER",
+         "AI-OWNER-GONE", "AI-VAGUE", "AI-NO-DUE", "AI-DUE-BEYOND-SLA", "AI-OVERDUE", "AI-STALE", "AI-DRIFT",
+         "AI-WONTDO-UNJUSTIFIED", "INC-CATEGORY-GAP", "INC-REPEAT", "SRC-INVALID")
+INCIDENT_RULES = ("PM-MISSING", "PM-NO-ACTIONS", "INC-CATEGORY-GAP", "INC-REPEAT")
+# Pinned incidents whose action items tell their story: item plants never take these.
+KEEP_ITEMS = ("M2", "WD", "G1", "G2", "C1", "N1", "C5", "RA", "RC1a", "RC2a", "RC3a", "bad")
 # Services a scenario fits (an empty tuple in a scenario means any service).
 HTTP = ("payments-api", "ledger-service", "fraud-scoring", "checkout-api", "cart-service", "pricing-service",
         "checkout-web", "auth-service", "login-web", "mfa-service", "token-issuer", "search-api", "query-ranker",
@@ -228,7 +255,7 @@ SCENARIOS = [
       "Without time synchronisation the clocks of 14 hosts drifted by more than 90 seconds. Tokens issued there "
       "carried `iat` values in the future and were rejected by peers that allow 60 seconds of leeway.",
       "Re-enabled chrony and restarted the affected hosts",
-      (("root_cause", "Check that chrony is enabled in the base image CI tests"),
+      (("root_cause", "Add a base image CI test that fails when chrony is disabled"),
        ("detection", "Alert on an NTP offset > 500ms on any {svc} host"),
        ("mitigation", "Raise token validation leeway in {svc} from 60s to 120s"),
        ("documentation", "Document time-sync requirements in the base image guide"))),
@@ -237,7 +264,7 @@ SCENARIOS = [
       "We have not found a root cause. The 502s correlate with connection reuse between the edge proxy and {svc} "
       "pods, but we could not reproduce them and they stopped after a routine deploy.",
       "Errors stopped after a routine deploy restarted all pods",
-      (("root_cause", "Align idle timeouts between the edge proxy (60s) and {svc} keep-alive (75s)"),
+      (("root_cause", "Set the {svc} keep-alive timeout to 75s, above the edge proxy idle timeout of 60s"),
        ("detection", "Enable upstream connection error logging on the edge for {svc}"),
        ("process", "Reopen the review if {svc} 502s exceed 0.1% again"))),
 ]
@@ -251,8 +278,8 @@ GENERIC_ITEMS = [
     ("mitigation", "Increase {svc} HPA max replicas from {a} to {b}"),
     ("mitigation", "Add a kill switch for non-critical {svc} background jobs"),
     ("mitigation", "Set a timeout of {ms}ms on every outbound call from {svc}"),
-    ("process", "Review the on-call escalation policy for {team}"),
-    ("process", "Add {svc} to the quarterly game day rotation"),
+    ("process", "Escalate unacknowledged {team} pages to the secondary on-call after 10 minutes"),
+    ("process", "Add a failover scenario for {svc} to the quarterly game day rotation"),
     ("process", "Add a customer-support comms template for {svc} outages"),
     ("documentation", "Update the {svc} runbook with the mitigation steps used in this incident"),
     ("documentation", "Document the {svc} dependency map in the service catalog"),
@@ -298,6 +325,16 @@ class Update:
     id: str = ""
 
 
+@dataclass
+class Change:
+    """One row of action_item_history.csv (ids are assigned when writing)."""
+
+    at: datetime
+    field: str  # due_date | priority | status | owner
+    old: str
+    new: str
+
+
 @dataclass(eq=False)
 class Incident:
     team: str
@@ -310,8 +347,9 @@ class Incident:
     confidential: bool = False
     labels: str = ""
     title: str = ""
+    affected: list[str] = field(default_factory=list)
     facts: dict[str, str] = field(default_factory=dict)
-    tag: str = ""  # pinned-plant key, or "bad" for a malformed row
+    tag: str = ""  # pinned-incident key, or "bad" for a malformed row
     raw: dict[str, str] = field(default_factory=dict)  # malformed-row overrides and "_reason"
     id: str = ""
     pm: Postmortem | None = None
@@ -325,6 +363,8 @@ class Postmortem:
     status: str
     created_at: datetime
     published_at: datetime | None
+    participants: list[str] = field(default_factory=list)
+    variant: str = ""  # how the document deviates from a complete, blameless write-up
     id: str = ""
 
 
@@ -339,20 +379,25 @@ class Item:
     category: str
     status: str
     created_at: datetime
-    due: date
+    due: date | None
     closed_at: datetime | None = None
     note: str = ""
+    approver: str = ""
     updates: list[Update] = field(default_factory=list)
+    history: list[Change] = field(default_factory=list)  # due_date, priority and owner changes
     raw: dict[str, str] = field(default_factory=dict)  # malformed-row overrides
     id: str = ""
     used: bool = False  # already taken by a plant
+    due_fixed: bool = False  # due date set by a plant (None then means "no due date")
 
 
 @dataclass(eq=False)
 class Plant:
-    rule: str  # AI-NO-OWNER | AI-STALE | PM-OVERDUE | clean | quarantine
+    rule: str  # a rule id (the object must fire it), "clean" (a counterexample) or "quarantine"
     obj: Item | Postmortem | Incident
     note: str
+    level: str = "violation"  # violation | warning | waived
+    about: str = ""  # for "clean": the rule this counterexample is about
 
 
 @dataclass
@@ -362,10 +407,20 @@ class World:
     incidents: list[Incident] = field(default_factory=list)
     items: list[Item] = field(default_factory=list)
     plants: list[Plant] = field(default_factory=list)
+    waivers: list[tuple[str, Item | Postmortem, str, str, date]] = field(default_factory=list)
 
     def active(self, team: str, role: str | None = None) -> list[str]:
         return [p.handle for p in self.people
                 if p.team == team and p.active and (role is None or p.role == role)]
+
+    def plant(self, rule: str, obj: Item | Postmortem | Incident, note: str, level: str = "violation") -> None:
+        self.plants.append(Plant(rule, obj, note, level))
+
+    def clean(self, about: str, obj: Item | Postmortem | Incident, note: str) -> None:
+        self.plants.append(Plant("clean", obj, note, about=about))
+
+    def pinned(self, tag: str) -> Incident:
+        return next(i for i in self.incidents if i.tag == tag)
 
 
 def utc(text: str) -> datetime:
@@ -382,6 +437,10 @@ def minutes(rng: random.Random, low: int, high: int) -> timedelta:
     return timedelta(minutes=rng.randint(low, high))
 
 
+def days(n: int) -> timedelta:
+    return timedelta(days=n)
+
+
 def fill(rng: random.Random, text: str, inc: Incident, **extra: str) -> str:
     """Fill an incident's placeholders ({svc}, {team}, {pr}, ...) into a template."""
     values = dict(inc.facts, pr=str(rng.randint(3100, 9899)), n=str(rng.randint(1200, 8999)),
@@ -392,17 +451,103 @@ def fill(rng: random.Random, text: str, inc: Incident, **extra: str) -> str:
     return text.format(**values)
 
 
-def pm_deadline(resolved_at: datetime, tz: str) -> datetime:
-    """Resolution + 5 business days in the team's zone (weekend rolls to Monday, keep local time)."""
-    local = resolved_at.astimezone(ZoneInfo(tz))
+# ----------------------------------------------------------------------------------------- calendars
+
+
+@functools.cache
+def region_holidays(region: str) -> frozenset[date]:
+    return frozenset(holidays.country_holidays(region, years=range(2025, 2028)))
+
+
+def is_business_day(day: date, team: str) -> bool:
+    return day.weekday() < 5 and day not in region_holidays(TEAM_REGION[team])
+
+
+def business_days_after(moment: datetime, n: int, team: str) -> datetime:
+    """docs/rules.md: local date (rolled forward to a business day) + n business days, same local time."""
+    tz = ZoneInfo(TEAM_TZ[team])
+    local = moment.astimezone(tz)
     day = local.date()
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    added = 0
-    while added < 5:
-        day += timedelta(days=1)
-        added += day.weekday() < 5
-    return datetime.combine(day, local.time(), tzinfo=ZoneInfo(tz))
+    while not is_business_day(day, team):
+        day += days(1)
+    for _ in range(n):
+        day += days(1)
+        while not is_business_day(day, team):
+            day += days(1)
+    return datetime.combine(day, local.time(), tzinfo=tz).astimezone(UTC)
+
+
+def pm_target(inc: Incident) -> datetime:
+    assert inc.resolved_at is not None
+    return business_days_after(inc.resolved_at, TARGET_BUSINESS_DAYS, inc.team)
+
+
+def pm_limit(inc: Incident) -> datetime:
+    assert inc.resolved_at is not None
+    if inc.severity == "SEV1":
+        return inc.resolved_at + days(3)
+    return business_days_after(inc.resolved_at, 5, inc.team)
+
+
+# ----------------------------------------------------------------------------------------- due dates
+
+
+def due_limit(item: Item) -> int | None:
+    """AI-DUE-BEYOND-SLA: the smaller of the priority and the severity limit (None: no limit)."""
+    limits = [x for x in (DUE_LIMIT_PRIORITY.get(item.priority), DUE_LIMIT_SEVERITY.get(item.incident.severity))
+              if x is not None]
+    return min(limits) if limits else None
+
+
+def due_window(item: Item, created: datetime | None = None) -> tuple[date, date]:
+    """The due dates an open item may have and fire neither AI-OVERDUE nor AI-DUE-BEYOND-SLA."""
+    start = (created or item.created_at).astimezone(UTC).date()
+    low, limit = max(CLEAN_DUE_FROM, start), due_limit(item)
+    return low, start + days(limit) if limit is not None else low + days(75)
+
+
+def window_ok(item: Item, created: datetime | None = None) -> bool:
+    low, high = due_window(item, created)
+    return low <= high
+
+
+def natural_due(rng: random.Random, item: Item) -> date:
+    """The due date a team would set at creation: by priority, never beyond the SLA."""
+    start = item.created_at.astimezone(UTC).date()
+    due = start + days(DUE_BASE[item.priority] + rng.randint(0, 7))
+    limit = due_limit(item)
+    return min(due, start + days(limit)) if limit is not None else due
+
+
+def set_clean_due(w: World, item: Item) -> None:
+    """A due date inside the clean window; an earlier original date is recorded as one push."""
+    rng = w.rng
+    low, high = due_window(item)
+    assert low <= high, (item.summary, item.created_at, item.priority)
+    natural = natural_due(rng, item)
+    if natural >= low:
+        item.due = natural
+        return
+    item.due = low + days(rng.randint(0, min((high - low).days, 21)))
+    seen = [u.posted_at for u in item.updates if u.posted_at <= AS_OF]
+    if seen:  # pushed at the item's last update, so the history never adds activity after it
+        item.history.append(Change(max(seen), "due_date", natural.isoformat(), item.due.isoformat()))
+
+
+def set_past_due(w: World, item: Item, due: date | None = None) -> None:
+    """An overdue date (before 2026-07-14 unless given) that respects the SLA."""
+    start = item.created_at.astimezone(UTC).date()
+    limit = due_limit(item)
+    high = min(date(2026, 7, 13), start + days(limit)) if limit is not None else date(2026, 7, 13)
+    if due is None:
+        low = min(start + days(3), high)
+        due = low + days(w.rng.randint(0, (high - low).days))
+    assert start <= due, (item.summary, due)
+    assert limit is None or due <= start + days(limit), (item.summary, due)
+    item.due, item.due_fixed = due, True
+
+
+# ----------------------------------------------------------------------------------------- building
 
 
 def build_people(rng: random.Random) -> list[Person]:
@@ -432,68 +577,204 @@ def make_incident(w: World, team: str, sev: str, sc: Scenario, svc: tuple[str, s
                  "topic": rng.choice(["orders.events.v2", "search.index-updates", "clickstream.raw"]),
                  "pct": str(rng.randint(30, 180))}
     inc.title = fill(rng, sc.title, inc)
+    neighbours = [s for s, _ in SERVICES[team] if s != svc[0]]
+    inc.affected = [svc[0]] + ([rng.choice(neighbours)] if rng.random() < 0.3 else [])
+    inc.affected += [s for s in CROSS_TEAM.get(sc.key, ()) if SERVICE_TEAM[s] != team]
     return inc
 
 
-# Pinned incidents for the PM-OVERDUE plants and counterexamples. Columns: tag, team, severity, scenario,
-# service, started (UTC), resolved (UTC, "" = still open), incident status, postmortem status,
-# published_at (UTC or ""), rule, note.
+# Pinned incidents: the plants and counterexamples of the incident and postmortem rules (see PIN_PLANTS).
+# tag, team, severity, scenario, service, started (UTC), resolved (UTC, "" = still open), incident status,
+# postmortem status ("" = no postmortem row), published_at (UTC or "").
 PINNED = [
     ("O1", "payments", "SEV2", "pool_exhaustion", "payments-api", "2026-06-10T11:05", "2026-06-10T14:20",
-     "closed", "draft", "", "PM-OVERDUE", "deadline Wed 2026-06-17 16:20+02:00; still draft"),
+     "closed", "draft", ""),
     ("O2", "checkout", "SEV1", "config_push", "checkout-api", "2026-06-23T22:40", "2026-06-24T02:15",
-     "resolved", "in_review", "", "PM-OVERDUE",
-     "resolved Tue 2026-06-23 22:15 New York (UTC date is 06-24); deadline Tue 2026-06-30 22:15-04:00"),
+     "resolved", "in_review", ""),
     ("O3", "identity", "SEV2", "redis_failover", "login-web", "2026-06-27T16:30", "2026-06-27T18:00",
-     "resolved", "in_review", "", "PM-OVERDUE",
-     "resolved Sat 2026-06-27 11:00 Los Angeles, rolls to Mon 06-29; deadline Mon 2026-07-06 11:00-07:00"),
+     "resolved", "in_review", ""),
     ("O4", "search", "SEV2", "bad_deploy", "search-api", "2026-07-07T19:40", "2026-07-07T21:15",
-     "resolved", "draft", "", "PM-OVERDUE", "resolved Tue 21:15Z = Wed 2026-07-08 02:45 Kolkata; deadline "
-     "Wed 2026-07-15 02:45+05:30 = 2026-07-14T21:15Z, on the same local day as as_of"),
+     "resolved", "draft", ""),
     ("O5", "data-pipelines", "SEV2", "kafka_lag", "events-ingest", "2026-05-19T08:00", "2026-05-20T09:30",
-     "closed", "published", "2026-07-16T09:00", "PM-OVERDUE",
-     "published_at 2026-07-16 is after as_of, so unpublished as of as_of; deadline Wed 2026-05-27 10:30+01:00"),
+     "closed", "published", "2026-07-16T09:00"),
     ("O6", "checkout", "SEV2", "dns", "checkout-web", "2026-07-08T07:45", "2026-07-08T09:59",
-     "resolved", "draft", "", "PM-OVERDUE",
-     "resolved Wed 2026-07-08 05:59 New York; deadline 2026-07-15T09:59Z, one minute before as_of"),
+     "resolved", "draft", ""),
     ("O7", "payments", "SEV1", "disk_full", "payments-db", "2026-03-16T13:00", "2026-03-16T17:45",
-     "closed", "in_review", "", "PM-OVERDUE", "SEV1 from March still in review; deadline Mon 2026-03-23 18:45+01:00"),
+     "closed", "in_review", ""),
     ("C1", "platform-infra", "SEV2", "cert_expiry", "edge-lb", "2026-07-08T07:30", "2026-07-08T10:00",
-     "resolved", "draft", "", "clean", "resolved Wed 2026-07-08T10:00Z, team in UTC: deadline is exactly "
-     "as_of 2026-07-15T10:00Z; as_of > deadline is false, must NOT fire"),
+     "resolved", "draft", ""),
     ("C2", "payments", "SEV2", "redis_failover", "payments-api", "2026-07-10T05:10", "2026-07-10T06:30",
-     "resolved", "in_review", "", "clean", "resolved Fri 2026-07-10 08:30 Berlin; the 5 business days cross the "
-     "weekend: deadline Fri 2026-07-17 08:30+02:00, not yet due (5 calendar days would give 07-15 06:30Z)"),
+     "resolved", "in_review", ""),
     ("C3", "checkout", "SEV1", "bad_deploy", "cart-service", "2026-05-04T13:20", "2026-05-04T15:05",
-     "closed", "published", "2026-05-20T16:00", "clean",
-     "published late (deadline Mon 2026-05-11 11:05-04:00, published 2026-05-20) but before as_of"),
+     "closed", "published", "2026-05-20T16:00"),
     ("C4", "identity", "SEV3", "clock_skew", "token-issuer", "2026-02-11T17:10", "2026-02-11T19:40",
-     "closed", "draft", "", "clean", "SEV3 postmortem in draft since February: SEV3 needs no postmortem"),
+     "closed", "draft", ""),
     ("C5", "search", "SEV2", "provider_outage", "autocomplete", "2026-07-08T17:00", "2026-07-08T19:00",
-     "resolved", "in_review", "", "clean", "resolved Wed 19:00Z = Thu 2026-07-09 00:30 Kolkata; deadline Thu "
-     "2026-07-16 00:30+05:30 = 2026-07-15T19:00Z, not yet due (UTC date + local clock gives 07-14T19:00Z)"),
+     "resolved", "in_review", ""),
     ("C6", "data-pipelines", "SEV2", "retry_storm", "cdc-connector", "2026-07-09T06:00", "",
-     "open", "draft", "", "clean", "SEV2 incident still open (resolved_at empty): no deadline yet"),
+     "open", "draft", ""),
+    ("W1", "data-pipelines", "SEV1", "disk_full", "warehouse-loader", "2026-07-10T15:20", "2026-07-10T19:00",
+     "resolved", "draft", ""),
+    ("T0", "platform-infra", "SEV2", "az_partition", "service-mesh", "2026-07-13T07:40", "2026-07-13T10:00",
+     "resolved", "draft", ""),
+    ("M0", "search", "SEV2", "retry_storm", "search-api", "2026-07-13T08:10", "2026-07-13T10:00",
+     "resolved", "", ""),
+    ("M1", "checkout", "SEV2", "provider_outage", "pricing-service", "2026-06-02T14:05", "2026-06-02T16:40",
+     "closed", "", ""),
+    ("M2", "identity", "SEV1", "provider_outage", "mfa-service", "2026-07-06T18:00", "2026-07-06T20:30",
+     "resolved", "draft", ""),
+    ("N1", "payments", "SEV2", "provider_outage", "fraud-scoring", "2026-06-16T09:10", "2026-06-16T11:45",
+     "closed", "published", "2026-06-19T15:00"),
+    ("WD", "identity", "SEV2", "redis_failover", "session-store", "2026-05-11T15:00", "2026-05-11T17:20",
+     "closed", "published", "2026-05-14T16:00"),
+    ("G1", "search", "SEV2", "unknown_502", "query-ranker", "2026-05-26T04:30", "2026-05-26T07:10",
+     "closed", "published", "2026-05-29T09:00"),
+    ("G2", "data-pipelines", "SEV2", "dns", "airflow-scheduler", "2026-04-14T03:20", "2026-04-14T05:05",
+     "closed", "published", "2026-04-16T14:00"),
+    ("RA", "payments", "SEV3", "pool_exhaustion", "ledger-service", "2026-04-20T13:30", "2026-04-20T15:00",
+     "closed", "", ""),
+    ("RB", "payments", "SEV2", "pool_exhaustion", "ledger-service", "2026-06-29T08:45", "2026-06-29T11:30",
+     "resolved", "published", "2026-07-02T09:00"),
+    ("RC1a", "identity", "SEV3", "cert_expiry", "auth-service", "2026-05-05T16:00", "2026-05-05T18:10",
+     "closed", "", ""),
+    ("RC1b", "identity", "SEV3", "clock_skew", "auth-service", "2026-06-15T20:30", "2026-06-15T22:00",
+     "closed", "", ""),
+    ("RC2a", "checkout", "SEV3", "unknown_502", "checkout-api", "2026-05-18T12:00", "2026-05-18T13:30",
+     "closed", "", ""),
+    ("RC2b", "checkout", "SEV3", "unknown_502", "checkout-api", "2026-06-22T15:10", "2026-06-22T16:05",
+     "closed", "", ""),
+    ("RC3a", "search", "SEV3", "kafka_lag", "indexer", "2026-03-10T08:00", "2026-03-10T11:00", "closed", "", ""),
+    ("RC3b", "search", "SEV3", "kafka_lag", "indexer", "2026-06-08T10:00", "2026-06-08T12:40", "closed", "", ""),
+    ("I1", "platform-infra", "SEV3", "bad_deploy", "ci-runners", "2026-03-24T09:00", "2026-03-24T12:30",
+     "closed", "published", "2026-03-27T10:00"),
+]
+# Per-tag details: title, affected services, postmortem created_at, document variant, number of action
+# items, excluded item categories, participants ("insular": own team only; "team_id": other teams by id).
+PIN: dict[str, dict[str, Any]] = {
+    "O1": {"variant": "blame_draft"},
+    "O2": {"variant": "blame"},
+    "O3": {"variant": "no_timeline", "affected": ["login-web", "session-store"]},
+    "O5": {"variant": "tbd_impact"},
+    "O6": {"affected": ["checkout-web", "internal-dns"]},
+    "C1": {"items": 0},
+    "C2": {"affected": ["payments-api", "ledger-service", "checkout-api"], "participants": "insular"},
+    "C3": {"variant": "blameless"},
+    "C5": {"exclude": ("detection",)},
+    "M2": {"items": 1, "pm_created": "2026-07-15T16:30"},
+    "N1": {"items": 0, "variant": "no_actions", "affected": ["fraud-scoring", "payments-api"]},
+    "WD": {"items": 2, "affected": ["session-store", "login-web"]},
+    "G1": {"affected": ["query-ranker", "search-api", "edge-lb"], "participants": "team_id"},
+    "G2": {"exclude": ("root_cause", "detection"), "affected": ["airflow-scheduler", "internal-dns"]},
+    "RA": {"items": 3, "affected": ["ledger-service"]},
+    "RB": {"title": "Ledger service connection pool exhausted again during month-end close",
+           "affected": ["ledger-service", "payments-api", "checkout-api"], "participants": "insular"},
+    "RC1a": {"items": 3},
+    "RC2a": {"items": 2},
+    "RC2b": {"title": "Intermittent 502s from Checkout API again, cause still unknown"},
+    "RC3a": {"items": 2},
+    "RC3b": {"title": "Consumer lag on Search indexer delayed index updates"},
+    "I1": {"variant": "tbd_impact", "items": 2},
+}
+# Findings (rule, level) and counterexamples ("clean", rule) of the pinned incidents and postmortems.
+PIN_PLANTS = [
+    ("O1", "PM-OVERDUE", "violation", "SEV2 draft; limit Wed 2026-06-17 16:20+02:00"),
+    ("O1", "PM-BLAME", "violation", "a draft whose root cause says `The on-call engineer should have raised the "
+     "proxy pool limit ...`; the rule has no status condition"),
+    ("O2", "PM-OVERDUE", "violation", "SEV1 in review; resolved Tue 2026-06-23 22:15 New York (UTC date 06-24); "
+     "limit = resolved + 72 h = 2026-06-27T02:15Z"),
+    ("O2", "PM-BLAME", "violation", "its root cause opens with `The outage was caused by human error: <an engineer> "
+     "forgot to ...`"),
+    ("O3", "PM-OVERDUE", "violation", "resolved Sat 2026-06-27 11:00 Los Angeles, rolls to Mon 06-29; the 5 "
+     "business days skip Independence Day (observed) Fri 07-03: limit Tue 2026-07-07 11:00-07:00, not Mon 07-06"),
+    ("O3", "PM-INCOMPLETE", "violation", "in review and the document has no timeline section"),
+    ("O4", "PM-OVERDUE", "violation", "resolved Tue 21:15Z = Wed 2026-07-08 02:45 Kolkata; limit Wed 2026-07-15 "
+     "02:45+05:30 = 2026-07-14T21:15Z, on the same local day as as_of"),
+    ("O5", "PM-OVERDUE", "violation", "published_at 2026-07-16 is after as_of, so unpublished as of as_of"),
+    ("O6", "PM-OVERDUE", "violation", "resolved Wed 2026-07-08 05:59 New York; limit 2026-07-15T09:59Z, one "
+     "minute before as_of"),
+    ("O7", "PM-OVERDUE", "violation", "SEV1 from March still in review; its waiver expired on 2026-07-14"),
+    ("C1", "PM-OVERDUE", "warning", "resolved Wed 2026-07-08T10:00Z (UTC team): target Fri 07-10T10:00Z passed, "
+     "limit Wed 2026-07-15T10:00Z equals as_of, so still a warning"),
+    ("C2", "PM-OVERDUE", "warning", "resolved Fri 2026-07-10 08:30 Berlin: target Tue 07-14 08:30+02:00 passed; "
+     "limit Fri 2026-07-17 (5 business days over the weekend), not the calendar 07-15"),
+    ("C2", "PM-INSULAR", "violation", "in review; checkout owns the affected `checkout-api` and nobody from "
+     "checkout took part"),
+    ("C5", "PM-OVERDUE", "warning", "resolved Wed 19:00Z = Thu 2026-07-09 00:30 Kolkata: target Mon 07-13 "
+     "00:30+05:30 passed; limit Thu 2026-07-16 00:30+05:30 = 2026-07-15T19:00Z, after as_of"),
+    ("W1", "PM-OVERDUE", "violation", "SEV1 resolved Fri 2026-07-10 20:00 London: limit = resolved + 3 calendar "
+     "days = Mon 2026-07-13T19:00Z (3 business days would give Wed 07-15T19:00Z, a warning)"),
+    ("M1", "PM-MISSING", "violation", "SEV2 resolved 2026-06-02, no postmortem row at all"),
+    ("M2", "PM-MISSING", "violation", "SEV1 whose postmortem row is created 2026-07-15T16:30Z, after as_of"),
+    ("M2", "PM-NO-ACTIONS", "violation", "its only action item is created 2026-07-15T17:10Z, after as_of"),
+    ("N1", "PM-NO-ACTIONS", "violation", "SEV2, published postmortem that agreed no follow-ups; no action items"),
+    ("G1", "INC-CATEGORY-GAP", "violation", "no root_cause item: both root-cause items were closed as wont_do"),
+    ("G2", "INC-CATEGORY-GAP", "violation", "only mitigation/process/documentation items: no root_cause and no "
+     "detection"),
+    ("RB", "INC-REPEAT", "violation", "same service `ledger-service` and category `capacity` as RA 69 days "
+     "earlier, whose root-cause item is still open and was created before RB started"),
+    ("RB", "PM-INSULAR", "violation", "published; checkout owns the affected `checkout-api` and is absent"),
+    ("I1", "PM-INCOMPLETE", "violation", "published SEV3 write-up whose impact section is `TBD`"),
+    ("T0", "clean", "PM-OVERDUE", "resolved Mon 2026-07-13T10:00Z (UTC team): target Wed 2026-07-15T10:00Z "
+     "equals as_of; as_of > target is false"),
+    ("M0", "clean", "PM-MISSING", "no postmortem yet; resolved Mon 2026-07-13 15:30 Kolkata, target Wed "
+     "2026-07-15 15:30+05:30 = 10:00Z equals as_of"),
+    ("C3", "clean", "PM-OVERDUE", "SEV1 published late (limit 2026-05-07T15:05Z, published 2026-05-20) but "
+     "before as_of"),
+    ("C3", "clean", "PM-BLAME", "says `This was not human error: ...` and `we should have ...`: negated and "
+     "collective wording is not blame"),
+    ("C4", "clean", "PM-OVERDUE", "SEV3 draft since February: SEV3 needs no postmortem"),
+    ("C6", "clean", "PM-OVERDUE", "incident still open (resolved_at empty): no target yet"),
+    ("M2", "clean", "PM-OVERDUE", "its postmortem row is created after as_of, so it does not exist yet"),
+    ("O5", "clean", "PM-INCOMPLETE", "status published but published_at is after as_of; its impact section is "
+     "`TBD`"),
+    ("C1", "clean", "PM-INCOMPLETE", "a draft whose action items and lessons are still `TODO`; only in_review "
+     "and published postmortems count"),
+    ("C1", "clean", "PM-NO-ACTIONS", "SEV2 without action items, but as_of equals the limit "
+     "(Wed 2026-07-15T10:00Z)"),
+    ("WD", "clean", "PM-NO-ACTIONS", "both action items are wont_do; PM-NO-ACTIONS counts any status"),
+    ("WD", "clean", "INC-CATEGORY-GAP", "its only items are wont_do, so it has no item the rule counts"),
+    ("C5", "clean", "INC-CATEGORY-GAP", "no detection item, but as_of is before its limit "
+     "(2026-07-15T19:00Z)"),
+    ("G1", "clean", "PM-INSULAR", "platform-infra owns the affected `edge-lb` and took part as the team id "
+     "`platform-infra`"),
+    ("G2", "clean", "PM-INSULAR", "platform-infra owns the affected `internal-dns`; a platform-infra engineer "
+     "took part"),
+    ("O6", "clean", "PM-INSULAR", "a draft: platform-infra (`internal-dns`) is not among its participants yet"),
+    ("RC1b", "clean", "INC-REPEAT", "same signature (`auth-service`, `config`) as RC1a 41 days earlier, but "
+     "RC1a's only open item was created after RC1b started"),
+    ("RC2b", "clean", "INC-REPEAT", "same service and category as RC2a, which has an open item, but the "
+     "category is `unknown`"),
+    ("RC3b", "clean", "INC-REPEAT", "same signature (`indexer`, `capacity`) as RC3a with an open item, but "
+     "RC3a started 90 days and 2 hours earlier, outside the lookback"),
 ]
 
 
+def repeats(w: World, service: str, cause: str, start: datetime) -> bool:
+    """Would a new incident share its signature with one within 95 days? (INC-REPEAT stays planted only.)"""
+    return any(i.service[0] == service and i.scenario.cause == cause and abs(i.started_at - start) <= days(95)
+               for i in w.incidents)
+
+
 def build_incidents(w: World) -> None:
-    """The pinned plant incidents plus random clean ones: 60 valid incidents in total."""
+    """The pinned incidents plus random clean ones: 60 valid incidents in total."""
     rng, titles = w.rng, set()
     for tag, team, sev, key, svc_id, started, resolved, status, *_ in PINNED:
         svc = next(s for s in SERVICES[team] if s[0] == svc_id)
         inc = make_incident(w, team, sev, SCENARIO_BY_KEY[key], svc, utc(started), utc(resolved) if resolved else None,
                             status, tag)
+        extra = PIN.get(tag, {})
+        inc.title = extra.get("title", inc.title)
+        inc.affected = list(extra.get("affected", inc.affected))
         titles.add(inc.title)
         w.incidents.append(inc)
-    sevs = ["SEV1"] * 3 + ["SEV2"] * 11 + ["SEV3"] * 22 + ["SEV4"] * 11
-    teams = TEAM_IDS * 8
+    sevs = ["SEV1"] * 1 + ["SEV2"] * 4 + ["SEV3"] * 13 + ["SEV4"] * 11
+    teams = ["search", "checkout", "identity"] * 6 + ["payments", "platform-infra", "data-pipelines"] * 4
     rng.shuffle(sevs)
     rng.shuffle(teams)
     duration = {"SEV1": (45, 360), "SEV2": (25, 240), "SEV3": (15, 480), "SEV4": (10, 1800)}
-    for sev, team in zip(sevs, teams, strict=False):  # 47 incidents over 48 team slots
+    for sev, team in zip(sevs, teams, strict=False):  # 29 incidents over 30 team slots
         while True:
-            day = FIRST_DAY + timedelta(days=rng.randrange((LAST_DAY - FIRST_DAY).days + 1))
+            day = FIRST_DAY + days(rng.randrange((LAST_DAY - FIRST_DAY).days + 1))
             hour = rng.randint(9, 18) if rng.random() < 0.7 else rng.randint(0, 23)
             local = datetime.combine(day, time(hour, rng.randrange(60)), tzinfo=ZoneInfo(TEAM_TZ[team]))
             start = local.astimezone(UTC)
@@ -504,12 +785,13 @@ def build_incidents(w: World) -> None:
             sc = rng.choices(fits, weights)[0]  # and keep security incidents rare
             svc = rng.choice([x for x in SERVICES[team] if not sc.services or x[0] in sc.services])
             inc = make_incident(w, team, sev, sc, svc, start, end, "closed")
-            if FIRST_DAY <= start.date() <= LAST_DAY and end < AS_OF - timedelta(hours=2) and inc.title not in titles:
+            if (FIRST_DAY <= start.date() <= LAST_DAY and end < AS_OF - timedelta(hours=2)
+                    and inc.title not in titles and not repeats(w, svc[0], sc.cause, start)):
                 break
         titles.add(inc.title)
         age = AS_OF - end
-        inc.status = "closed" if age > timedelta(days=30) and rng.random() < 0.75 else "resolved"
-        if age < timedelta(days=6) and sev in ("SEV3", "SEV4"):
+        inc.status = "closed" if age > days(30) and rng.random() < 0.75 else "resolved"
+        if age < days(6) and sev in ("SEV3", "SEV4"):
             inc.status = "mitigated"
         w.incidents.append(inc)
     latest = max((i for i in w.incidents if i.severity == "SEV4"), key=lambda i: i.started_at)
@@ -520,38 +802,41 @@ def build_incidents(w: World) -> None:
 
 
 def build_postmortems(w: World) -> None:
-    """A postmortem for every SEV1/SEV2 incident, two published SEV3 ones and the pinned SEV3 draft."""
+    """A postmortem for every SEV1/SEV2 incident (but the pinned gaps), two random SEV3 ones and two pinned."""
     rng, pinned = w.rng, {p[0]: p for p in PINNED}
     sev3 = [i for i in w.incidents if i.severity == "SEV3" and not i.tag and i.resolved_at
-            and i.resolved_at < AS_OF - timedelta(days=20)]
+            and i.resolved_at < AS_OF - days(20)]
     extra = rng.sample(sev3, 2)
     for inc in w.incidents:
-        if inc.severity not in ("SEV1", "SEV2") and inc not in extra and inc.tag != "C4":
+        if inc.tag:
+            if not pinned[inc.tag][8]:
+                continue
+        elif inc.severity not in MAJOR and inc not in extra:
             continue
         owner = rng.choice([h for h in w.active(inc.team) if h != MANAGERS[inc.team]])
         anchor = inc.resolved_at or inc.started_at + timedelta(hours=5)
         created = anchor + minutes(rng, 120, 1500)
+        if created > AS_OF - timedelta(hours=1):
+            created = (anchor + (AS_OF - anchor) / 2).replace(second=0, microsecond=0)
         if inc.tag:
-            status, published, rule, note = pinned[inc.tag][8:]
-            inc.pm = Postmortem(inc, owner, status, created, utc(published) if published else None)
-            w.plants.append(Plant(rule, inc.pm, note))
+            status, published = pinned[inc.tag][8:10]
+            spec = PIN.get(inc.tag, {})
+            created = utc(spec["pm_created"]) if "pm_created" in spec else created
+            inc.pm = Postmortem(inc, owner, status, created, utc(published) if published else None,
+                                variant=spec.get("variant", ""))
         elif inc.resolved_at is None:
             inc.pm = Postmortem(inc, owner, "draft", created, None)
-        elif (deadline := pm_deadline(inc.resolved_at, TEAM_TZ[inc.team])) < AS_OF:
-            span = (deadline - created).total_seconds() * rng.uniform(0.35, 0.95)
+        elif min(pm_target(inc), pm_limit(inc)) < AS_OF:  # due by now: published in time
+            end = min(pm_limit(inc), AS_OF - timedelta(minutes=30))
+            span = (end - created).total_seconds() * rng.uniform(0.35, 0.95)
             inc.pm = Postmortem(inc, owner, "published", created, created + timedelta(minutes=span // 60))
-        else:
-            created = min(created, inc.resolved_at + (AS_OF - inc.resolved_at) / 2)
+        else:  # not due yet
             inc.pm = Postmortem(inc, owner, rng.choice(["draft", "in_review"]), created, None)
 
 
 def pick_priority(rng: random.Random, category: str, sev: str) -> str:
     base = {"root_cause": 1, "detection": 2, "mitigation": 2, "process": 3, "documentation": 3}[category]
     return f"P{min(base + rng.choice([0, 0, 1]) + (sev in ('SEV3', 'SEV4')), 4)}"
-
-
-def due_for(rng: random.Random, created: datetime, priority: str) -> date:
-    return created.date() + timedelta(days={"P1": 7, "P2": 14, "P3": 30, "P4": 60}[priority] + rng.randint(0, 7))
 
 
 def updates_between(w: World, item: Item, author: str, first: datetime, last: datetime, count: int,
@@ -567,14 +852,29 @@ def updates_between(w: World, item: Item, author: str, first: datetime, last: da
             for t, b in zip(times, bodies, strict=True)]
 
 
+def exact_updates(w: World, item: Item, author: str, stamps: list[str], final: list[str]) -> None:
+    """Updates at exactly these instants (UTC unless an offset is given)."""
+    times = [utc(s) for s in stamps]
+    item.updates = updates_between(w, item, author, times[0], times[-1], len(times), final)
+    for update, moment in zip(item.updates, times, strict=True):
+        update.posted_at = moment
+
+
 def build_items(w: World) -> None:
-    """Clean action items: active owners; open ones have an update within the last 7 days."""
+    """Clean action items: active owners; open ones are updated weekly and due in the future."""
     rng = w.rng
     counts = {"SEV1": [8], "SEV2": [7, 8, 8, 8], "SEV3": [2, 3, 3, 3, 3], "SEV4": [0, 2, 3, 3, 3]}
     for inc in w.incidents:
+        spec = PIN.get(inc.tag, {})
         generic = [g for g in rng.sample(GENERIC_ITEMS, len(GENERIC_ITEMS)) if g not in inc.scenario.items]
+        pool = [g for g in list(inc.scenario.items) + generic if g[0] not in spec.get("exclude", ())]
+        chosen = pool[:spec.get("items", rng.choice(counts[inc.severity]))]
+        if inc.severity in MAJOR and chosen and "exclude" not in spec:  # INC-CATEGORY-GAP stays planted only
+            for need in ("root_cause", "detection"):
+                if all(c != need for c, _ in chosen):
+                    chosen[-1] = next(g for g in pool if g[0] == need)
         anchor = inc.resolved_at or inc.started_at + timedelta(hours=2)
-        for category, template in (list(inc.scenario.items) + generic)[:rng.choice(counts[inc.severity])]:
+        for category, template in chosen:
             team = inc.team
             if inc.scenario.key in ("dns", "az_partition", "cert_expiry") and rng.random() < 0.4:
                 team = "platform-infra"
@@ -585,47 +885,67 @@ def build_items(w: World) -> None:
             owner = rng.choice(w.active(team, "engineer") * 4 + [LEADS[team]])
             priority = pick_priority(rng, category, inc.severity)
             item = Item(len(w.items), inc, fill(rng, template, inc), owner, team, priority, category, "",
-                        created, due_for(rng, created, priority))
+                        created, None)
+            item.due = natural_due(rng, item)
             set_clean_status(w, item)
             inc.items.append(item)
             w.items.append(item)
+
+
+def wont_do_approver(rng: random.Random, item: Item) -> str:
+    lead = LEADS[item.team]
+    return lead if lead != item.owner and rng.random() < 0.3 else MANAGERS[item.team]
+
+
+def close(w: World, item: Item, status: str, closed: datetime | None = None, note: str = "") -> None:
+    """Close an item as done or wont_do (justified, approved), with the usual updates."""
+    rng, age = w.rng, (AS_OF - item.created_at).days
+    if closed is None:
+        span = max(1, min(age, 45)) * 86400
+        closed = min(item.created_at + timedelta(seconds=rng.randint(3600, span)), AS_OF - timedelta(hours=1))
+        if closed <= item.created_at:
+            closed = item.created_at + (AS_OF - item.created_at) / 2
+    item.status, item.closed_at = status, closed.replace(second=0, microsecond=0)
+    if status == "done":
+        done = DONE.get(item.category, DONE["other"])
+        item.note, item.approver = note or fill(rng, rng.choice(done), item.incident), ""
+        item.updates = updates_between(w, item, item.owner, item.created_at, item.closed_at, rng.randint(1, 3), done)
+    else:
+        item.note = note or fill(rng, rng.choice(WONT_NOTES), item.incident)
+        item.approver = wont_do_approver(rng, item)
+        item.updates = [Update(LEADS[item.team], item.closed_at, "Closing as won't do: " + item.note)]
+    limit = due_limit(item)
+    if item.due is not None and limit is not None:
+        item.due = min(item.due, item.created_at.astimezone(UTC).date() + days(limit))
 
 
 def set_clean_status(w: World, item: Item) -> None:
     rng, age = w.rng, (AS_OF - item.created_at).days
     p_done, p_wont = (0.85, 0.05) if age > 100 else (0.65, 0.05) if age > 30 else (0.3, 0.02)
     roll = rng.random()
-    if roll < p_done + p_wont:
-        item.status = "done" if roll < p_done else "wont_do"
-        span = max(1, min(age, 45)) * 86400
-        closed = min(item.created_at + timedelta(seconds=rng.randint(3600, span)), AS_OF - timedelta(hours=1))
-        if closed <= item.created_at:
-            closed = item.created_at + (AS_OF - item.created_at) / 2
-        item.closed_at = closed.replace(second=0, microsecond=0)
-        if item.status == "done":
-            done = DONE.get(item.category, DONE["other"])
-            item.note = fill(rng, rng.choice(done), item.incident)
-            item.updates = updates_between(w, item, item.owner, item.created_at, item.closed_at,
-                                           rng.randint(1, 3), done)
-        else:
-            item.note = fill(rng, rng.choice(WONT_NOTES), item.incident)
-            item.updates = [Update(LEADS[item.team], item.closed_at, "Closing as won't do: " + item.note)]
+    protect = item.incident.severity in MAJOR and item.category in ("root_cause", "detection")
+    if roll < p_done + p_wont or not window_ok(item):  # an old item that could not be clean if open is done
+        close(w, item, "wont_do" if p_done <= roll < p_done + p_wont and not protect else "done")
         return
     item.status = rng.choices(["open", "in_progress", "blocked"], [3, 5, 2])[0]
-    if age < 6 and rng.random() < 0.4:
-        return  # a young item without updates: its created_at is its last activity
-    low = max(item.created_at + timedelta(minutes=5), AS_OF - timedelta(days=6, hours=20))
-    last = low + (AS_OF - timedelta(minutes=20) - low) * rng.random()
-    author = item.owner if rng.random() < 0.8 else LEADS[item.team]
-    item.updates = updates_between(w, item, author, item.created_at, last, rng.randint(1, 4),
-                                   BLOCKED if item.status == "blocked" else PROGRESS)
+    if not (age < 6 and rng.random() < 0.4):  # else a young item without updates: created_at is its activity
+        low = max(item.created_at + timedelta(minutes=5), AS_OF - timedelta(days=6, hours=20))
+        last = low + (AS_OF - timedelta(minutes=20) - low) * rng.random()
+        author = item.owner if rng.random() < 0.8 else LEADS[item.team]
+        item.updates = updates_between(w, item, author, item.created_at, last, rng.randint(1, 4),
+                                       BLOCKED if item.status == "blocked" else PROGRESS)
+    set_clean_due(w, item)
 
 
-def take(w: World, team: str, before: datetime, status: str | None = None, tag: str = "") -> Item:
-    """Reserve an unused item of `team` created (and its incident resolved) before `before`."""
-    pool = [i for i in w.items if not i.used and i.incident.tag == tag and (tag or i.team == team)
+def take(w: World, team: str | None, before: datetime, status: str | None = None, created: datetime | None = None,
+         pred: Callable[[Item], bool] | None = None, feasible: bool = True) -> Item:
+    """Reserve an unused item of `team` (None: any team) created (and its incident resolved) before
+    `before`, outside the pinned stories that need their items as they are; with `feasible`, one that
+    can be clean when open (created at `created` if given)."""
+    pool = [i for i in w.items if not i.used and i.incident.tag not in KEEP_ITEMS and team in (None, i.team)
             and (i.incident.resolved_at or i.incident.started_at) < before - timedelta(hours=6)
-            and i.created_at < before and (status is None or i.status == status)]
+            and i.created_at < before and (status is None or i.status == status)
+            and (pred is None or pred(i)) and (not feasible or window_ok(i, created))]
     item = w.rng.choice(pool)
     item.used = True
     return item
@@ -633,16 +953,90 @@ def take(w: World, team: str, before: datetime, status: str | None = None, tag: 
 
 def recent(w: World, item: Item, max_days: int) -> datetime:
     """A minute-aligned instant after the item's creation and within the last `max_days` days."""
-    low = max(item.created_at + timedelta(minutes=30), AS_OF - timedelta(days=max_days))
+    low = max(item.created_at + timedelta(minutes=30), AS_OF - days(max_days))
     return (low + (AS_OF - timedelta(minutes=60) - low) * w.rng.random()).replace(second=0, microsecond=0)
 
 
 def reopen(w: World, item: Item, status: str, created: datetime | None = None, owner: str | None = None) -> None:
-    """Turn a plant target into an open item without updates; optionally re-date it and change its owner."""
-    item.created_at = min(created or item.created_at, AS_OF - timedelta(hours=1))
-    item.status, item.closed_at, item.note, item.updates = status, None, "", []
+    """Turn a plant target into an open item without updates; optionally re-date it and change its owner.
+    Its due date is chosen clean at the end unless the plant sets one."""
+    item.created_at = min(created or item.created_at, AS_OF - timedelta(hours=1)).astimezone(UTC)
+    item.status, item.closed_at, item.note, item.approver, item.updates, item.history = status, None, "", "", [], []
     item.owner = item.owner if owner is None else owner
-    item.due = due_for(w.rng, item.created_at, item.priority)
+    item.due, item.due_fixed = None, False
+
+
+def freshen(w: World, item: Item, author: str | None = None, final: list[str] | None = None) -> None:
+    """Two updates, the last one within the last 5 days (the item is not stale)."""
+    last = recent(w, item, 5)
+    first = max(item.created_at + timedelta(minutes=10), last - days(12))
+    final = final or (BLOCKED if item.status == "blocked" else PROGRESS)
+    item.updates = updates_between(w, item, author or item.owner, first, last, 2, final)
+
+
+# ----------------------------------------------------------------------------------------- plants
+
+
+def plant_pinned(w: World) -> None:
+    """The PIN_PLANTS findings and counterexamples, and the action items their stories need."""
+    for tag, rule, level, note in PIN_PLANTS:
+        inc = w.pinned(tag)
+        topic = level if rule == "clean" else rule
+        obj: Incident | Postmortem = inc if topic in INCIDENT_RULES or inc.pm is None else inc.pm
+        if rule == "clean":
+            w.clean(level, obj, note)
+        else:
+            w.plant(rule, obj, note, level)
+    # M2: the only action item is created after as_of (PM-NO-ACTIONS).
+    (item,) = w.pinned("M2").items
+    reopen(w, item, "open")
+    item.created_at = utc("2026-07-15T17:10")
+    # WD: both items closed as wont_do, justified and approved.
+    for item, note in zip(w.pinned("WD").items, ("The session-store cluster is replaced by the managed "
+                                                  "service in RFC-3120; no work on the old client.",
+                                                  "Alerting is part of the managed service rollout (RFC-3120)."),
+                          strict=True):
+        close(w, item, "wont_do", utc("2026-05-22T16:00"), note)
+    # G1: every root_cause item closed as wont_do (no root cause found).
+    for item in w.pinned("G1").items:
+        if item.category == "root_cause":
+            close(w, item, "wont_do", utc("2026-06-05T11:00"), "Tried in staging: it did not change the 502 "
+                  "rate; without a reproduction there is nothing to fix yet.")
+    o7 = w.pinned("O7").pm
+    assert o7 is not None
+    w.waivers.append(("PM-OVERDUE", o7, "Team on the Q2 payments-db migration; review scheduled after it.",
+                      MANAGERS["payments"], date(2026, 7, 14)))
+    # RA / RB (INC-REPEAT): RA's root-cause fix is still open (and overdue); its other items are done.
+    ra, rb = w.pinned("RA"), w.pinned("RB")
+    for item in ra.items:
+        if item.category == "root_cause":
+            reopen(w, item, "blocked", utc("2026-04-21T09:40"))
+            item.priority = "P2"
+            freshen(w, item, final=["Blocked: the DBA team has to approve the new proxy pool size first."])
+            set_past_due(w, item, date(2026, 5, 19))
+            w.plant("AI-OVERDUE", item, "RA's root-cause fix (P2, SEV3: limit 56 days), due 2026-05-19; still "
+                                        "blocked when the same failure came back as RB")
+        else:
+            close(w, item, "done", utc("2026-05-06T15:00"))
+    # RC1a: done items plus one open item created after RC1b started.
+    rc1b = w.pinned("RC1b")
+    first, *rest = w.pinned("RC1a").items
+    reopen(w, first, "in_progress", rc1b.started_at + timedelta(days=2, hours=20, minutes=30))
+    freshen(w, first)
+    for item in rest:
+        close(w, item, "done", utc("2026-05-20T18:00"))
+    # RC2a and RC3a: one open low-priority item each (SEV3 + P3: no due-date limit), the rest done.
+    for tag, created in (("RC2a", "2026-05-19T14:00"), ("RC3a", "2026-03-11T10:30")):
+        first, *rest = w.pinned(tag).items
+        reopen(w, first, "in_progress", utc(created))
+        first.priority = "P3"
+        freshen(w, first)
+        for item in rest:
+            close(w, item, "done")
+    assert rb.started_at - ra.started_at < days(90)
+    for item in w.pinned("I1").items + w.pinned("RC1b").items + w.pinned("RC2b").items + w.pinned("RC3b").items:
+        if item.status in ("open", "in_progress", "blocked"):
+            close(w, item, "done")
 
 
 NO_OWNER_PLANTS = [  # team, owner exactly as written, status, why it fires
@@ -662,12 +1056,13 @@ NO_OWNER_PLANTS = [  # team, owner exactly as written, status, why it fires
     ("platform-infra", "everyone", "open", "group alias, regex `everyone`"),
     ("identity", "all-engineering", "blocked", "group alias, regex `^all[-_ ]`"),
 ]
-STALE_PLANTS = [  # team, status, days since last activity, number of updates (0 = relies on created_at)
-    ("payments", "in_progress", 9.5, 2), ("payments", "blocked", 34.2, 1), ("checkout", "open", 12.1, 0),
-    ("checkout", "in_progress", 21.4, 3), ("identity", "open", 8.3, 0), ("identity", "blocked", 45.6, 2),
-    ("search", "in_progress", 15.2, 1), ("search", "open", 58.7, 0), ("platform-infra", "in_progress", 26.9, 2),
-    ("platform-infra", "open", 10.4, 0), ("data-pipelines", "blocked", 19.3, 1),
-    ("data-pipelines", "in_progress", 40.8, 3),
+STALE_PLANTS = [  # team, status, days since last activity, number of updates (0 = relies on created_at), overdue
+    ("payments", "in_progress", 9.5, 2, False), ("payments", "blocked", 34.2, 1, True),
+    ("checkout", "open", 12.1, 0, False), ("checkout", "in_progress", 21.4, 3, True),
+    ("identity", "open", 8.3, 0, False), ("identity", "blocked", 45.6, 2, True),
+    ("search", "in_progress", 15.2, 1, False), ("search", "open", 58.7, 0, True),
+    ("platform-infra", "in_progress", 26.9, 2, True), ("platform-infra", "open", 10.4, 0, False),
+    ("data-pipelines", "blocked", 19.3, 1, False), ("data-pipelines", "in_progress", 40.8, 3, True),
 ]
 STALE_EDGES = [  # team, status, update instants (UTC unless an offset is given), fires?, note
     ("checkout", "in_progress", ["2026-06-29T14:00", "2026-07-08T09:59"], True,
@@ -676,85 +1071,289 @@ STALE_EDGES = [  # team, status, update instants (UTC unless an offset is given)
      "its only recent update is posted 2026-07-16, after as_of, and is ignored: last activity is "
      "2026-06-12T16:00Z, 32.75 days before as_of"),
     ("platform-infra", "in_progress", ["2026-06-30T11:00", "2026-07-08T10:00"], False,
-     "AI-STALE counterexample: last update exactly 7 days before as_of (2026-07-08T10:00:00+00:00)"),
+     "last update exactly 7 days before as_of (2026-07-08T10:00:00+00:00)"),
     ("payments", "blocked", ["2026-06-25T08:00", "2026-07-08T12:00+02:00"], False,
-     "AI-STALE counterexample: last update 2026-07-08T12:00:00+02:00 = 10:00Z, exactly 7 days (offset handling)"),
+     "last update 2026-07-08T12:00:00+02:00 = 10:00Z, exactly 7 days (offset handling)"),
     ("checkout", "open", ["2026-06-26T15:00", "2026-07-08T10:01"], False,
-     "AI-STALE counterexample: last update 2026-07-08T10:01Z, 7 days minus 1 minute before as_of"),
+     "last update 2026-07-08T10:01Z, 7 days minus 1 minute before as_of"),
 ]
 
 
 def plant_no_owner(w: World) -> None:
-    rng = w.rng
     for team, owner, status, why in NO_OWNER_PLANTS:
-        item = take(w, team, AS_OF - timedelta(days=6))
+        item = take(w, team, AS_OF - days(6))
         reopen(w, item, status, owner=owner)
         last = recent(w, item, 5)
-        first = max(item.created_at + timedelta(minutes=10), last - timedelta(days=12))
+        first = max(item.created_at + timedelta(minutes=10), last - days(12))
         item.updates = updates_between(w, item, LEADS[team], first, last, 2, NEEDS_OWNER, NEEDS_OWNER)
-        w.plants.append(Plant("AI-NO-OWNER", item, f"owner `{owner}`: {why}; updated recently, not stale"))
-    item = take(w, "search", AS_OF - timedelta(days=40))  # unowned AND stale: fires both rules
-    reopen(w, item, "open", AS_OF - timedelta(days=31, hours=3), owner="search-squad")
+        w.plant("AI-NO-OWNER", item, f"owner `{owner}`: {why}; updated recently, not stale")
+    created = AS_OF - timedelta(days=31, hours=3)
+    item = take(w, "search", AS_OF - days(40), created=created)  # unowned AND stale: fires both rules
+    reopen(w, item, "open", created, owner="search-squad")
     item.updates = [Update(LEADS["search"], AS_OF - timedelta(days=20, hours=4), NEEDS_OWNER[1])]
-    w.plants.append(Plant("AI-NO-OWNER", item, "owner `search-squad`: group alias, regex `squad$`"))
-    w.plants.append(Plant("AI-STALE", item, "the `search-squad` item: only update 20 days 4 hours before as_of"))
-    item = take(w, "checkout", AS_OF - timedelta(days=30), status="done")
+    w.plant("AI-NO-OWNER", item, "owner `search-squad`: group alias, regex `squad$`")
+    w.plant("AI-STALE", item, "the `search-squad` item: only update 20 days 4 hours before as_of")
+    item = take(w, "checkout", AS_OF - days(30), status="done", feasible=False)
     item.owner = ""
-    w.plants.append(Plant("clean", item, "AI-NO-OWNER counterexample: empty owner, but status done"))
-    item = take(w, "identity", AS_OF - timedelta(days=30), status="done")
-    item.owner, item.status, item.note = "TBD", "wont_do", WONT_NOTES[1]
-    item.updates = [Update(LEADS["identity"], item.closed_at or AS_OF, "Closing as won't do: " + item.note)]
-    w.plants.append(Plant("clean", item, "AI-NO-OWNER counterexample: owner `TBD`, but status wont_do"))
-    for team, owner, why in (("checkout", "li.wei", ""), ("data-pipelines", "tom.becker", ""),
-                             ("payments", "alla.petrova", "starts with `all` but has no `-`/`_`/space after it"),
+    w.clean("AI-NO-OWNER", item, "empty owner, but status done")
+    item = take(w, "identity", AS_OF - days(30), status="done", feasible=False)
+    item.owner = "TBD"
+    close(w, item, "wont_do", item.closed_at, WONT_NOTES[1])
+    w.clean("AI-NO-OWNER", item, "owner `TBD`, but status wont_do (justified, approved)")
+    for team, owner, why in (("payments", "alla.petrova", "starts with `all` but has no `-`/`_`/space after it"),
                              ("search", "sreeja.nair", "starts with `sre` but is not exactly `sre`")):
-        item = take(w, team, AS_OF - timedelta(days=10))
+        item = take(w, team, AS_OF - days(10))
         reopen(w, item, "in_progress", owner=owner)
-        author = LEADS[team] if not why else owner
-        item.updates = updates_between(w, item, author, item.created_at, recent(w, item, 4), 2, PROGRESS)
-        note = (f"AI-NO-OWNER counterexample: real person `{owner}` {why}" if why else
-                f"owner `{owner}` is a person handle missing from people.csv (AI-OWNER-GONE, not in this "
-                "data set's rules): NOT fired by AI-NO-OWNER")
-        w.plants.append(Plant("clean", item, note))
-    for tag, owner, created in (("C2", "TBD", "2026-07-16T08:30"), ("C5", "", "2026-07-17T05:00")):
-        item = take(w, "", AS_OF, tag=tag)
+        item.updates = updates_between(w, item, owner, item.created_at, recent(w, item, 4), 2, PROGRESS)
+        w.clean("AI-NO-OWNER", item, f"real, active person `{owner}` {why}")
+    for tag, owner, later in (("C2", "TBD", "2026-07-16T08:30"), ("C5", "", "2026-07-17T05:00")):
+        item = next(i for i in w.pinned(tag).items if i.category != "root_cause" and not i.used)
+        item.used = True
         reopen(w, item, "open", owner=owner)
-        item.created_at = utc(created)
-        item.due = due_for(rng, item.created_at, item.priority)
-        w.plants.append(Plant("clean", item, f"created_at {created}Z is after as_of (owner `{owner}`, no "
-                                             "updates): does not exist yet, fires nothing"))
+        item.created_at = utc(later)
+        w.clean("AI-NO-OWNER", item, f"created_at {later}Z is after as_of (owner `{owner}`, no updates): "
+                                     "does not exist yet, fires nothing")
+
+
+def plant_owner_gone(w: World) -> None:
+    for team, owner, why in (("checkout", "li.wei", "a contractor whose account was never added to people.csv"),
+                             ("data-pipelines", "tom.becker", "a handle missing from people.csv")):
+        item = take(w, team, AS_OF - days(10))
+        reopen(w, item, "in_progress", owner=owner)
+        item.updates = updates_between(w, item, LEADS[team], item.created_at, recent(w, item, 4), 2, PROGRESS)
+        w.plant("AI-OWNER-GONE", item, f"owner `{owner}`: {why} (not AI-NO-OWNER: it is a named owner)")
+    item = take(w, "search", utc("2026-05-20T00:00"))
+    reopen(w, item, "in_progress", owner="vikram.singh")
+    freshen(w, item, LEADS["search"], ["Vikram has left the company; Deepa to reassign this in sprint planning."])
+    w.plant("AI-OWNER-GONE", item, "owner `vikram.singh` is in people.csv with active = false (left 2026-05-29)")
 
 
 def plant_stale(w: World) -> None:
     rng = w.rng
-    for team, status, days, n in STALE_PLANTS:
-        last = (AS_OF - timedelta(days=days)).replace(second=0)
+    for team, status, age, n, overdue in STALE_PLANTS:
+        last = (AS_OF - timedelta(days=age)).replace(second=0)
         created = last - timedelta(days=rng.randint(3, 20), minutes=rng.randint(0, 600)) if n else last
-        item = take(w, team, created)
+        item = take(w, team, created, created=created, feasible=not overdue)
         reopen(w, item, status, created)
         if n:
             item.updates = updates_between(w, item, item.owner, created + timedelta(hours=2), last, n,
                                            BLOCKED if status == "blocked" else PROGRESS)
         how = f"{n} update(s), the last" if n else "no updates; created_at"
-        w.plants.append(Plant("AI-STALE", item, f"{status}, {how} {days:g} days before as_of"))
+        w.plant("AI-STALE", item, f"{status}, {how} {age:g} days before as_of")
+        if overdue:
+            set_past_due(w, item)
+            w.plant("AI-OVERDUE", item, f"the {age:g}-day stale item is also past its due date")
+        if team == "payments" and status == "blocked":
+            w.waivers.append(("AI-STALE", item, "Blocked on the card network's vendor case; no progress to report "
+                              "until their fix ships.", MANAGERS[team], date(2026, 8, 31)))
     for team, status, stamps, fires, note in STALE_EDGES:
-        times = [utc(s) for s in stamps]
-        item = take(w, team, times[0] - timedelta(days=5))
-        reopen(w, item, status, times[0] - timedelta(days=rng.randint(1, 4)))
-        item.updates = updates_between(w, item, item.owner, times[0], times[-1], len(times),
-                                       BLOCKED if status == "blocked" else PROGRESS)
-        for update, moment in zip(item.updates, times, strict=True):
-            update.posted_at = moment  # exact instants; the random spacing is not wanted here
-        w.plants.append(Plant("AI-STALE" if fires else "clean", item, note))
-    item = take(w, "data-pipelines", utc("2026-07-08T10:00"))
-    reopen(w, item, "open", utc("2026-07-08T10:00"))
-    w.plants.append(Plant("clean", item, "AI-STALE counterexample: no updates and created_at exactly "
-                                         "2026-07-08T10:00Z, 7 days before as_of"))
-    item = take(w, "payments", utc("2026-04-01T09:00"))
+        first = utc(stamps[0])
+        created = first - days(rng.randint(1, 4))
+        item = take(w, team, first - days(5), created=created)
+        reopen(w, item, status, created)
+        exact_updates(w, item, item.owner, stamps, BLOCKED if status == "blocked" else PROGRESS)
+        if fires:
+            w.plant("AI-STALE", item, note)
+        else:
+            w.clean("AI-STALE", item, note)
+    created = utc("2026-07-08T10:00")
+    item = take(w, "data-pipelines", created, created=created)
+    reopen(w, item, "open", created)
+    w.clean("AI-STALE", item, "no updates and created_at exactly 2026-07-08T10:00Z, 7 days before as_of")
+    item = take(w, "payments", utc("2026-04-01T09:00"), feasible=False)
     reopen(w, item, "done", utc("2026-04-01T09:00"))
-    item.closed_at, item.note = utc("2026-04-16T10:00"), fill(rng, DONE["other"][0], item.incident)
-    item.updates = updates_between(w, item, item.owner, item.created_at, item.closed_at, 2, DONE["other"])
-    w.plants.append(Plant("clean", item, "AI-STALE counterexample: done item, last update 90 days before as_of"))
+    close(w, item, "done", utc("2026-04-16T10:00"))
+    item.updates = updates_between(w, item, item.owner, item.created_at, item.closed_at or AS_OF, 2, DONE["other"])
+    w.clean("AI-STALE", item, "done item, last update 90 days before as_of")
+
+
+VAGUE_PLANTS = [  # team, summary, status
+    ("payments", "Look into the outage", "open"),
+    ("checkout", "Improve monitoring", "in_progress"),
+    ("identity", "TBD", "open"),
+    ("search", "Make {svc} more resilient", "in_progress"),
+    ("data-pipelines", "Follow up with the vendor", "blocked"),
+]
+
+
+def plant_vague(w: World) -> None:
+    rng = w.rng
+    for team, summary, status in VAGUE_PLANTS:
+        item = take(w, team, AS_OF - days(8))
+        reopen(w, item, status)
+        item.summary = fill(rng, summary, item.incident)
+        freshen(w, item)
+        w.plant("AI-VAGUE", item, f"summary `{item.summary}`")
+    item = take(w, "checkout", AS_OF - days(20), status="done", feasible=False)
+    item.summary = "Improve monitoring"
+    w.clean("AI-VAGUE", item, "summary `Improve monitoring`, but the item is done")
+    item = take(w, "payments", AS_OF - days(8))
+    reopen(w, item, "in_progress")
+    item.summary = f"Improve {item.incident.service[0]} p99 latency to under 300ms"
+    freshen(w, item)
+    w.clean("AI-VAGUE", item, f"`{item.summary}`: an improvement verb bounded by a number is concrete")
+
+
+def plant_no_due(w: World) -> None:
+    for team, status in (("identity", "open"), ("platform-infra", "in_progress")):
+        item = take(w, team, AS_OF - days(8), feasible=False)
+        reopen(w, item, status)
+        item.due, item.due_fixed = None, True
+        freshen(w, item)
+        w.plant("AI-NO-DUE", item, f"{status}, due_date empty")
+    item = take(w, "search", AS_OF - days(20), status="done", feasible=False)
+    item.due, item.due_fixed = None, True
+    w.clean("AI-NO-DUE", item, "due_date empty, but the item is done")
+
+
+def plant_due_sla(w: World) -> None:
+    """AI-DUE-BEYOND-SLA: due_date > created_at's UTC date + min(priority limit, severity limit)."""
+    cases = [  # team, tag, severities, priority, created (None = keep), days to due, fires, note
+        (None, "", ("SEV3",), "P1", "2026-06-24T13:20", 29, True,
+         "P1 on a SEV3 incident: limit 28 days (P1; SEV3 has none); due = created + 29 days"),
+        (None, "W1", ("SEV1",), "P3", None, 16, True,
+         "P3 on a SEV1 incident: limit 15 days (SEV1; P3 has none); due = created + 16 days"),
+        (None, "", ("SEV2",), "P2", "2026-06-30T08:00", 31, True,
+         "P2 on a SEV2 incident: limit min(56, 30) = 30 days; due = created + 31 days"),
+        ("checkout", "", ("SEV2", "SEV3", "SEV4"), "P1", "2026-07-01T02:30", 28, False,
+         "created 2026-07-01T02:30Z = Tue 06-30 22:30 New York; due 2026-07-29 = the UTC date + 28 days "
+         "(the local date + 28 would be 07-28 and fire wrongly)"),
+        (None, "", ("SEV3",), "P3", "2026-06-19T11:00", 120, False,
+         "P3 on a SEV3 incident: no limit at all, due 120 days after creation"),
+        (None, "W1", ("SEV1",), "P2", None, 15, False, "P2 on a SEV1 incident: due exactly created + 15 days"),
+    ]
+    for team, tag, sevs, priority, created, ahead, fires, note in cases:
+        moment = utc(created) if created else None
+
+        def fits(i: Item, sevs: tuple[str, ...] = sevs, team: str | None = team, tag: str = tag) -> bool:
+            return (i.incident.severity in sevs and (team is None or i.team == i.incident.team)
+                    and (not tag or i.incident.tag == tag))
+
+        item = take(w, team, moment or AS_OF, pred=fits, feasible=False)
+        reopen(w, item, "in_progress", moment)
+        item.priority = priority
+        freshen(w, item)
+        item.due, item.due_fixed = item.created_at.date() + days(ahead), True
+        if fires:
+            w.plant("AI-DUE-BEYOND-SLA", item, note)
+        else:
+            w.clean("AI-DUE-BEYOND-SLA", item, note)
+
+
+OVERDUE_PLANTS = [  # team, status, due (None = a random past date within the SLA), fires, note
+    ("payments", "in_progress", None, True, ""), ("checkout", "blocked", None, True, ""),
+    ("identity", "open", None, True, ""), ("search", "in_progress", None, True, ""),
+    ("platform-infra", "open", None, True, ""), ("data-pipelines", "in_progress", None, True, ""),
+    ("identity", "in_progress", "2026-07-14", True,
+     "Los Angeles: the day after the due date starts 2026-07-15T00:00-07:00 = 07:00Z, 3 h before as_of"),
+    ("payments", "open", "2026-07-14", True,
+     "Berlin: the day after the due date starts 2026-07-15T00:00+02:00 = 2026-07-14T22:00Z"),
+    ("search", "in_progress", "2026-07-15", False,
+     "Kolkata, due today: it is 15:30 there at as_of, but the day after starts 2026-07-16T00:00+05:30 = "
+     "2026-07-15T18:30Z, 8.5 h after as_of"),
+    ("platform-infra", "in_progress", "2026-07-15", False,
+     "UTC team, due today: overdue from 2026-07-16T00:00Z"),
+]
+
+
+def plant_overdue(w: World) -> None:
+    for team, status, due_text, fires, note in OVERDUE_PLANTS:
+        due = date.fromisoformat(due_text) if due_text else None
+
+        def fits(i: Item, due: date | None = due) -> bool:
+            limit = due_limit(i)
+            return i.team == i.incident.team and (due is None or (
+                i.created_at.date() >= due - days(45) and (limit is None or i.created_at.date() + days(limit) >= due)))
+
+        item = take(w, team, AS_OF - days(12), pred=fits, feasible=False)
+        reopen(w, item, status)
+        freshen(w, item)
+        set_past_due(w, item, due)
+        if fires:
+            w.plant("AI-OVERDUE", item, note or f"due {item.due}, updated recently")
+        else:
+            w.clean("AI-OVERDUE", item, note)
+        if due_text == "2026-07-14" and team == "payments":
+            w.waivers.append(("AI-OVERDUE", item, "Fix ships with the payments release train on 2026-07-15.",
+                              LEADS[team], date(2026, 7, 15)))
+    item = take(w, "checkout", AS_OF - days(30), status="done", feasible=False,
+                pred=lambda i: i.due is not None and i.due < date(2026, 7, 1))
+    w.clean("AI-OVERDUE", item, "due date long past, but the item is done")
+
+
+DRIFT_CASES = [  # team, status, created, update instants, history (changed_at, field, old, new), fires, note
+    ("identity", "in_progress", "2026-06-10T15:00", ["2026-06-12T16:00", "2026-06-23T17:30", "2026-07-07T18:00",
+                                                     "2026-07-13T16:20"],
+     [("2026-06-23T17:30", "due_date", "2026-06-24", "2026-07-08"),
+      ("2026-07-07T18:00", "due_date", "2026-07-08", "2026-07-22")], True,
+     "due date pushed twice (06-24 -> 07-08 -> 07-22): the threshold is `at least 2`"),
+    ("checkout", "open", "2026-06-25T10:00", ["2026-07-02T14:00", "2026-07-10T15:00"],
+     [("2026-07-02T14:00", "priority", "P1", "P2")], True, "priority lowered once, P1 -> P2"),
+    ("payments", "in_progress", "2026-06-15T09:00", ["2026-06-17T08:00", "2026-06-30T12:00", "2026-07-13T09:10"],
+     [("2026-06-30T12:00", "due_date", "2026-07-01", "2026-07-17"),
+      ("2026-07-15T14:00", "due_date", "2026-07-17", "2026-07-31")], False,
+     "one push before as_of; the second push is at 2026-07-15T14:00Z, after as_of, and does not count"),
+    ("platform-infra", "open", "2026-06-20T11:00", ["2026-07-08T09:00", "2026-07-13T10:00"],
+     [("2026-07-08T09:00", "due_date", "2026-07-10", "2026-07-24"),
+      ("2026-07-13T10:00", "due_date", "2026-07-24", "2026-07-20")], False,
+     "one push (07-10 -> 07-24) and one pull-in (07-24 -> 07-20): only pushes count"),
+    ("data-pipelines", "in_progress", "2026-06-22T08:00", ["2026-06-24T09:00", "2026-07-09T10:30"],
+     [("2026-06-24T09:00", "priority", "P3", "P2")], False, "priority raised P3 -> P2, not lowered"),
+    ("search", "done", "2026-04-01T06:00", ["2026-04-14T07:00", "2026-04-28T07:00", "2026-05-12T07:00",
+                                            "2026-05-26T07:00"],
+     [("2026-04-14T07:00", "due_date", "2026-04-15", "2026-04-29"),
+      ("2026-04-28T07:00", "due_date", "2026-04-29", "2026-05-13"),
+      ("2026-05-12T07:00", "due_date", "2026-05-13", "2026-05-27")], False,
+     "due date pushed three times, but the item is done"),
+]
+
+
+def plant_drift(w: World) -> None:
+    for team, status, created, stamps, changes, fires, note in DRIFT_CASES:
+        moment = utc(created)
+        final_priority = changes[-1][3] if changes[-1][1] == "priority" else "P2"
+
+        def fits(i: Item) -> bool:
+            return i.incident.severity in ("SEV3", "SEV4")  # P2 limit 56 days, no severity limit
+
+        item = take(w, team, moment, pred=fits, feasible=False)
+        reopen(w, item, "in_progress" if status == "done" else status, moment)
+        item.priority = final_priority
+        exact_updates(w, item, item.owner, stamps, DONE["other"] if status == "done" else PROGRESS)
+        item.history = [Change(utc(at), f, old, new) for at, f, old, new in changes]
+        if status == "done":
+            close(w, item, "done", utc(stamps[-1]), fill(w.rng, DONE["other"][0], item.incident))
+            exact_updates(w, item, item.owner, stamps, DONE["other"])
+        dues = [c for c in changes if c[1] == "due_date"]
+        item.due, item.due_fixed = date.fromisoformat(dues[-1][3]) if dues else date(2026, 7, 24), True
+        if fires:
+            w.plant("AI-DRIFT", item, note)
+        else:
+            w.clean("AI-DRIFT", item, note)
+
+
+WONTDO_PLANTS = [  # team, note, approver (manager | lead | owner | ""), closed_at (None = keep), fires, why
+    ("payments", "n/a", "manager", None, True, "resolution note `n/a` is a placeholder"),
+    ("search", "Superseded by the indexer redesign (RFC-2291).", "", None, True, "no approver"),
+    ("checkout", "Not worth it given the Q3 roadmap.", "owner", None, True, "the approver is the owner"),
+    ("data-pipelines", "TBD", "lead", "2026-07-15T10:00", True,
+     "note `TBD`; closed_at is exactly as_of, and `closed_at <= as_of` includes it"),
+    ("identity", "Covered by the session-store replacement (RFC-3120); risk accepted.", "lead", None, False,
+     "justified note, approved by the team lead, who is not the owner"),
+]
+
+
+def plant_wontdo(w: World) -> None:
+    for team, note, approver, closed, fires, why in WONTDO_PLANTS:
+        item = take(w, team, AS_OF - days(15), status="done", feasible=False,  # and no INC-CATEGORY-GAP:
+                    pred=lambda i: i.owner in (p.handle for p in w.people if p.role == "engineer")
+                    and (i.incident.severity not in MAJOR or i.category not in ("root_cause", "detection")))
+        close(w, item, "wont_do", utc(closed) if closed else item.closed_at, note)
+        item.approver = {"manager": MANAGERS[team], "lead": LEADS[team], "owner": item.owner, "": ""}[approver]
+        if fires:
+            w.plant("AI-WONTDO-UNJUSTIFIED", item, why)
+        else:
+            w.clean("AI-WONTDO-UNJUSTIFIED", item, why)
 
 
 def plant_malformed_items(w: World) -> None:
@@ -764,8 +1363,9 @@ def plant_malformed_items(w: World) -> None:
               "created_at `2026-06-31T09:00:00+00:00` is not a calendar date (June has 30 days)"),
              ("unknown_value", "checkout", {"priority": "P7"}, "priority `P7` is not one of P1..P4")]
     for i, (code, team, raw, why) in enumerate(cases):
-        item = take(w, team, AS_OF - timedelta(days=8))
-        reopen(w, item, "open", AS_OF - timedelta(days=2 + i, hours=5))
+        created = AS_OF - timedelta(days=2 + i, hours=5)
+        item = take(w, team, AS_OF - days(8), created=created)
+        reopen(w, item, "open", created)
         if code == "unparseable_timestamp":
             item.created_at = utc("2026-07-01T09:00")  # nominal, only for the row order
         item.raw = raw
@@ -773,15 +1373,35 @@ def plant_malformed_items(w: World) -> None:
 
 
 def plant_departed_owners(w: World) -> None:
-    """The two people who left own only items that were done before they left (clean)."""
+    """The two people who left own (besides one planted open item) only items done before they left."""
     for handle, left in LEFT_COMPANY.items():
         team = next(p.team for p in w.people if p.handle == handle)
         pool = [i for i in w.items if i.team == team and not i.used and i.status == "done"
-                and i.closed_at and i.closed_at < left - timedelta(days=3)]
+                and i.closed_at and i.closed_at < left - days(3)]
         for item in w.rng.sample(pool, 3):
             item.used, item.owner = True, handle
             for update in item.updates:
                 update.author = handle
+
+
+def finish_items(w: World) -> None:
+    """Clean due dates for reopened plants, and a few clean reassignments and priority raises."""
+    rng = w.rng
+    for item in w.items:
+        if item.due is None and not item.due_fixed and item.status in ("done", "wont_do"):
+            item.due = natural_due(rng, item)
+        elif item.due is None and not item.due_fixed:
+            set_clean_due(w, item)
+    spare = [i for i in w.items if not i.used and not i.raw and i.incident.tag not in KEEP_ITEMS and len([u for u in i.updates if u.posted_at <= AS_OF]) >= 2
+             and i.owner != LEADS[i.team] and i.status != "wont_do"]
+    for item in rng.sample(spare, 8):  # the lead created the item, the owner picked it up
+        item.used = True
+        item.history.append(Change(min(u.posted_at for u in item.updates), "owner", LEADS[item.team], item.owner))
+    spare = [i for i in spare if not i.used and i.priority in ("P1", "P2") and i.status in ("open", "in_progress")]
+    for item in rng.sample(spare, 4):  # raised after the review: clean for AI-DRIFT
+        item.used = True
+        item.history.append(Change(min(u.posted_at for u in item.updates), "priority",
+                                   f"P{int(item.priority[1]) + 1}", item.priority))
 
 
 MALFORMED_INCIDENTS = [  # reason, title, team, severity, started, resolved, overrides
@@ -804,7 +1424,7 @@ def malformed_incidents(w: World) -> list[Incident]:
     for code, title, team, sev, start, end, raw in MALFORMED_INCIDENTS:
         svc = next((s for s in SERVICES[team] if title.startswith(s[1])), SERVICES[team][0])
         inc = make_incident(w, team, sev, SCENARIO_BY_KEY["unknown_502"], svc, utc(start), utc(end), "closed", "bad")
-        inc.title, inc.raw = title, dict(raw, _reason=code)
+        inc.title, inc.raw, inc.affected = title, dict(raw, _reason=code), [svc[0]]
         out.append(inc)
         w.plants.append(Plant("quarantine", inc, code))
     return out
@@ -837,6 +1457,46 @@ def assign_ids(w: World, bad: list[Incident]) -> list[Incident]:
     return rows
 
 
+def set_participants(w: World) -> None:
+    """Who took part in each review: drafts have the owner and the lead; reviewed postmortems also have
+    engineers and someone from every other team owning an affected service (unless planted insular)."""
+    rng = w.rng
+    for inc in w.incidents:
+        pm = inc.pm
+        if pm is None:
+            continue
+        people = [pm.owner] + [LEADS[inc.team]] * (LEADS[inc.team] != pm.owner)
+        if pm.status != "draft":
+            pool = [h for h in w.active(inc.team, "engineer") if h not in people]
+            people += sorted(rng.sample(pool, rng.randint(1, 2)))
+            mode = PIN.get(inc.tag, {}).get("participants", "")
+            for team in dict.fromkeys(SERVICE_TEAM[s] for s in inc.affected):
+                if team == inc.team or mode == "insular":
+                    continue
+                if mode == "team_id" or rng.random() < 0.25:
+                    people.append(team)
+                else:
+                    people.append(rng.choice(w.active(team, "engineer") + [LEADS[team]]))
+        pm.participants = people
+
+
+def status_changes(item: Item) -> list[Change]:
+    """The status history implied by an item's status, updates and closed_at (all at or before as_of)."""
+    seen = sorted(u.posted_at for u in item.updates if u.posted_at <= AS_OF)
+    if item.status in ("done", "wont_do"):
+        assert item.closed_at is not None
+        before = [t for t in seen if t < item.closed_at]
+        if item.status == "done" and before:
+            return [Change(before[0], "status", "open", "in_progress"),
+                    Change(item.closed_at, "status", "in_progress", "done")]
+        return [Change(item.closed_at, "status", "open", item.status)]
+    if not seen or item.status == "open":
+        return []
+    if item.status == "blocked" and len(seen) >= 2:
+        return [Change(seen[0], "status", "open", "in_progress"), Change(seen[-1], "status", "in_progress", "blocked")]
+    return [Change(seen[0], "status", "open", item.status)]
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh, lineterminator="\n")
@@ -851,34 +1511,45 @@ def write_tables(w: World, rows: list[Incident], out: Path) -> None:
     write_csv(out / "people.csv", ["person_id", "name", "email", "team_id", "role", "slack_id", "active"],
               [[p.handle, p.name, f"{p.handle}@{EMAIL_DOMAIN}", p.team, p.role, p.slack_id,
                 str(p.active).lower()] for p in w.people])
+    write_csv(out / "services.csv", ["service", "team_id"],
+              [[svc, team] for team in TEAM_IDS for svc, _ in SERVICES[team]])
     inc_rows = []
     for i in rows:
         row = {"incident_id": i.id, "title": i.title, "severity": i.severity, "status": i.status,
                "team_id": i.team, "service": i.service[0], "started_at": iso(i.started_at),
                "resolved_at": iso(i.resolved_at) if i.resolved_at else "",
                "confidential": str(i.confidential).lower(), "root_cause_category": i.scenario.cause,
-               "labels": i.labels}
+               "labels": i.labels, "affected_services": ";".join(i.affected)}
         row.update({k: v for k, v in i.raw.items() if not k.startswith("_")})
         inc_rows.append(list(row.values()))
     write_csv(out / "incidents.csv", list(row), inc_rows)
     pms = sorted((i.pm for i in w.incidents if i.pm), key=lambda p: p.id)
     write_csv(out / "postmortems.csv",
-              ["postmortem_id", "incident_id", "owner", "status", "created_at", "published_at", "document"],
+              ["postmortem_id", "incident_id", "owner", "status", "created_at", "published_at", "document",
+               "participants"],
               [[p.id, p.incident.id, p.owner, p.status, iso(p.created_at, TEAM_TZ[p.incident.team]),
                 iso(p.published_at, TEAM_TZ[p.incident.team]) if p.published_at else "",
-                f"postmortems/{p.id}.md"] for p in pms])
+                f"postmortems/{p.id}.md", ";".join(p.participants)] for p in pms])
     ai_rows = []
     for it in w.items:
         row = {"action_item_id": it.id, "incident_id": it.incident.id, "summary": it.summary, "owner": it.owner,
                "team_id": it.team, "priority": it.priority, "category": it.category, "status": it.status,
-               "created_at": iso(it.created_at), "due_date": it.due.isoformat(),
-               "closed_at": iso(it.closed_at) if it.closed_at else "", "resolution_note": it.note}
+               "created_at": iso(it.created_at), "due_date": it.due.isoformat() if it.due else "",
+               "closed_at": iso(it.closed_at) if it.closed_at else "", "resolution_note": it.note,
+               "approver": it.approver}
         row.update(it.raw)
         ai_rows.append(list(row.values()))
     write_csv(out / "action_items.csv", list(row), ai_rows)
     ups = sorted(((u, it.id) for it in w.items for u in it.updates), key=lambda p: p[0].id)
     write_csv(out / "status_updates.csv", ["update_id", "action_item_id", "author", "posted_at", "body"],
               [[u.id, item_id, u.author, iso(u.posted_at, home[u.author]), u.body] for u, item_id in ups])
+    order = {"status": 0, "owner": 1, "priority": 2, "due_date": 3}
+    changes = sorted(((c, it.id) for it in w.items if not it.raw and it.created_at <= AS_OF
+                      for c in it.history + status_changes(it)), key=lambda p: (p[0].at, p[1], order[p[0].field]))
+    write_csv(out / "action_item_history.csv",
+              ["change_id", "action_item_id", "changed_at", "field", "old_value", "new_value"],
+              [[f"H-{n}", item_id, iso(c.at), c.field, c.old, c.new]
+               for n, (c, item_id) in enumerate(changes, start=100001)])
 
 
 def render_postmortem(w: World, pm: Postmortem, style: int) -> str:
@@ -912,6 +1583,15 @@ def render_postmortem(w: World, pm: Postmortem, style: int) -> str:
         impact = (f"No customer-facing impact. The credential was readable by about {rng.randint(40, 300)} "
                   "engineers with build-log access until it was rotated; audit logs show no use from unknown hosts.")
         summary = f"On {start:%A %d %B %Y} we found a credential exposure in `{svc}`. {trigger}. {fix}."
+    engineer = next(p.name for p in w.people if p.team == inc.team and p.role == "engineer" and p.handle != pm.owner)
+    root = {"blame": f"The outage was caused by human error: {engineer} forgot to check the new value against the "
+                     f"container limits before pushing CHG-{chg}. {root}",
+            "blame_draft": f"{root} The on-call engineer should have raised the proxy pool limit as soon as the "
+                           "saturation panel turned red.",
+            "blameless": f"{root} This was not human error: the pipeline let an incompatible release through, and "
+                         "we should have had a mixed-version test stage long ago.",
+            }.get(pm.variant, root)
+    impact = "TBD" if pm.variant == "tbd_impact" else impact
     items = sorted((i for i in inc.items if i.id and not i.raw and i.created_at <= AS_OF), key=lambda i: i.id)
     draft = pm.status != "published"
     lessons = rng.sample(["Rollback tooling worked as designed and took under five minutes.",
@@ -921,7 +1601,11 @@ def render_postmortem(w: World, pm: Postmortem, style: int) -> str:
                            f"It took {rng.randint(10, 40)} minutes to find the right runbook.",
                            "The service catalog entry was outdated, which delayed escalation.",
                            "Only two people had the production access the mitigation needed."], 2)
-    bullets = ["- TODO: fill in after the review meeting."] if draft else [f"- {x}" for x in lessons]
+    bullets = ["- TODO"] if pm.status == "draft" else ["- TODO: fill in after the review meeting."] if draft else [
+        f"- {x}" for x in lessons]
+    none_agreed = ["No follow-up actions were agreed. The provider fixed the fault on their side, and the review "
+                   "found that our fallback and alerting behaved as designed."] if pm.variant == "no_actions" else [
+        "TODO"]
     table = ["| Time (UTC) | Event |", "| --- | --- |"] + [f"| {t} | {e} |" for t, e in timeline]
     title = [f"# Postmortem: {inc.title}", f"# {inc.id}: {inc.title}",
              f"# Incident report: {inc.title} ({start:%d %b %Y})"][style]
@@ -932,18 +1616,20 @@ def render_postmortem(w: World, pm: Postmortem, style: int) -> str:
                     ("Root cause", [root]), ("Impact", [impact]),
                     ("Action items", ["| ID | Action | Owner | Priority | Status |", "| --- | --- | --- | --- | --- |"]
                      + [f"| {i.id} | {i.summary} | {i.owner or '(none)'} | {i.priority} | {i.status} |"
-                        for i in items]), ("Lessons learned", bullets)]
+                        for i in items] if items else none_agreed), ("Lessons learned", bullets)]
     elif style == 1:
         sections = [("Summary", [summary]), ("Impact", [impact]), ("Root Causes", [root]),
                     ("Trigger", [trigger + "."]), ("Resolution", [fix + "."]),
                     ("Action Items", [f"- [{'x' if i.status == 'done' else ' '}] {i.id} ({i.category}, "
-                                      f"{i.priority}, owner: {i.owner or 'unassigned'}): {i.summary}" for i in items]),
-                    ("Lessons Learned", bullets), ("Timeline (UTC)", table)]
+                                      f"{i.priority}, owner: {i.owner or 'unassigned'}): {i.summary}" for i in items]
+                     or none_agreed), ("Lessons Learned", bullets), ("Timeline (UTC)", table)]
     else:
         sections = [("What happened", [summary]), ("Timeline (UTC)", table), ("Why it happened", [root]),
                     ("Who was affected", [impact]),
                     ("Follow-ups", [f"{n}. {i.summary} ({i.id}, {i.priority}, {i.owner or 'no owner'}, {i.status})"
-                                    for n, i in enumerate(items, 1)]), ("What we learned", bullets)]
+                                    for n, i in enumerate(items, 1)] or none_agreed), ("What we learned", bullets)]
+    if pm.variant == "no_timeline":
+        sections = [s for s in sections if not s[0].startswith("Timeline")]
     lines = ["> **CONFIDENTIAL**: internal distribution only.", ""] if inc.confidential else []
     lines += [title, "", meta, ""]
     if pm.status != "published":
@@ -963,34 +1649,67 @@ def write_documents(w: World, out: Path) -> None:
         (folder / f"{pm.id}.md").write_text(render_postmortem(w, pm, n % 3), encoding="utf-8")
 
 
-def write_expectations(w: World, rows: list[Incident], out: Path) -> None:
-    """expected_findings.csv and quarantine_expected.csv, straight from the plant list."""
-    rules = ("AI-NO-OWNER", "AI-STALE", "PM-OVERDUE")
-    findings = sorted((p.rule, "postmortem" if isinstance(p.obj, Postmortem) else "action_item", p.obj.id)
-                      for p in w.plants if p.rule in rules)
-    write_csv(out / "expected_findings.csv", ["rule", "subject_type", "subject_id"], [list(f) for f in findings])
+def active_waiver(expires: date) -> bool:
+    """A waiver holds until the end of its `expires` day (UTC)."""
+    return datetime.combine(expires + days(1), time(0), tzinfo=UTC) > AS_OF
+
+
+def subject(obj: Item | Postmortem | Incident) -> tuple[str, str]:
+    kind = "incident" if isinstance(obj, Incident) else "postmortem" if isinstance(obj, Postmortem) else "action_item"
+    return kind, obj.id
+
+
+def quarantine_rows(w: World, rows: list[Incident]) -> list[list[str]]:
     quarantine = [["incidents", str(n), inc.id, inc.raw["_reason"]]
                   for n, inc in enumerate(rows, start=1) if "_reason" in inc.raw]
     reasons = {id(p.obj): p.note.split(":")[0] for p in w.plants if p.rule == "quarantine"}
-    quarantine += [["action_items", str(n), it.id, reasons[id(it)]]
-                   for n, it in enumerate(w.items, start=1) if it.raw]
+    return quarantine + [["action_items", str(n), it.id, reasons[id(it)]]
+                         for n, it in enumerate(w.items, start=1) if it.raw]
+
+
+def write_expectations(w: World, rows: list[Incident], out: Path) -> None:
+    """expected_findings.csv, quarantine_expected.csv and waivers.yaml, straight from the plant list."""
+    waived = {(rule, obj.id) for rule, obj, _, _, expires in w.waivers if active_waiver(expires)}
+    findings = [(p.rule, *subject(p.obj), "waived" if (p.rule, p.obj.id) in waived else p.level)
+                for p in w.plants if p.rule in RULES]
+    quarantine = quarantine_rows(w, rows)
+    ids = [(entity, record) for entity, _, record, _ in quarantine]
+    for entity, n, record, reason in quarantine:  # the row number names a row whose id does not
+        name = record if record and ids.count((entity, record)) == 1 else f"row-{n}"
+        findings.append(("SRC-INVALID", "source_row", f"{entity}/{name}/{reason}", "violation"))
+    assert len(set(f[:3] for f in findings)) == len(findings), "a finding is planted twice"
+    write_csv(out / "expected_findings.csv", ["rule", "subject_type", "subject_id", "level"],
+              [list(f) for f in sorted(findings)])
     write_csv(out / "quarantine_expected.csv", ["entity", "row_number", "id", "reason_code"], quarantine)
+    lines = ["# Waivers for the demo data set (docs/rules.md): a waived finding is recorded but not acted on",
+             "# until the end of its `expires` day (UTC). Written by scripts/make_demo_data.py.", "waivers:"]
+    for rule, obj, reason, approver, expires in w.waivers:
+        lines += [f"  - rule: {rule}", f"    subject_id: {obj.id}", f'    reason: "{reason}"',
+                  f"    approver: {approver}", f"    expires: {expires.isoformat()}"]
+    (out / "waivers.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def print_plants(w: World, rows: list[Incident]) -> None:
     """The plant list, grouped by rule (the source of the README tables)."""
-    for rule in ("AI-NO-OWNER", "AI-STALE", "PM-OVERDUE", "clean", "quarantine"):
+    def describe(o: Item | Postmortem | Incident) -> str:
+        if isinstance(o, Incident):
+            return f"{o.id} ({o.tag}) | {o.team}, {o.severity}, {o.status}"
+        if isinstance(o, Postmortem):
+            return f"{o.id} | {o.incident.id} ({o.incident.tag}) | {o.incident.team}, {o.incident.severity}, {o.status}"
+        return (f"{o.id or '(empty)'} | row {w.items.index(o) + 1} | {o.team}, {o.status}, {o.priority}, "
+                f"{o.incident.severity}, owner `{o.owner}`, due {o.due}")
+
+    waived = {(rule, obj.id): expires for rule, obj, _, _, expires in w.waivers}
+    for rule in RULES:
         print(f"\n## {rule}")
         for p in (p for p in w.plants if p.rule == rule):
-            o = p.obj
-            if isinstance(o, Incident):
-                print(f"| incidents row {rows.index(o) + 1} | `{o.id}` | {o.title} | {p.note} |")
-            elif isinstance(o, Postmortem):
-                print(f"| {o.id} | {o.incident.id} | {o.incident.team}, {o.incident.severity}, "
-                      f"{o.status} | {p.note} |")
-            else:
-                print(f"| {o.id or '(empty)'} | row {w.items.index(o) + 1} | {o.team}, {o.status}, "
-                      f"owner `{o.owner}` | {p.note} |")
+            flag = f" [waiver until {waived[(rule, p.obj.id)]}]" if (rule, p.obj.id) in waived else ""
+            print(f"| {describe(p.obj)} | {p.level}{flag} | {p.note} |")
+        for p in (p for p in w.plants if p.rule == "clean" and p.about == rule):
+            print(f"| clean | {describe(p.obj)} | {p.note} |")
+    print("\n## quarantine")
+    for entity, n, record, reason in quarantine_rows(w, rows):
+        print(f"| {entity} | {n} | {record or '(empty)'} | {reason} |")
 
 
 def main() -> None:
@@ -1003,11 +1722,21 @@ def main() -> None:
     build_incidents(w)
     build_postmortems(w)
     build_items(w)
+    plant_pinned(w)
     plant_no_owner(w)
+    plant_owner_gone(w)
     plant_stale(w)
+    plant_vague(w)
+    plant_no_due(w)
+    plant_due_sla(w)
+    plant_overdue(w)
+    plant_drift(w)
+    plant_wontdo(w)
     plant_malformed_items(w)
     plant_departed_owners(w)
+    finish_items(w)
     rows = assign_ids(w, malformed_incidents(w))
+    set_participants(w)
     args.out.mkdir(parents=True, exist_ok=True)
     write_tables(w, rows, args.out)
     write_documents(w, args.out)

@@ -13,9 +13,15 @@ DEMO = ROOT / "data" / "demo"
 DEMO_AS_OF = "2026-07-15T10:00:00+00:00"
 
 
-def expected_findings() -> list[tuple[str, str, str]]:
+def expected_findings(level: str | None = None) -> list[tuple[str, str, str]]:
+    """The planted findings (rule, subject type, subject id); `level`: only violations, warnings or waived."""
     with (DEMO / "expected_findings.csv").open() as handle:
-        return sorted((r["rule"], r["subject_type"], r["subject_id"]) for r in csv.DictReader(handle))
+        return sorted((r["rule"], r["subject_type"], r["subject_id"]) for r in csv.DictReader(handle)
+                      if level is None or r["level"] == level)
+
+
+def expected_open_findings() -> list[tuple[str, str, str]]:
+    return sorted(expected_findings("violation") + expected_findings("warning"))
 
 
 def expected_quarantine() -> list[tuple[str, int, str]]:
@@ -25,7 +31,10 @@ def expected_quarantine() -> list[tuple[str, int, str]]:
 
 def write_policy(folder: Path, source: Path) -> Path:
     policy = folder / "policy.yaml"
-    policy.write_text((ROOT / "config" / "policy.yaml").read_text().replace("../data/demo", str(source)))
+    text = (ROOT / "config" / "policy.yaml").read_text()
+    text = text.replace("../data/demo/waivers.yaml", str(source / "waivers.yaml") if source.exists()
+                        else str(DEMO / "waivers.yaml"))
+    policy.write_text(text.replace("../data/demo", str(source)))
     return policy
 
 

@@ -4,6 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+RULE_IDS = (
+    "PM-MISSING", "PM-OVERDUE", "PM-INCOMPLETE", "PM-BLAME", "PM-INSULAR", "PM-NO-ACTIONS",
+    "AI-NO-OWNER", "AI-OWNER-GONE", "AI-VAGUE", "AI-NO-DUE", "AI-DUE-BEYOND-SLA", "AI-OVERDUE", "AI-STALE",
+    "AI-DRIFT", "AI-WONTDO-UNJUSTIFIED", "INC-CATEGORY-GAP", "INC-REPEAT", "SRC-INVALID",
+)
+
 
 @dataclass(frozen=True)
 class RuleGuidance:

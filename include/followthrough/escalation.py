@@ -5,8 +5,10 @@ findings start at the policy's critical step. Only the current step's action is 
 plus the ticket and the owner's DM (step 0) which every escalation builds on: a finding
 first seen at step 3 does not replay steps 1 and 2 at once. Every action carries an
 idempotency key (fingerprint, episode, step, action), so planning the same day twice adds
-nothing. A resolved finding gets one "resolve ticket" action. Text that comes from
-trackers is escaped for Slack, and confidential subjects are never described in channels.
+nothing. A resolved finding gets one "resolve ticket" action. A warning (a deadline
+approaching) gets one DM reminder and no ticket; a private finding (PM-BLAME) only ever
+gets a DM to the responsible person. Text that comes from trackers is escaped for Slack,
+and confidential subjects are never described in channels.
 """
 
 from __future__ import annotations
@@ -70,6 +72,12 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         team = teams.get(_text(finding["team_id"]), {})
         responsible = _text(finding["responsible"]) or _text(team.get("lead"))
         base = _base(finding)
+        if finding.get("level") == "warning":
+            actions.append(base | _slack(finding, 0, "warn_owner", responsible, people, private=True))
+            continue
+        if bool(finding.get("private", False)):
+            actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
+            continue
         actions.append(base | _jira_create(finding, policy, responsible, as_of))
         actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
         if step == 0:
@@ -83,6 +91,8 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         elif action == "leadership_digest":
             actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
     for _, finding in resolved.iterrows():
+        if finding.get("level") == "warning" or bool(finding.get("private", False)):
+            continue  # no ticket was opened for it
         actions.append(_base(finding) | {
             "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:resolve",
             "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),

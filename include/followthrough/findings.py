@@ -1,18 +1,23 @@
-"""Finding identity and reconciliation across runs.
+"""Finding identity, waivers and reconciliation across runs.
 
 A finding's identity is a fingerprint of (rule, subject type, subject id): stable across
-runs and policy edits, so the same problem keeps one ticket. Reconciling today's findings
-with the stored ones says what is new, still open, reopened (a resolved finding returned:
-its episode number goes up) and resolved (stored open, not found today).
+runs and policy edits, so the same problem keeps one ticket. Today's findings are matched
+with the policy's waivers (active until the end of their expiry day), then reconciled with
+the stored ones: new, ongoing, waived, reopened (a resolved finding returned, or its
+waiver expired: its episode number goes up, so it gets a new ticket) and resolved (stored
+open or waived, not found today).
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from followthrough.policy import Waiver
 
 
 def fingerprint(rule: str, subject_type: str, subject_id: str) -> str:
@@ -27,31 +32,53 @@ def with_fingerprints(current: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def reconcile(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
-    """Today's findings against the stored ones -> rows with `change` and `episode`.
+def apply_waivers(current: pd.DataFrame, waivers: Iterable[Waiver], as_of: pd.Timestamp) -> pd.DataFrame:
+    """Mark findings covered by a waiver that is still in force at as_of (column `waiver`)."""
+    import pandas as pd
 
-    `current` holds today's findings with fingerprints; `stored` the store's findings
-    (fingerprint, status, episode). Stored findings that are already resolved and absent
-    today produce no row.
+    active: dict[tuple[str, str], dict[str, Any]] = {}
+    for waiver in waivers:
+        ends = pd.Timestamp(waiver.expires, tz="UTC") + pd.Timedelta(days=1)
+        if as_of < ends:
+            active[(waiver.rule, waiver.subject_id)] = waiver.model_dump(mode="json")
+    frame = current.copy()
+    frame["waiver"] = [active.get((r, s)) for r, s in zip(frame["rule"], frame["subject_id"], strict=True)]
+    return frame
+
+
+def reconcile(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
+    """Today's findings against the stored ones -> rows with `change`, `status` and `episode`.
+
+    `current` holds today's findings with fingerprints (and optionally `waiver`); `stored`
+    the store's findings (fingerprint, status, episode). Stored findings that are resolved
+    and absent today produce no row.
     """
+    import numpy as np
     import pandas as pd
 
     previous = stored.set_index("fingerprint")[["status", "episode"]] if not stored.empty else pd.DataFrame(
         columns=["status", "episode"])
-    today = current.set_index("fingerprint", drop=False)
-    known_status = today["fingerprint"].map(previous["status"])
-    known_episode = today["fingerprint"].map(previous["episode"])
-    changes = today.reset_index(drop=True).copy()
-    changes["change"] = "new"
-    changes.loc[(known_status == "open").to_numpy(), "change"] = "ongoing"
-    changes.loc[(known_status == "resolved").to_numpy(), "change"] = "reopened"
-    episode = pd.Series(known_episode.to_numpy(), dtype="Int64").fillna(1)
-    changes["episode"] = (episode + (changes["change"] == "reopened").astype("int64")).astype("int64")
+    changes = current.reset_index(drop=True).copy()
+    if "waiver" not in changes:
+        changes["waiver"] = None
+    waived = changes["waiver"].notna().to_numpy()
+    changes["status"] = np.where(waived, "waived", "open")
+    known = changes["fingerprint"].map(previous["status"]).fillna("").to_numpy()
+    change = np.select(
+        [known == "", (known == "open") & waived, (known == "waived") & ~waived, known == "resolved"],
+        ["new", "waived", "reopened", np.where(waived, "waived", "reopened")],
+        default="ongoing",
+    )
+    changes["change"] = change
+    bump = (change == "reopened") | (known == "resolved")
+    episode = pd.Series(changes["fingerprint"].map(previous["episode"]).to_numpy(), dtype="Int64").fillna(1)
+    changes["episode"] = (episode + bump.astype("int64")).astype("int64")
 
-    open_before = previous[previous["status"] == "open"]
-    gone = open_before.index.difference(today.index)
+    still = previous[previous["status"].isin(["open", "waived"])]
+    gone = still.index.difference(pd.Index(changes["fingerprint"]))
     resolved = stored[stored["fingerprint"].isin(gone)].copy()
     resolved["change"] = "resolved"
+    resolved["status"] = "resolved"
     frames = [f for f in (changes, resolved) if not f.empty]
     if not frames:
         return changes

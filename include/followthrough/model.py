@@ -2,7 +2,7 @@
 
 Each entity is described once here (columns, kinds, allowed values, time order) and that
 description drives three things: the file source's format, the Great Expectations source
-contract (`followthrough.quality.contract`) and the coercion of raw strings to typed frames.
+contract (`followthrough.quality.gx`) and the coercion of raw strings to typed frames.
 Timestamps are timezone-aware UTC; dates are normalised UTC midnights; ids are strings.
 """
 
@@ -105,6 +105,7 @@ INCIDENTS = EntitySchema(
         Column("confidential", kind="bool"),
         Column("root_cause_category"),
         Column("labels", doc="semicolon-separated"),
+        Column("affected_services", doc="semicolon-separated service names (services.csv)"),
     ),
     time_order=(("resolved_at", "started_at"),),
 )
@@ -121,6 +122,7 @@ POSTMORTEMS = EntitySchema(
         Column("created_at", kind="timestamp"),
         Column("published_at", kind="timestamp"),
         Column("document", doc="path of the write-up, relative to the export folder"),
+        Column("participants", doc="semicolon-separated person_ids and/or team_ids who took part in the review"),
     ),
     time_order=(("published_at", "created_at"),),
 )
@@ -147,6 +149,7 @@ ACTION_ITEMS = EntitySchema(
         Column("due_date", kind="date"),
         Column("closed_at", kind="timestamp"),
         Column("resolution_note"),
+        Column("approver", doc="person_id who approved closing it as wont_do"),
     ),
     time_order=(("closed_at", "created_at"),),
 )
@@ -164,7 +167,33 @@ STATUS_UPDATES = EntitySchema(
     ),
 )
 
-ENTITIES: tuple[EntitySchema, ...] = (TEAMS, PEOPLE, INCIDENTS, POSTMORTEMS, ACTION_ITEMS, STATUS_UPDATES)
+ACTION_ITEM_HISTORY = EntitySchema(
+    name="action_item_history",
+    file="action_item_history.csv",
+    id_column="change_id",
+    columns=(
+        Column("change_id", required=True),
+        Column("action_item_id", required=True),
+        Column("changed_at", kind="timestamp", required=True),
+        Column("field", kind="enum", required=True, allowed=("due_date", "priority", "status", "owner")),
+        Column("old_value"),
+        Column("new_value"),
+    ),
+)
+
+SERVICES = EntitySchema(
+    name="services",
+    file="services.csv",
+    id_column="service",
+    columns=(
+        Column("service", required=True),
+        Column("team_id", required=True, doc="the team that owns the service"),
+    ),
+)
+
+ENTITIES: tuple[EntitySchema, ...] = (
+    TEAMS, PEOPLE, SERVICES, INCIDENTS, POSTMORTEMS, ACTION_ITEMS, STATUS_UPDATES, ACTION_ITEM_HISTORY,
+)
 ENTITY_BY_NAME: Mapping[str, EntitySchema] = {e.name: e for e in ENTITIES}
 
 ROW_NUMBER = "_row"  # 1-based data-row number in the source file: never null, so GE can name failing rows

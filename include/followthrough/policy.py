@@ -9,8 +9,9 @@ produced which findings.
 from __future__ import annotations
 
 import hashlib
+from datetime import date
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -23,10 +24,52 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Severity = Literal["SEV1", "SEV2", "SEV3", "SEV4"]
+Priority = Literal["P1", "P2", "P3", "P4"]
+SectionName = Literal["summary", "timeline", "root_cause", "impact", "actions"]
+
+
+class Limit(_Strict):
+    """A duration counted either in calendar days or in business days (team calendar)."""
+
+    calendar_days: Annotated[int, Field(ge=0, le=365)] | None = None
+    business_days: Annotated[int, Field(ge=0, le=260)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Limit:
+        if (self.calendar_days is None) == (self.business_days is None):
+            raise ValueError("give exactly one of calendar_days or business_days")
+        return self
+
+
 class PostmortemPolicy(_Strict):
-    required_for: tuple[Literal["SEV1", "SEV2", "SEV3", "SEV4"], ...] = ("SEV1", "SEV2")
-    # PM-OVERDUE: business days after resolution by which the postmortem must be published
-    limit_business_days: Annotated[int, Field(ge=0, le=60)] = 5
+    required_for: tuple[Severity, ...] = ("SEV1", "SEV2")
+    # PM-MISSING after the target; PM-OVERDUE warns after the target, violates after the limit
+    target_business_days: Annotated[int, Field(ge=0, le=60)] = 2
+    limits: dict[Severity, Limit] = {
+        "SEV1": Limit(calendar_days=3),
+        "SEV2": Limit(business_days=5),
+    }
+    required_sections: tuple[SectionName, ...] = ("summary", "timeline", "root_cause", "impact", "actions")
+
+    @model_validator(mode="after")
+    def _every_required_severity_has_a_limit(self) -> PostmortemPolicy:
+        missing = [s for s in self.required_for if s not in self.limits]
+        if missing:
+            raise ValueError(f"limits has no entry for {', '.join(missing)} (listed in required_for)")
+        return self
+
+
+class DueLimits(_Strict):
+    """AI-DUE-BEYOND-SLA: calendar days from creation to due date; the stricter applies."""
+
+    by_priority: dict[Priority, Annotated[int, Field(ge=1, le=730)]] = {"P1": 28, "P2": 56}
+    by_severity: dict[Severity, Annotated[int, Field(ge=1, le=730)]] = {"SEV1": 15, "SEV2": 30}
+
+
+class DriftPolicy(_Strict):
+    max_due_date_pushes: Annotated[int, Field(ge=1, le=50)] = 2
+    flag_priority_lowered: bool = True
 
 
 class ActionItemPolicy(_Strict):
@@ -39,6 +82,8 @@ class ActionItemPolicy(_Strict):
     group_owner_patterns: tuple[str, ...] = (
         r"team$", r"^team[-_ ]", r"on-?call", r"^all[-_ ]", r"everyone", r"[-_ ]group$", r"squad$", r"^sre$",
     )
+    due_limit_days: DueLimits = DueLimits()
+    drift: DriftPolicy = DriftPolicy()
 
     @field_validator("group_owner_patterns")
     @classmethod
@@ -51,6 +96,78 @@ class ActionItemPolicy(_Strict):
             except re.error as exc:
                 raise ValueError(f"{pattern!r} is not a valid regular expression: {exc}") from None
         return patterns
+
+
+class RepeatPolicy(_Strict):
+    lookback_days: Annotated[int, Field(ge=1, le=730)] = 90
+    # incidents repeat when all of these incident columns are equal and non-empty
+    signature: tuple[Literal["service", "root_cause_category", "team_id"], ...] = ("service", "root_cause_category")
+    # root-cause categories too generic to call two incidents the same failure
+    ignore_categories: tuple[str, ...] = ("unknown", "other")
+
+    @field_validator("signature")
+    @classmethod
+    def _not_empty(cls, signature: tuple[str, ...]) -> tuple[str, ...]:
+        if not signature:
+            raise ValueError("the repeat signature needs at least one column")
+        return signature
+
+
+class IncidentPolicy(_Strict):
+    major_severities: tuple[Severity, ...] = ("SEV1", "SEV2")
+    root_cause_categories: tuple[str, ...] = ("root_cause",)
+    detection_categories: tuple[str, ...] = ("detection",)
+    repeat: RepeatPolicy = RepeatPolicy()
+
+
+class CalendarPolicy(_Strict):
+    # public holidays of each team's region (teams.csv region) come from the `holidays` library
+    public_holidays: bool = True
+    extra_holidays: tuple[date, ...] = ()
+    default_timezone: str = "UTC"
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _known_zone(cls, name: str) -> str:
+        return _check_timezone(name)
+
+
+class TeamOverride(_Strict):
+    timezone: str | None = None
+    region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
+    update_interval_days: Annotated[int, Field(ge=1, le=90)] | None = None
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        return None if name is None else _check_timezone(name)
+
+
+class Waiver(_Strict):
+    rule: str
+    subject_id: Annotated[str, Field(min_length=1)]
+    reason: Annotated[str, Field(min_length=3)]
+    approver: Annotated[str, Field(min_length=1)]
+    expires: date  # the waiver holds until the end of this day (UTC)
+
+    @field_validator("rule")
+    @classmethod
+    def _known_rule(cls, rule: str) -> str:
+        from followthrough.catalog import RULE_IDS
+
+        if rule not in RULE_IDS:
+            raise ValueError(f"unknown rule {rule!r}; rules are {', '.join(RULE_IDS)}")
+        return rule
+
+
+def _check_timezone(name: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)") from None
+    return name
 
 
 class LadderStep(_Strict):
@@ -99,10 +216,16 @@ class DispatchPolicy(_Strict):
 class Policy(_Strict):
     version: Literal[1] = 1
     sources: tuple[FileSource, ...]
+    calendar: CalendarPolicy = CalendarPolicy()
     postmortem: PostmortemPolicy = PostmortemPolicy()
     action_items: ActionItemPolicy = ActionItemPolicy()
+    incidents: IncidentPolicy = IncidentPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     dispatch: DispatchPolicy = DispatchPolicy()
+    teams: dict[str, TeamOverride] = {}
+    waivers: tuple[Waiver, ...] = ()
+    # further YAML files holding a `waivers:` list, relative to this file
+    waiver_files: tuple[str, ...] = ()
 
     @field_validator("sources")
     @classmethod
@@ -145,17 +268,42 @@ def load_policy(path: Path | str) -> LoadedPolicy:
         raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from None
     try:
         data = yaml.safe_load(content)
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. an impossible date like 2026-13-01
         raise PolicyError(f"policy file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise PolicyError(f"policy file {path} must hold a mapping at the top level")
+    digest = hashlib.sha256(content)
+    data["waivers"] = list(data.get("waivers") or [])
+    for relative in data.get("waiver_files") or []:
+        waiver_path = (path.parent / str(relative)).resolve()
+        waiver_content, waivers = _read_waiver_file(waiver_path)
+        digest.update(waiver_content)  # the run's policy hash covers the waivers it applied
+        data["waivers"].extend(waivers)
     try:
         policy = Policy.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(_describe(dict(e)) for e in exc.errors())
         raise PolicyError(f"invalid policy file {path}: {problems}") from None
-    return LoadedPolicy(policy=policy, path=path.resolve(), content_hash=hashlib.sha256(content).hexdigest())
+    return LoadedPolicy(policy=policy, path=path.resolve(), content_hash=digest.hexdigest())
+
+
+def _read_waiver_file(path: Path) -> tuple[bytes, list[Any]]:
+    try:
+        content = path.read_bytes()
+        data = yaml.safe_load(content) or {}
+    except OSError as exc:
+        raise PolicyError(f"cannot read waiver file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"waiver file {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("waivers", []), list):
+        raise PolicyError(f"waiver file {path} must hold a mapping with a `waivers:` list")
+    return content, list(data.get("waivers", []))
 
 
 def requires_postmortem(policy: Policy) -> frozenset[str]:
     return frozenset(policy.postmortem.required_for) & frozenset(SEVERITIES)
+
+
+def policy_for_tests(**sections: Any) -> Policy:
+    """A policy with defaults and one placeholder source, for unit tests and benchmarks."""
+    return Policy.model_validate({"sources": [{"name": "inline", "path": "."}], **sections})

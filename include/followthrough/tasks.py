@@ -109,16 +109,18 @@ def extract_sources(run_id: str, dag_id: str, as_of: str) -> dict[str, Any]:
 
 def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
     """Great Expectations source contract: quarantine bad rows (kept in the store), keep the rest."""
-    from followthrough.quality.contract import apply_source_contract
+    from followthrough.quality.gx import apply_source_contract
 
     loaded = load_policy(config.policy_path())
     store = open_store()
     quarantined: dict[str, int] = {}
     for source in loaded.policy.sources:
         raw = _read_frames(_staging(run_id, "raw", source.name))
-        result = apply_source_contract(raw, list(ENTITIES))
+        docs = config.report_dir(run_id) / "data_docs" / "source_contract" / source.name
+        result = apply_source_contract(raw, list(ENTITIES), docs_folder=docs)
         store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), result.quarantine)
-        _write_frames(_staging(run_id, "clean", source.name), result.clean)
+        quarantine = result.quarantine.assign(raw=result.quarantine["raw"].map(json.dumps))
+        _write_frames(_staging(run_id, "clean", source.name), {**result.clean, "quarantine": quarantine})
         quarantined[source.name] = len(result.quarantine)
         for row in result.quarantine.to_dict("records"):
             log.warning("quarantined %s row %s (%s): %s", row["entity"], row["row_number"], row["record_id"],
@@ -131,38 +133,48 @@ def load_clean_frames(run_id: str, loaded: LoadedPolicy) -> dict[str, pd.DataFra
     import pandas as pd
 
     per_source = [_read_frames(_staging(run_id, "clean", s.name)) for s in loaded.policy.sources]
-    return {
-        entity.name: pd.concat([frames[entity.name] for frames in per_source], ignore_index=True)
-        for entity in ENTITIES
+    frames = {
+        name: pd.concat([f[name] for f in per_source], ignore_index=True)
+        for name in [e.name for e in ENTITIES] + ["quarantine"]
     }
+    frames["quarantine"]["raw"] = frames["quarantine"]["raw"].map(json.loads)
+    return frames
 
 
 def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
     """Run the rule catalog as of the run's instant; stage the findings."""
+    from followthrough.catalog import RULE_IDS
+    from followthrough.quality.gx import validate_followup
     from followthrough.rules import evaluate_rules as run_rules
 
     loaded = load_policy(config.policy_path())
-    findings = run_rules(load_clean_frames(run_id, loaded), loaded.policy, as_timestamp(as_of))
+    frames = load_clean_frames(run_id, loaded)
+    findings = run_rules(frames, loaded.policy, as_timestamp(as_of))
+    validate_followup(findings, list(RULE_IDS), list(frames["teams"]["team_id"]),
+                      docs_folder=config.report_dir(run_id) / "data_docs" / "followup")
     staged = findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True, default=str)))
     _staging(run_id, "findings").mkdir(parents=True, exist_ok=True)
     staged.to_parquet(_staging(run_id, "findings") / "findings.parquet", index=False)
     by_rule = findings.groupby("rule").size().to_dict() if not findings.empty else {}
-    return {"findings": len(findings), "by_rule": {str(k): int(v) for k, v in by_rule.items()}}
+    return {"findings": len(findings), "by_rule": {str(k): int(v) for k, v in by_rule.items()},
+            "data_docs": str(config.report_dir(run_id) / "data_docs" / "followup" / "index.html")}
 
 
 def reconcile_findings(run_id: str, as_of: str) -> dict[str, int]:
     """Compare today's findings with the store's: new, ongoing, reopened, resolved."""
     import pandas as pd
 
-    from followthrough.findings import reconcile, with_fingerprints
+    from followthrough.findings import apply_waivers, reconcile, with_fingerprints
 
+    loaded = load_policy(config.policy_path())
     current = pd.read_parquet(_staging(run_id, "findings") / "findings.parquet")
     current["evidence"] = current["evidence"].map(json.loads)
+    current = apply_waivers(with_fingerprints(current), loaded.policy.waivers, as_timestamp(as_of))
     store = open_store()
-    changes = reconcile(with_fingerprints(current), store.findings_frame())
+    changes = reconcile(current, store.findings_frame())
     store.apply_reconciliation(changes, run_id, as_timestamp(as_of))
     counts = changes["change"].value_counts().to_dict() if not changes.empty else {}
-    return {change: int(counts.get(change, 0)) for change in ("new", "ongoing", "reopened", "resolved")}
+    return {change: int(counts.get(change, 0)) for change in ("new", "ongoing", "reopened", "resolved", "waived")}
 
 
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:

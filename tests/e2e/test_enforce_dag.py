@@ -18,6 +18,7 @@ from tests.pipeline import (
     airflow,
     airflow_env,
     expected_findings,
+    expected_open_findings,
     expected_quarantine,
     write_policy,
 )
@@ -39,9 +40,16 @@ def run_enforce(airflow_home: Path, ft_home: Path, policy: Path, as_of: str = DE
     return airflow(env, "dags", "test", "followthrough_enforce", as_of)
 
 
-def open_findings(store: Store) -> list[tuple[str, str, str]]:
-    frame = store.findings_frame("open")
+def findings_with_status(store: Store, status: str) -> list[tuple[str, str, str]]:
+    frame = store.findings_frame(status)
     return sorted(zip(frame["rule"], frame["subject_type"], frame["subject_id"], strict=True))
+
+
+def assert_planted_findings(store: Store) -> None:
+    assert findings_with_status(store, "open") == expected_open_findings()
+    assert findings_with_status(store, "waived") == expected_findings("waived")
+    levels = store.findings_frame("open").set_index("subject_id")["level"]
+    assert sorted(levels[levels == "warning"].index) == sorted(s for _, _, s in expected_findings("warning"))
 
 
 def quarantined(store: Store) -> list[tuple[str, int, str]]:
@@ -59,12 +67,16 @@ def test_demo_run_on_sqlite_finds_exactly_the_planted_problems_and_is_idempotent
     first = run_enforce(airflow_home, tmp_path / "ft", policy)
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
     store = Store(f"sqlite:///{tmp_path / 'ft' / 'followthrough.db'}")
-    assert open_findings(store) == expected_findings()
+    assert_planted_findings(store)
     assert quarantined(store) == expected_quarantine()
+    assert (tmp_path / "ft" / "reports").is_dir()
     run = store.get_run()
     assert run is not None
     assert run["as_of"].isoformat() == "2026-07-15T10:00:00"
-    assert Path(run["summary"]["report"]).is_file()
+    report = Path(run["summary"]["report"])
+    assert report.is_file()
+    assert (report.parent / "data_docs" / "followup" / "index.html").is_file()
+    assert (report.parent / "data_docs" / "source_contract" / "demo" / "index.html").is_file()
     assert run["summary"]["quarantine"]["rows"] == len(expected_quarantine())
     findings_after_first = store.findings_frame().drop(columns=["last_run_id"])
     outbox_after_first = store.outbox_frame()
@@ -77,7 +89,7 @@ def test_demo_run_on_sqlite_finds_exactly_the_planted_problems_and_is_idempotent
     latest = store.get_run()
     assert latest is not None
     assert latest["run_id"] != run["run_id"]
-    assert latest["summary"]["findings"]["changes_this_run"] == {"new": 0, "reopened": 0, "resolved": 0}
+    assert latest["summary"]["findings"]["changes_this_run"] == {"new": 0, "reopened": 0, "resolved": 0, "waived": 0}
     assert latest["summary"]["actions_planned_this_run"]["total"] == 0
     assert store.verify_audit_chain()[0]
 
@@ -96,7 +108,7 @@ def test_demo_run_on_postgresql_finds_exactly_the_planted_problems(
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     assert not (tmp_path / "ft" / "followthrough.db").exists()  # the Connection won over the embedded store
     store = Store(postgres_url)
-    assert open_findings(store) == expected_findings()
+    assert_planted_findings(store)
     assert quarantined(store) == expected_quarantine()
     assert store.verify_audit_chain()[0]
 

@@ -65,9 +65,11 @@ def test_fixed_problem_resolves_and_returning_problem_reopens(workspace: Path) -
     original_owner = next(r["owner"] for r in csv.DictReader((workspace / "action_items.csv").open())
                           if r["action_item_id"] == unowned)
 
-    _set_owner(workspace, unowned, "someone.real")  # a named person now owns it
+    active = next(r["person_id"] for r in csv.DictReader((workspace / "people.csv").open()) if r["active"] == "true")
+    _set_owner(workspace, unowned, active)  # a named, active person now owns it
     second = run_pipeline("run-2", DEMO_AS_OF)
-    assert second["reconciled"] == {"new": 0, "ongoing": len(expected_findings()) - 1, "reopened": 0, "resolved": 1}
+    assert second["reconciled"] == {"new": 0, "ongoing": len(expected_findings()) - 1, "reopened": 0, "resolved": 1,
+                                    "waived": 0}
     findings = _store().findings_frame()
     row = findings[(findings["rule"] == "AI-NO-OWNER") & (findings["subject_id"] == unowned)].iloc[0]
     assert row["status"] == "resolved"
@@ -96,5 +98,6 @@ def test_rerunning_the_same_day_changes_nothing(workspace: Path) -> None:
 
 def test_missing_source_folder_fails_the_run_naming_the_path(workspace: Path) -> None:
     shutil.rmtree(workspace)
+    write_policy(workspace.parent, workspace)  # the policy's waiver file now comes from the bundled demo
     with pytest.raises(SourceError, match=str(workspace)):
         tasks.extract_sources("run-x", "followthrough_enforce", DEMO_AS_OF)

@@ -17,12 +17,17 @@ TEAMS = [
      "slack_channel": "#search", "timezone": "Asia/Kolkata", "region": "IN"},
     {"team_id": "identity", "name": "Identity", "lead": "ida.lead", "manager": "max.manager",
      "slack_channel": "#identity", "timezone": "America/Los_Angeles", "region": "US"},
+    {"team_id": "checkout", "name": "Checkout", "lead": "cem.lead", "manager": "max.manager",
+     "slack_channel": "#checkout", "timezone": "Europe/Berlin", "region": "DE"},
+    {"team_id": "growth", "name": "Growth", "lead": "gus.lead", "manager": "max.manager",
+     "slack_channel": "#growth", "timezone": "America/New_York", "region": "US"},
 ]
 PEOPLE = [
     {"person_id": p, "name": p, "email": f"{p}@example.com", "team_id": "payments", "role": "engineer",
      "slack_id": "U0" + p.upper()[:6], "active": "true"}
-    for p in ("lena.lead", "sam.lead", "ida.lead", "max.manager", "omar.owner")
-]
+    for p in ("lena.lead", "sam.lead", "ida.lead", "max.manager", "omar.owner", "cem.lead", "gus.lead")
+] + [{"person_id": "gone.person", "name": "Gone", "email": "gone@example.com", "team_id": "payments",
+      "role": "engineer", "slack_id": "", "active": "false"}]
 
 
 def frames(**entities: list[dict[str, Any]]) -> dict[str, pd.DataFrame]:

@@ -39,3 +39,34 @@ def test_reconcile_new_ongoing_resolved_and_reopened() -> None:
 
 def test_reconcile_with_nothing_today_and_nothing_open() -> None:
     assert reconcile(_current(), _stored(C=("resolved", 1))).empty
+
+
+def _waiver(subject: str, expires: str):  # type: ignore[no-untyped-def]
+    from followthrough.policy import Waiver
+
+    return Waiver(rule="AI-STALE", subject_id=subject, reason="parked until the migration", approver="lena.lead",
+                  expires=expires)
+
+
+def test_waiver_applies_until_the_end_of_its_expiry_day() -> None:
+    from followthrough.findings import apply_waivers
+
+    current = _current("A", "B", "C")
+    waived = apply_waivers(current, [_waiver("A", "2026-07-15"), _waiver("B", "2026-07-14")],
+                           pd.Timestamp("2026-07-15T23:59:59Z"))
+    assert [w is not None for w in waived["waiver"]] == [True, False, False]
+    assert waived.loc[0, "waiver"]["approver"] == "lena.lead"
+
+
+def test_reconcile_waives_and_an_expired_waiver_reopens() -> None:
+    from followthrough.findings import apply_waivers
+
+    current = apply_waivers(_current("A", "B"), [_waiver("A", "2026-08-01")], pd.Timestamp("2026-07-15T10:00Z"))
+    first = reconcile(current, _stored(B=("open", 1)))
+    assert {r.subject_id: (r.change, r.status) for r in first.itertuples()} == {
+        "A": ("new", "waived"), "B": ("ongoing", "open")}
+    later = apply_waivers(_current("A"), [_waiver("A", "2026-08-01")], pd.Timestamp("2026-08-02T00:00Z"))
+    second = reconcile(later, _stored(A=("waived", 1)))
+    assert (second.loc[0, "change"], second.loc[0, "status"], second.loc[0, "episode"]) == ("reopened", "open", 2)
+    waived_again = reconcile(current.iloc[[0]], _stored(A=("open", 1)))
+    assert (waived_again.loc[0, "change"], waived_again.loc[0, "status"]) == ("waived", "waived")

@@ -11,7 +11,8 @@ from followthrough.policy import load_policy
 
 def test_bundled_policy_is_valid_and_hashed() -> None:
     loaded = load_policy(PROJECT_ROOT / "config" / "policy.yaml")
-    assert loaded.policy.postmortem.limit_business_days == 5
+    assert loaded.policy.postmortem.limits["SEV2"].business_days == 5
+    assert loaded.policy.postmortem.limits["SEV1"].calendar_days == 3
     assert loaded.policy.action_items.update_interval_days == 7
     assert len(loaded.content_hash) == 64
     assert loaded.source_path(loaded.policy.sources[0]) == (PROJECT_ROOT / "data" / "demo").resolve()
@@ -28,7 +29,23 @@ def test_hash_changes_with_content(tmp_path: Path) -> None:
     ("text", "named"),
     [
         ("sources: [{name: x, path: .}]\naction_items: {update_interval_days: 0}\n", "action_items.update_interval_days"),
-        ("sources: [{name: x, path: .}]\npostmortem: {limit_business_days: -1}\n", "postmortem.limit_business_days"),
+        ("sources: [{name: x, path: .}]\npostmortem: {target_business_days: -1}\n", "postmortem.target_business_days"),
+        ("sources: [{name: x, path: .}]\npostmortem: {limits: {SEV1: {calendar_days: 3, business_days: 2}}}\n",
+         "postmortem.limits.SEV1"),
+        ("sources: [{name: x, path: .}]\npostmortem: {required_for: [SEV3], limits: {SEV1: {calendar_days: 3}}}\n",
+         "postmortem"),
+        ("sources: [{name: x, path: .}]\npostmortem: {required_sections: [summary, conclusion]}\n",
+         "postmortem.required_sections.1"),
+        ("sources: [{name: x, path: .}]\naction_items: {due_limit_days: {by_priority: {P9: 10}}}\n",
+         "action_items.due_limit_days.by_priority.P9"),
+        ("sources: [{name: x, path: .}]\nincidents: {repeat: {lookback_days: 0}}\n", "incidents.repeat.lookback_days"),
+        ("sources: [{name: x, path: .}]\ncalendar: {default_timezone: Mars/Olympus}\n", "calendar.default_timezone"),
+        ("sources: [{name: x, path: .}]\ncalendar: {extra_holidays: ['2026-13-01']}\n", "calendar.extra_holidays.0"),
+        ("sources: [{name: x, path: .}]\nteams: {payments: {timezone: Nowhere}}\n", "teams.payments.timezone"),
+        ("sources: [{name: x, path: .}]\nwaivers: [{rule: AI-NOPE, subject_id: a, reason: why, approver: b, "
+         "expires: 2026-01-01}]\n", "waivers.0.rule"),
+        ("sources: [{name: x, path: .}]\nwaivers: [{rule: AI-STALE, subject_id: a, reason: why, approver: b}]\n",
+         "waivers.0.expires"),
         ("sources: [{name: x, path: .}]\npostmortem: {required_for: [SEV7]}\n", "postmortem.required_for.0"),
         ("sources: [{name: x, path: .}]\ndispatch: {mode: live}\n", "dispatch.mode"),
         ("sources: [{name: x, path: .}]\ndispatch: {jira_project: 'not a key'}\n", "dispatch.jira_project"),
@@ -61,3 +78,29 @@ def test_malformed_yaml_is_rejected(tmp_path: Path, text: str) -> None:
 def test_missing_policy_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="nope.yaml"):
         load_policy(tmp_path / "nope.yaml")
+
+
+def test_waiver_files_are_loaded_and_hashed(tmp_path: Path) -> None:
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n  - {rule: AI-STALE, subject_id: AI-1, reason: parked, approver: lena, expires: 2026-08-01}\n")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("sources: [{name: x, path: .}]\nwaiver_files: [waivers.yaml]\n")
+    first = load_policy(policy)
+    assert [w.subject_id for w in first.policy.waivers] == ["AI-1"]
+    (tmp_path / "waivers.yaml").write_text(
+        "waivers:\n  - {rule: AI-STALE, subject_id: AI-2, reason: parked, approver: lena, expires: 2026-08-01}\n")
+    assert load_policy(policy).content_hash != first.content_hash
+
+
+def test_bad_waiver_file_names_its_path(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("sources: [{name: x, path: .}]\nwaiver_files: [absent.yaml]\n")
+    with pytest.raises(PolicyError, match="absent.yaml"):
+        load_policy(policy)
+
+
+def test_impossible_unquoted_date_is_a_policy_error(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("sources: [{name: x, path: .}]\ncalendar: {extra_holidays: [2026-13-01]}\n")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy(path)

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from followthrough.model import ACTION_ITEMS, INCIDENTS, ROW_NUMBER
-from followthrough.quality.contract import apply_source_contract
+from followthrough.quality.gx import apply_source_contract
 
 
 def _raw(schema, rows: list[dict[str, str]]) -> pd.DataFrame:  # type: ignore[no-untyped-def]

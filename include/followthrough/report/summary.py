@@ -42,7 +42,7 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
                 f"{rule} / {team}": int(n)
                 for (rule, team), n in open_findings.groupby(["rule", "team_id"]).size().items()
             } if not open_findings.empty else {},
-            "changes_this_run": {k: changes.get(k, 0) for k in ("new", "reopened", "resolved")},
+            "changes_this_run": {k: changes.get(k, 0) for k in ("new", "reopened", "resolved", "waived")},
         },
         "actions_planned_this_run": {
             "total": len(actions),
@@ -113,6 +113,8 @@ policy <code>{html.escape(str(summary['policy_hash'])[:12])}</code>.
 Open findings: <b>{f['open']}</b> ({html.escape(changes)}).
 Quarantined rows: <b>{summary['quarantine']['rows']}</b>.
 Actions planned this run: <b>{summary['actions_planned_this_run']['total']}</b>.</p>
+<p>Great Expectations Data Docs: <a href="data_docs/followup/index.html">follow-up rules</a>,
+<a href="data_docs/source_contract/">source contract</a> (one site per source).</p>
 <h2>Open findings by rule</h2>{_bars(f['by_rule'])}
 <h2>Open findings by team</h2>{_bars(f['by_team'])}
 <h2>Open findings</h2>{_table(findings, ['rule', 'subject_id', 'team_id', 'responsible', 'due_at', 'reason'])}
@@ -125,6 +127,7 @@ Actions planned this run: <b>{summary['actions_planned_this_run']['total']}</b>.
 ACTION_WORDS = {
     "create_ticket": "Jira ticket for {to}",
     "dm_owner": "Slack DM to {to}",
+    "warn_owner": "reminder DM to {to}",
     "comment_ticket": "ticket comment",
     "post_team_channel": "post in {to}",
     "dm_manager": "Slack DM to manager {to}",

@@ -1,7 +1,7 @@
 """File source: a folder of CSV exports in the canonical format (see data/demo/README.md).
 
 Every value is read as a string, exactly as exported: typing and checking are the source
-contract's job (`followthrough.quality.contract`), so a malformed row is quarantined with
+contract's job (`followthrough.quality.gx`), so a malformed row is quarantined with
 its reason instead of crashing the reader. A missing folder or an unreadable file is a
 broken pipeline and raises SourceError naming the path. Postmortem documents are read
 from the paths given in postmortems.csv, relative to the folder.

@@ -43,6 +43,18 @@ def utc_naive(value: Any) -> datetime | None:
     return result
 
 
+def none_if_missing(value: Any) -> Any:
+    """pd.NA, NaT and NaN as None, so the database driver can bind them; other values unchanged."""
+    import pandas as pd
+
+    if isinstance(value, (list, dict, tuple)):
+        return value
+    try:
+        return None if pd.isna(value) else value
+    except (TypeError, ValueError):
+        return value
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -159,24 +171,26 @@ class Store:
         as_of_db = utc_naive(as_of)
         events: list[AuditEvent] = []
         with self.transaction() as connection:
-            for row in changes.to_dict("records"):
+            for record in changes.to_dict("records"):
+                row = {k: none_if_missing(v) for k, v in record.items()}
                 change = row["change"]
+                key = findings.c.fingerprint == row["fingerprint"]
                 if change != "ongoing":
                     events.append((f"finding_{change}", row["fingerprint"], {
                         "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
-                        "episode": int(row["episode"]), "reason": row.get("reason"),
-                        "evidence": row.get("evidence")}))
-                key = findings.c.fingerprint == row["fingerprint"]
+                        "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
+                        "evidence": row.get("evidence"), "waiver": row.get("waiver")}))
                 if change == "resolved":
                     connection.execute(findings.update().where(key).values(
                         status="resolved", resolved_as_of=as_of_db, last_run_id=run_id))
                     continue
                 current = {
-                    "status": "open", "episode": int(row["episode"]), "team_id": row["team_id"],
-                    "incident_id": row["incident_id"], "responsible": row["responsible"],
+                    "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
+                    "team_id": row["team_id"], "incident_id": row["incident_id"], "responsible": row["responsible"],
                     "due_at": utc_naive(row["due_at"]), "critical": bool(row["critical"]),
-                    "confidential": bool(row["confidential"]), "title": row["title"], "reason": row["reason"],
-                    "evidence": _json_safe(row["evidence"]), "last_seen_as_of": as_of_db, "last_run_id": run_id,
+                    "confidential": bool(row["confidential"]), "private": bool(row["private"]),
+                    "title": row["title"], "reason": row["reason"], "evidence": _json_safe(row["evidence"]),
+                    "waiver": _json_safe(row.get("waiver")), "last_seen_as_of": as_of_db, "last_run_id": run_id,
                     "resolved_as_of": None,
                 }
                 if change == "new":

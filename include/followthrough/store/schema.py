@@ -42,13 +42,16 @@ findings = Table(
     Column("rule", String(40), nullable=False),
     Column("subject_type", String(40), nullable=False),
     Column("subject_id", String(250), nullable=False),
-    Column("status", String(20), nullable=False),  # open | resolved
+    Column("status", String(20), nullable=False),  # open | resolved | waived
     Column("episode", Integer, nullable=False),  # 1, then +1 each time a resolved finding returns
     Column("team_id", String(250)),
     Column("incident_id", String(250)),
     Column("responsible", String(250)),
     Column("due_at", DateTime),
+    Column("level", String(20), nullable=False),
     Column("critical", Boolean, nullable=False),
+    Column("private", Boolean, nullable=False),
+    Column("waiver", JSON),
     Column("confidential", Boolean, nullable=False),
     Column("title", Text),
     Column("reason", Text),

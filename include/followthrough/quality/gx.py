@@ -1,15 +1,26 @@
-"""The source contract, run through Great Expectations: the only module that imports it.
+"""Great Expectations adapter: the only module that imports it.
 
-Each canonical entity's schema (`followthrough.model`) becomes one expectation suite:
-required ids and fields, ISO 8601 timestamps, allowed values, unique ids and time order.
-Rows that fail any expectation are quarantined with one reason per failed expectation;
-the remaining rows are coerced to the typed canonical frames. A failing expectation is
-data for the report, never an exception.
+Two suites run here, each rendered into the run's Data Docs
+(`<report folder>/data_docs/source_contract/index.html` and `.../followup/index.html`):
+
+- **Source contract**, one suite per canonical entity, built from its schema
+  (`followthrough.model`): required ids and fields, ISO 8601 timestamps and dates, allowed
+  values, unique ids, time order. Rows that fail are quarantined with one reason per failed
+  expectation (per-row ids come back from GE); the rest are coerced to typed frames.
+- **Follow-up suite**, one expectation per rule over a compact table of rule outcomes per
+  team (`rule_outcomes`): "no team has open violations of RULE". The rules themselves are
+  vectorised pandas (`followthrough.rules`): GE at one row per action item costs about 40
+  times the same check in pandas, so GE validates and documents the per-team outcomes
+  instead, and its counts are cross-checked against the findings.
+
+A failing expectation is data for the report, never an exception; an expectation that
+could not run at all is a broken pipeline and raises.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followthrough.model import BOOL_VALUES, ROW_NUMBER, EntitySchema, coerce, parse_dates, parse_timestamps
@@ -18,6 +29,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 QUARANTINE_COLUMNS = ["entity", "row_number", "record_id", "reason_code", "reason", "raw"]
+DOCS_SITE = "followthrough"
 
 
 @dataclass(frozen=True)
@@ -105,9 +117,51 @@ def _checks(schema: EntitySchema) -> list[ContractCheck]:
     return checks
 
 
-def validate_entity(context: Any, schema: EntitySchema, raw: pd.DataFrame) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Run one entity's suite; return (quarantined rows, per-check summary)."""
+def run_context(docs_folder: Path | None = None) -> Any:
+    """An ephemeral GX context; with a folder, its Data Docs site is built there."""
+    import logging
+
     import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    # GX logs every batch at INFO; the task log should show our summary instead
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    if docs_folder is not None:
+        context.add_data_docs_site(site_name=DOCS_SITE, site_config={
+            "class_name": "SiteBuilder",
+            "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(docs_folder)},
+        })
+    return context
+
+
+def _run_suite(context: Any, name: str, frame: pd.DataFrame, expectations: list[Any], index_columns: list[str],
+               docs: bool) -> Any:
+    """Validate a frame with a suite through a checkpoint (which renders Data Docs when asked)."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    batch_definition = (
+        context.data_sources.add_pandas(name=name).add_dataframe_asset(name=name)
+        .add_batch_definition_whole_dataframe(name="run")
+    )
+    suite = context.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+    definition = context.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch_definition,
+                                                                            suite=suite))
+    actions: list[Any] = [UpdateDataDocsAction(name="data_docs", site_names=[DOCS_SITE])] if docs else []
+    checkpoint = context.checkpoints.add(gx.Checkpoint(
+        name=name, validation_definitions=[definition], actions=actions,
+        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index_columns},
+    ))
+    result = checkpoint.run(batch_parameters={"dataframe": frame})
+    return next(iter(result.run_results.values()))
+
+
+def validate_entity(context: Any, schema: EntitySchema, raw: pd.DataFrame,
+                    docs: bool = False) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Run one entity's suite; return (quarantined rows, per-check summary)."""
     import pandas as pd
 
     frame = _prepare(schema, raw)
@@ -116,17 +170,8 @@ def validate_entity(context: Any, schema: EntitySchema, raw: pd.DataFrame) -> tu
         return pd.DataFrame(columns=QUARANTINE_COLUMNS), []
     for index, check in enumerate(checks):
         check.expectation.meta = {"check_index": index}
-    suite = gx.ExpectationSuite(name=f"source_contract.{schema.name}", expectations=[c.expectation for c in checks])
-    batch = (
-        context.data_sources.add_pandas(name=f"source.{schema.name}")
-        .add_dataframe_asset(name=schema.name)
-        .add_batch_definition_whole_dataframe(name="export")
-        .get_batch(batch_parameters={"dataframe": frame})
-    )
-    result = batch.validate(
-        suite,
-        result_format={"result_format": "COMPLETE", "unexpected_index_column_names": [ROW_NUMBER]},
-    )
+    result = _run_suite(context, f"source_contract.{schema.name}", frame, [c.expectation for c in checks],
+                        [ROW_NUMBER], docs)
     by_row = frame.set_index(ROW_NUMBER)
     rows: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
@@ -161,25 +206,18 @@ def _raised(outcome: Any) -> bool:
     return any(v.get("raised_exception") for v in info.values() if isinstance(v, dict))
 
 
-def apply_source_contract(raw_frames: dict[str, pd.DataFrame], schemas: list[EntitySchema]) -> ContractResult:
+def apply_source_contract(raw_frames: dict[str, pd.DataFrame], schemas: list[EntitySchema],
+                          docs_folder: Path | None = None) -> ContractResult:
     """Validate every entity; split each into typed clean rows and quarantined rows."""
-    import logging
-
-    import great_expectations as gx
     import pandas as pd
 
-    # GX logs every batch at INFO; the task log should show our summary instead
-    logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    context = gx.get_context(mode="ephemeral")
-    from great_expectations.data_context.types.base import ProgressBarsConfig
-
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    context = run_context(docs_folder)
     clean: dict[str, pd.DataFrame] = {}
     quarantined: list[pd.DataFrame] = []
     checks: list[dict[str, Any]] = []
     for schema in schemas:
         raw = raw_frames[schema.name]
-        bad, summary = validate_entity(context, schema, raw)
+        bad, summary = validate_entity(context, schema, raw, docs=docs_folder is not None)
         checks.extend(summary)
         quarantined.append(bad)
         good_raw = raw[~raw[ROW_NUMBER].isin(bad["row_number"])]
@@ -191,3 +229,54 @@ def apply_source_contract(raw_frames: dict[str, pd.DataFrame], schemas: list[Ent
     frames = [q for q in quarantined if not q.empty]
     quarantine = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=QUARANTINE_COLUMNS)
     return ContractResult(clean=clean, quarantine=quarantine, checks=checks)
+
+
+def rule_outcomes(findings: pd.DataFrame, rule_ids: list[str], teams: list[str]) -> pd.DataFrame:
+    """Open violations and warnings per (rule, team): the table the follow-up suite checks."""
+    import pandas as pd
+
+    index = pd.MultiIndex.from_product([rule_ids, sorted(set(teams) | {"(no team)"})], names=["rule", "team_id"])
+    frame = findings.assign(team_id=findings["team_id"].fillna("(no team)").astype(str))
+    counts = frame.groupby(["rule", "team_id", "level"]).size().unstack("level", fill_value=0)
+    counts = counts.reindex(index, fill_value=0)
+    outcomes = pd.DataFrame({
+        "violations": counts.get("violation", 0),
+        "warnings": counts.get("warning", 0),
+    }, index=index).reset_index()
+    return outcomes.astype({"violations": "int64", "warnings": "int64"})
+
+
+@dataclass
+class FollowupResult:
+    outcomes: pd.DataFrame
+    # rule -> teams GE found with open violations
+    failing_teams: dict[str, list[str]]
+
+
+def validate_followup(findings: pd.DataFrame, rule_ids: list[str], teams: list[str],
+                      docs_folder: Path | None = None) -> FollowupResult:
+    """Document the follow-up rules' outcomes with GE and cross-check them against the findings."""
+    import great_expectations.expectations as gxe
+    from great_expectations.expectations.row_conditions import Column
+
+    outcomes = rule_outcomes(findings, rule_ids, teams)
+    expectations = [
+        gxe.ExpectColumnValuesToBeBetween(
+            column="violations", min_value=0, max_value=0, row_condition=Column("rule") == rule,
+            meta={"rule": rule}, description=f"{rule}: no team has open violations",
+        )
+        for rule in rule_ids
+    ]
+    context = run_context(docs_folder)
+    result = _run_suite(context, "followup", outcomes, expectations, ["rule", "team_id"], docs_folder is not None)
+    failing: dict[str, list[str]] = {}
+    for outcome in result.results:
+        rule = outcome.expectation_config.meta["rule"]
+        if _raised(outcome):
+            raise RuntimeError(f"follow-up expectation for {rule} could not run: {outcome.exception_info}")
+        failing[rule] = sorted(str(e["team_id"]) for e in outcome.result.get("unexpected_index_list") or [])
+    expected = {r: sorted(outcomes.loc[(outcomes["rule"] == r) & (outcomes["violations"] > 0), "team_id"])
+                for r in rule_ids}
+    if failing != expected:
+        raise RuntimeError(f"Great Expectations and the rule findings disagree: {failing} != {expected}")
+    return FollowupResult(outcomes=outcomes, failing_teams=failing)

@@ -1,0 +1,133 @@
+"""Incident rules: no corrective actions, category gaps, and repeats of unfixed failures.
+
+See docs/rules.md for the exact semantics of each rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from followthrough.model import OPEN_ACTION_STATUSES
+from followthrough.rules.common import existing_at, finding_frame, team_leads
+from followthrough.rules.postmortems import postmortem_deadlines
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from followthrough.policy import Policy
+
+
+def _major_past_limit(frames: Mapping[str, pd.DataFrame], policy: Policy,
+                      as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.Series]:
+    """Major resolved incidents whose postmortem limit has passed, with that limit."""
+    incidents = frames["incidents"].drop_duplicates("incident_id")
+    major = incidents["severity"].isin(policy.incidents.major_severities)
+    resolved = incidents["resolved_at"].notna() & (incidents["resolved_at"] <= as_of)
+    candidates = incidents[major & resolved]
+    _, limit = postmortem_deadlines(frames, policy, candidates)
+    # a major severity without a postmortem limit is judged from its resolution
+    limit = limit.fillna(candidates["resolved_at"])
+    past = as_of > limit
+    return candidates[past], limit[past]
+
+
+def _items_as_of(frames: Mapping[str, pd.DataFrame], as_of: pd.Timestamp) -> pd.DataFrame:
+    items = frames["action_items"]
+    return items[existing_at(items["created_at"], as_of)]
+
+
+def find_incidents_without_actions(frames: Mapping[str, pd.DataFrame], policy: Policy,
+                                   as_of: pd.Timestamp) -> pd.DataFrame:
+    """PM-NO-ACTIONS: a major incident past its postmortem limit has no action item at all."""
+    incidents, limit = _major_past_limit(frames, policy, as_of)
+    with_items = set(_items_as_of(frames, as_of)["incident_id"].dropna())
+    fires = ~incidents["incident_id"].isin(with_items)
+    hits, limit = incidents[fires], limit[fires]
+    return finding_frame(
+        "PM-NO-ACTIONS", "incident", hits,
+        subject_id=hits["incident_id"], team_id=hits["team_id"], incident_id=hits["incident_id"],
+        responsible=team_leads(frames, hits["team_id"]), due_at=limit, confidential=hits["confidential"],
+        title=hits["title"],
+        reason=[f"{s} incident has no corrective action item" for s in hits["severity"]],
+        evidence=[{"check": "at least one action item", "observed": 0, "limit": lim.isoformat(),
+                   "policy_key": "incidents.major_severities"} for lim in limit],
+    )
+
+
+def find_category_gaps(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """INC-CATEGORY-GAP: a major incident's actions include no root-cause fix or no detection item."""
+    import numpy as np
+
+    incidents, limit = _major_past_limit(frames, policy, as_of)
+    items = _items_as_of(frames, as_of)
+    items = items[(items["status"] != "wont_do") & items["incident_id"].isin(incidents["incident_id"])]
+    category = items["category"].fillna("").str.lower()
+    kinds = {"root-cause fix": policy.incidents.root_cause_categories,
+             "detection/monitoring": policy.incidents.detection_categories}
+    covered = {kind: category.isin([c.lower() for c in wanted]).groupby(items["incident_id"]).any()
+               for kind, wanted in kinds.items()}
+    has_items = incidents["incident_id"].isin(items["incident_id"])
+    lacking = {kind: ~incidents["incident_id"].map(flags).fillna(False).astype(bool) for kind, flags in covered.items()}
+    fires = has_items & np.logical_or.reduce(list(lacking.values()))
+    hits, limit = incidents[fires], limit[fires]
+    gaps = [[kind for kind in kinds if lacking[kind][i]] for i in hits.index]
+    return finding_frame(
+        "INC-CATEGORY-GAP", "incident", hits,
+        subject_id=hits["incident_id"], team_id=hits["team_id"], incident_id=hits["incident_id"],
+        responsible=team_leads(frames, hits["team_id"]), due_at=limit, confidential=hits["confidential"],
+        title=hits["title"],
+        reason=[f"no {' and no '.join(g)} action item" for g in gaps],
+        evidence=[{"check": "actions cover a root-cause fix and detection", "missing": g,
+                   "policy_key": "incidents.root_cause_categories / incidents.detection_categories"} for g in gaps],
+    )
+
+
+def find_repeat_incidents(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:
+    """INC-REPEAT: an incident repeats an earlier one's failure while that one's actions are still open."""
+    import pandas as pd
+
+    repeat = policy.incidents.repeat
+    incidents = frames["incidents"].drop_duplicates("incident_id")
+    incidents = incidents[incidents["started_at"] <= as_of]
+    keys = list(repeat.signature)
+    usable = incidents[keys].notna().all(axis=1) & (incidents[keys].astype("string") != "").all(axis=1)
+    if "root_cause_category" in keys:
+        usable &= ~incidents["root_cause_category"].str.lower().isin([c.lower() for c in repeat.ignore_categories])
+    incidents = incidents[usable]
+    items = _items_as_of(frames, as_of)
+    open_items = items[items["status"].isin(OPEN_ACTION_STATUSES)]
+    # an earlier incident can only be repeated while it has open items, and only after the first was created
+    first_open = open_items.groupby("incident_id")["created_at"].min().rename("first_open")
+    earlier = incidents[keys + ["incident_id", "started_at"]].merge(first_open, left_on="incident_id",
+                                                                    right_index=True)
+    pairs = incidents[keys + ["incident_id", "started_at"]].merge(earlier, on=keys, suffixes=("", "_earlier"))
+    window = pd.Timedelta(days=repeat.lookback_days)
+    pairs = pairs[(pairs["started_at_earlier"] < pairs["started_at"])
+                  & (pairs["started_at"] - pairs["started_at_earlier"] <= window)
+                  & (pairs["first_open"] < pairs["started_at"])]
+    pending = pairs.merge(open_items[["action_item_id", "incident_id", "created_at"]],
+                          left_on="incident_id_earlier", right_on="incident_id", suffixes=("", "_item"))
+    pending = pending[pending["created_at"] < pending["started_at"]]
+    if pending.empty:
+        return finding_frame("INC-REPEAT", "incident", pending)
+    grouped = pending.groupby("incident_id", sort=True).agg(
+        earlier=("incident_id_earlier", lambda s: sorted(set(s))),
+        open_items=("action_item_id", lambda s: sorted(set(s))),
+    )
+    hits = incidents.set_index("incident_id").loc[grouped.index].reset_index()
+    grouped = grouped.reset_index(drop=True)
+    return finding_frame(
+        "INC-REPEAT", "incident", hits,
+        subject_id=hits["incident_id"], team_id=hits["team_id"], incident_id=hits["incident_id"],
+        responsible=team_leads(frames, hits["team_id"]), due_at=hits["started_at"], critical=True,
+        confidential=hits["confidential"], title=hits["title"],
+        reason=[f"repeats {', '.join(e)} ({' / '.join(str(hits.loc[i, k]) for k in keys)}) while its corrective "
+                f"actions {', '.join(o)} are still open" for i, (e, o) in enumerate(zip(grouped["earlier"],
+                                                                                        grouped["open_items"],
+                                                                                        strict=True))],
+        evidence=[{"check": "earlier incidents with the same failure have closed their actions", "earlier": e,
+                   "open_action_items": o, "signature": keys, "lookback_days": repeat.lookback_days,
+                   "policy_key": "incidents.repeat"} for e, o in zip(grouped["earlier"], grouped["open_items"],
+                                                                     strict=True)],
+    )
