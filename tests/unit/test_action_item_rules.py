@@ -228,3 +228,18 @@ def test_wont_do_needs_a_reason_and_an_approver_other_than_the_owner(note: str, 
     data = frames(action_items=[item("AI-1", status="wont_do", closed_at="2026-07-01T00:00:00Z",
                                      created_at="2026-06-01T00:00:00Z", resolution_note=note, approver=approver)])
     assert (not find_unjustified_wont_do(data, POLICY, AS_OF).empty) is fires
+
+
+def test_overdue_on_the_day_daylight_saving_time_ends() -> None:
+    # Berlin leaves summer time on 25 October 2026: that day ends at 26 October 00:00 CET = 25 October 23:00Z
+    data = frames(action_items=[item("AI-1", team_id="checkout", due_date="2026-10-25",
+                                     created_at="2026-10-01T00:00:00Z")])
+    assert find_overdue_action_items(data, POLICY, pd.Timestamp("2026-10-25T22:59:59Z")).empty
+    assert not find_overdue_action_items(data, POLICY, pd.Timestamp("2026-10-25T23:00:00Z")).empty
+
+
+def test_stale_interval_can_be_overridden_per_team() -> None:
+    policy = policy_for_tests(teams={"payments": {"update_interval_days": 30}})
+    data = frames(action_items=[item("AI-1", created_at="2026-06-20T00:00:00+00:00"),
+                                item("AI-2", team_id="search", created_at="2026-06-20T00:00:00+00:00")])
+    assert list(find_stale_action_items(data, policy, AS_OF)["subject_id"]) == ["AI-2"]

@@ -208,3 +208,20 @@ def test_insular_does_not_fire_when_owning_teams_took_part(participants: str) ->
     data["services"] = pd.DataFrame({"service": ["checkout-api", "search-api"], "team_id": ["payments", "search"]})
     data["people"].loc[data["people"]["person_id"] == "sam.lead", "team_id"] = "search"
     assert find_insular_postmortems(data, POLICY, AS_OF).empty
+
+
+def test_missing_target_skips_a_public_holiday() -> None:
+    # growth (New York, US): resolved Thu 2 July 10:00 EDT; Fri 3 July is a holiday, so the target is Tue 7 July
+    data = frames(incidents=[_incident("2026-07-02T14:00:00+00:00", team="growth")])
+    assert find_missing_postmortems(data, POLICY, pd.Timestamp("2026-07-06T15:00:00Z")).empty
+    assert not find_missing_postmortems(data, POLICY, pd.Timestamp("2026-07-07T14:00:01Z")).empty
+
+
+def test_team_time_zone_and_region_can_be_overridden_in_the_policy() -> None:
+    # resolved Fri 10 July 20:00Z: in Kolkata that is Saturday, so the count starts on Monday and the limit is
+    # Mon 20th 01:30 IST (Sun 19th 20:00Z); with the team moved to UTC it is Fri 17th 20:00Z
+    as_of = pd.Timestamp("2026-07-25T00:00:00Z")
+    data = _case("2026-07-10T20:00:00+00:00", team="search")
+    assert find_overdue_postmortems(data, POLICY, as_of).loc[0, "due_at"] == pd.Timestamp("2026-07-19T20:00:00Z")
+    moved = policy_for_tests(teams={"search": {"timezone": "UTC", "region": "GB"}})
+    assert find_overdue_postmortems(data, moved, as_of).loc[0, "due_at"] == pd.Timestamp("2026-07-17T20:00:00Z")

@@ -61,20 +61,20 @@ def _team_attribute(frames: Mapping[str, pd.DataFrame], team_ids: pd.Series, col
 
 def team_timezones(frames: Mapping[str, pd.DataFrame], team_ids: pd.Series, policy: Policy | None = None) -> pd.Series:
     """Each row's team time zone: the policy's override, else teams.csv, else the default."""
-    zones = _team_attribute(frames, team_ids, "timezone")
+    zones = _team_attribute(frames, team_ids, "timezone").astype("string")
     default = policy.calendar.default_timezone if policy else "UTC"
-    if policy and policy.teams:
-        overrides = {t: o.timezone for t, o in policy.teams.items() if o.timezone}
-        zones = team_ids.map(overrides).fillna(zones)
-    return zones.fillna(default).astype("string")
+    overrides = {t: o.timezone for t, o in policy.teams.items() if o.timezone} if policy else {}
+    if overrides:
+        zones = team_ids.map(overrides).astype("string").fillna(zones)
+    return zones.fillna(default)
 
 
 def team_regions(frames: Mapping[str, pd.DataFrame], team_ids: pd.Series, policy: Policy | None = None) -> pd.Series:
-    regions = _team_attribute(frames, team_ids, "region")
-    if policy and policy.teams:
-        overrides = {t: o.region for t, o in policy.teams.items() if o.region}
-        regions = team_ids.map(overrides).fillna(regions)
-    return regions.fillna("").astype("string")
+    regions = _team_attribute(frames, team_ids, "region").astype("string")
+    overrides = {t: o.region for t, o in policy.teams.items() if o.region} if policy else {}
+    if overrides:
+        regions = team_ids.map(overrides).astype("string").fillna(regions)
+    return regions.fillna("")
 
 
 def team_leads(frames: Mapping[str, pd.DataFrame], team_ids: pd.Series) -> pd.Series:
