@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, time
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -134,3 +134,28 @@ def local_day_start(dates: pd.Series, timezones: pd.Series) -> pd.Series:
         result.loc[group.index] = naive.dt.tz_localize(str(tz), nonexistent="shift_forward",
                                                        ambiguous=False).dt.tz_convert("UTC")
     return result
+
+
+def next_working_instant(instant: pd.Timestamp, timezone: str, region: str, start: time, end: time,
+                         calendars: Calendars = NO_HOLIDAYS) -> pd.Timestamp:
+    """The first instant at or after `instant` inside local working hours on a business day (UTC)."""
+    import numpy as np
+    import pandas as pd
+
+    local = instant.tz_convert(timezone)
+    holidays = calendars.holidays(region, range(local.year, local.year + 2))
+    day = np.datetime64(local.date(), "D")
+    if np.is_busday(day, holidays=holidays):
+        if local.time() < start:
+            return _at(local.date(), start, timezone)
+        if local.time() < end:
+            return instant.tz_convert("UTC")
+    next_day = np.busday_offset(day, 1, roll="forward", holidays=holidays)
+    return _at(pd.Timestamp(next_day).date(), start, timezone)
+
+
+def _at(day: date, at: time, timezone: str) -> pd.Timestamp:
+    import pandas as pd
+
+    return pd.Timestamp.combine(day, at).tz_localize(timezone, nonexistent="shift_forward",
+                                                     ambiguous=False).tz_convert("UTC")

@@ -46,7 +46,11 @@ def ladder_steps(open_findings: pd.DataFrame, frames: Mapping[str, pd.DataFrame]
     due = pd.to_datetime(open_findings["due_at"], utc=True)
     if "episode_started_as_of" in open_findings:
         due = due.where(due.isna(), np.maximum(due, pd.to_datetime(open_findings["episode_started_as_of"], utc=True)))
-    days = business_days_between(due, as_of, team_timezones(frames, open_findings["team_id"]))
+    from followthrough.rules.common import calendars, team_regions
+
+    team_ids = open_findings["team_id"]
+    days = business_days_between(due, as_of, team_timezones(frames, team_ids, policy),
+                                 team_regions(frames, team_ids, policy), calendars(policy))
     thresholds = np.array([s.after_business_days for s in policy.escalation.ladder])
     step = np.searchsorted(thresholds, days.to_numpy(), side="right") - 1
     step = np.where(open_findings["critical"].astype(bool), np.maximum(step, policy.escalation.critical_start_step), step)
@@ -63,6 +67,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                  policy: Policy, as_of: pd.Timestamp) -> list[dict[str, Any]]:
     """Outbox actions for today: one list of dicts, each with its idempotency key."""
     people, teams = _directory(frames)
+    send_after = _send_after(frames, policy, as_of)
     actions: list[dict[str, Any]] = []
     steps = ladder_steps(open_findings, frames, policy, as_of) if not open_findings.empty else None
     ladder = {s.step: s.action for s in policy.escalation.ladder}
@@ -90,6 +95,9 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             actions.append(base | _slack(finding, step, action, _text(team.get("manager")), people, private=True))
         elif action == "leadership_digest":
             actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
+    for planned in actions:
+        if planned["channel"] == "slack":
+            planned["payload"]["send_after"] = send_after.get(planned.get("team_id") or "", send_after[""])
     for _, finding in resolved.iterrows():
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue  # no ticket was opened for it
@@ -102,7 +110,27 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
 
 
 def _base(finding: pd.Series) -> dict[str, Any]:
-    return {"fingerprint": finding["fingerprint"], "episode": int(finding["episode"])}
+    return {"fingerprint": finding["fingerprint"], "episode": int(finding["episode"]),
+            "team_id": _text(finding.get("team_id"))}
+
+
+def _send_after(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> dict[str, str]:
+    """Per team, the first instant inside its working hours on a business day: Slack messages wait for it."""
+    import pandas as pd
+
+    from followthrough.calendar import next_working_instant
+    from followthrough.rules.common import calendars, team_regions
+
+    team_ids = pd.Series(list(frames["teams"]["team_id"]) + [""], dtype="string")
+    zones = team_timezones(frames, team_ids, policy)
+    regions = team_regions(frames, team_ids, policy)
+    result = {}
+    for team, zone, region in zip(team_ids, zones, regions, strict=True):
+        override = policy.teams.get(str(team))
+        hours = override.working_hours if override and override.working_hours else policy.calendar.working_hours
+        result[str(team)] = next_working_instant(as_of, str(zone), str(region), hours.start, hours.end,
+                                                 calendars(policy)).isoformat()
+    return result
 
 
 def _jira_create(finding: pd.Series, policy: Policy, responsible: str, as_of: pd.Timestamp) -> dict[str, Any]:

@@ -9,7 +9,7 @@ produced which findings.
 from __future__ import annotations
 
 import hashlib
-from datetime import date
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -120,11 +120,25 @@ class IncidentPolicy(_Strict):
     repeat: RepeatPolicy = RepeatPolicy()
 
 
+class WorkingHours(_Strict):
+    """Local working hours: people are messaged only inside them, on business days."""
+
+    start: time = time(9, 0)
+    end: time = time(17, 0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> WorkingHours:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start}")
+        return self
+
+
 class CalendarPolicy(_Strict):
     # public holidays of each team's region (teams.csv region) come from the `holidays` library
     public_holidays: bool = True
     extra_holidays: tuple[date, ...] = ()
     default_timezone: str = "UTC"
+    working_hours: WorkingHours = WorkingHours()
 
     @field_validator("default_timezone")
     @classmethod
@@ -136,6 +150,7 @@ class TeamOverride(_Strict):
     timezone: str | None = None
     region: Annotated[str, Field(pattern=r"^[A-Z]{2}$")] | None = None
     update_interval_days: Annotated[int, Field(ge=1, le=90)] | None = None
+    working_hours: WorkingHours | None = None
 
     @field_validator("timezone")
     @classmethod

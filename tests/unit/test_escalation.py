@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 
 from followthrough.escalation import escape_slack, ladder_steps, plan_actions
-from followthrough.policy import Policy
+from followthrough.policy import Policy, policy_for_tests
 from tests.unit.frames import AS_OF, frames
 
 POLICY = Policy(sources=[{"name": "demo", "path": "x"}])
@@ -94,3 +94,30 @@ def test_resolved_findings_get_one_resolve_action() -> None:
 def test_ladder_counts_from_the_later_of_due_and_first_seen(first_seen: str, step: int) -> None:
     finding = _finding("2026-05-01T09:00:00") | {"episode_started_as_of": pd.Timestamp(first_seen)}
     assert ladder_steps(pd.DataFrame([finding]), frames(), POLICY, AS_OF).tolist() == [step]
+
+
+def test_ladder_skips_public_holidays() -> None:
+    # growth (New York): due Thu 2 July; Fri 3 July is Independence Day (observed), so on Mon 6 July only one
+    # business day has passed (step 0), where a plain weekday count would say two (step 1)
+    finding = _finding("2026-07-02T14:00:00", team="growth")
+    as_of = pd.Timestamp("2026-07-06T14:00:00Z")
+    assert ladder_steps(pd.DataFrame([finding]), frames(), POLICY, as_of).tolist() == [0]
+    no_holidays = policy_for_tests(calendar={"public_holidays": False})
+    assert ladder_steps(pd.DataFrame([finding]), frames(), no_holidays, as_of).tolist() == [1]
+
+
+@pytest.mark.parametrize(
+    ("team", "as_of", "send_after"),
+    [
+        ("payments", "2026-07-15T10:00:00Z", "2026-07-15T10:00:00+00:00"),  # inside 09-17 UTC
+        ("identity", "2026-07-15T10:00:00Z", "2026-07-15T16:00:00+00:00"),  # 03:00 in LA: wait for 09:00 PDT
+        ("search", "2026-07-15T12:00:00Z", "2026-07-16T03:30:00+00:00"),  # 17:30 in Kolkata: next morning
+        ("payments", "2026-07-17T18:00:00Z", "2026-07-20T09:00:00+00:00"),  # Friday evening: Monday morning
+        ("growth", "2026-07-02T22:00:00Z", "2026-07-06T13:00:00+00:00"),  # Thursday night, Friday is a holiday
+    ],
+)
+def test_slack_messages_wait_for_working_hours_on_business_days(team: str, as_of: str, send_after: str) -> None:
+    finding = _finding("2026-07-01T09:00:00", team=team)
+    actions = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, pd.Timestamp(as_of))
+    dm = [a for a in actions if a["action"] == "dm_owner"][0]
+    assert dm["payload"]["send_after"] == send_after

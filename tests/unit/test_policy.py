@@ -42,6 +42,10 @@ def test_hash_changes_with_content(tmp_path: Path) -> None:
         ("sources: [{name: x, path: .}]\ncalendar: {default_timezone: Mars/Olympus}\n", "calendar.default_timezone"),
         ("sources: [{name: x, path: .}]\ncalendar: {extra_holidays: ['2026-13-01']}\n", "calendar.extra_holidays.0"),
         ("sources: [{name: x, path: .}]\nteams: {payments: {timezone: Nowhere}}\n", "teams.payments.timezone"),
+        ("sources: [{name: x, path: .}]\ncalendar: {working_hours: {start: '17:00', end: '09:00'}}\n",
+         "calendar.working_hours"),
+        ("sources: [{name: x, path: .}]\nteams: {payments: {working_hours: {start: '25:00'}}}\n",
+         "teams.payments.working_hours.start"),
         ("sources: [{name: x, path: .}]\nwaivers: [{rule: AI-NOPE, subject_id: a, reason: why, approver: b, "
          "expires: 2026-01-01}]\n", "waivers.0.rule"),
         ("sources: [{name: x, path: .}]\nwaivers: [{rule: AI-STALE, subject_id: a, reason: why, approver: b}]\n",
