@@ -1,0 +1,584 @@
+"""The Jira ticket gateway and client against the honest Jira fake: one ticket per finding, whatever fails.
+
+Each fault switch of :class:`tests.fakes.jira.FakeJira` (429 with Retry-After, 503, timeout,
+connection reset after commit, search lag) is thrown at the gateway; every scenario ends with
+exactly one ticket per finding episode (counted by its idempotency label in the fake) and no
+action lost (an action left pending is delivered by the next dispatch). Sleeps are injected,
+so backoff costs no wall time; only the client timeouts (0.3 s) are real.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from followthrough.gateways.jira import (
+    DeliveryUncertain,
+    JiraApiError,
+    JiraClient,
+    JiraError,
+    JiraRetriesExhausted,
+    JiraTicketGateway,
+    adf_to_text,
+    adf_to_text_with_unknown,
+    idempotency_label,
+    jql_quote,
+    parse_retry_after,
+    text_to_adf,
+)
+from followthrough.gateways.outbox import Delivery
+from tests.fakes.jira import FakeJira, adf_problem
+
+NOW = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
+FP = "0123456789abcdef" + "0" * 48
+FP2 = "fedcba9876543210" + "1" * 48
+FP3 = "00112233aabbccdd" + "2" * 48
+CREATE = "POST /rest/api/3/issue"
+SEARCH = "POST /rest/api/3/search/jql"
+COMMENT = "POST /rest/api/3/issue/{issueIdOrKey}/comment"
+TRANSITION = "POST /rest/api/3/issue/{issueIdOrKey}/transitions"
+
+
+class Sleeps(list[float]):
+    """An injected sleep that records what it was asked to wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+class Store:
+    """The outbox's part the gateway relies on: pending entries, and the keys of delivered creates."""
+
+    def __init__(self, entries: list[dict[str, Any]]) -> None:
+        self.pending = list(entries)
+        self.sent: list[tuple[dict[str, Any], Delivery]] = []
+        self.tickets: dict[tuple[str, int], str] = {}
+
+    def ticket_key_for(self, fingerprint: str, episode: int) -> str | None:
+        return self.tickets.get((fingerprint, episode))
+
+    def dispatch(self, gateway: JiraTicketGateway) -> int:
+        """One dispatch run (as outbox.dispatch_pending, with uncertain entries left pending); returns how many stay."""
+        still: list[dict[str, Any]] = []
+        for entry in self.pending:
+            try:
+                delivery = gateway.deliver(entry)
+            except DeliveryUncertain:
+                still.append(entry)
+                continue
+            self.sent.append((entry, delivery))
+            if entry["action"] == "create_ticket":
+                self.tickets[(entry["fingerprint"], entry["episode"])] = delivery.external_ref
+        self.pending = still
+        return len(still)
+
+
+def create_entry(fingerprint: str = FP, episode: int = 1, **payload: Any) -> dict[str, Any]:
+    return {
+        "idempotency_key": f"{fingerprint}:{episode}:jira:create",
+        "fingerprint": fingerprint,
+        "episode": episode,
+        "step": 0,
+        "channel": "jira",
+        "action": "create_ticket",
+        "recipient": "alice",
+        "payload": {
+            "project": "FOLLOW",
+            "summary": f"[AI-OVERDUE] Action item overdue: AI-{fingerprint[:4]}",
+            "description": "What is wrong: the item is overdue.\n\nHow to fix it:\n- close it\n- or move the date",
+            "assignee": "alice",
+            "assignee_email": "alice@example.com",
+            "labels": ["followthrough", f"ft-{fingerprint[:16]}", "ai-overdue"],
+            **payload,
+        },
+    }
+
+
+def comment_entry(fingerprint: str = FP, episode: int = 1, step: int = 1) -> dict[str, Any]:
+    return {**create_entry(fingerprint, episode), "idempotency_key": f"{fingerprint}:{episode}:jira:step{step}",
+            "step": step, "action": "comment_ticket",
+            "payload": {"comment": f"Escalation step {step} (post team channel): still unresolved."}}
+
+
+def resolve_entry(fingerprint: str = FP, episode: int = 1) -> dict[str, Any]:
+    return {**create_entry(fingerprint, episode), "idempotency_key": f"{fingerprint}:{episode}:jira:resolve",
+            "step": -1, "action": "resolve_ticket",
+            "payload": {"transition": "Done", "comment": "Resolved: the problem was no longer found on 2026-07-15."}}
+
+
+@pytest.fixture
+def jira() -> Iterator[FakeJira]:
+    fake = FakeJira(clock=lambda: NOW)
+    fake.add_project("FOLLOW", "Followthrough")
+    fake.add_user("acc-alice", "alice@example.com", "Alice Adams")
+    fake.add_user("acc-bob", "bob@example.com", "Bob Brown", email_visible=False)
+    with fake:
+        yield fake
+    assert not fake.violations, [str(v) for v in fake.violations]
+    assert not fake.unimplemented
+
+
+@pytest.fixture
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+@pytest.fixture
+def client(jira: FakeJira, sleeps: Sleeps) -> JiraClient:
+    return JiraClient(jira.url, jira.email, jira.api_token, timeout=0.3, sleep=sleeps, now=lambda: NOW)
+
+
+def gateway_for(client: JiraClient, store: Store, sleeps: Sleeps, **kwargs: Any) -> JiraTicketGateway:
+    return JiraTicketGateway(client, "FOLLOW", ticket_key_for=store.ticket_key_for, sleep=sleeps,
+                             clock=lambda: 0.0, **kwargs)
+
+
+def tickets(jira: FakeJira, fingerprint: str = FP, episode: int = 1) -> list[str]:
+    label = idempotency_label(fingerprint, episode)
+    return [key for key in jira.issue_keys() if label in jira.issue(key)["fields"]["labels"]]
+
+
+def run_until_done(store: Store, gateway: JiraTicketGateway, runs: int = 3) -> int:
+    """Dispatch run after run (the next run of the DAG) until nothing is pending; returns the runs used."""
+    for run in range(1, runs + 1):
+        if store.dispatch(gateway) == 0:
+            return run
+    raise AssertionError(f"still pending after {runs} runs: {[e['idempotency_key'] for e in store.pending]}")
+
+
+# ---------------------------------------------------------------------------------------------- behaviour
+
+
+def test_create_fills_the_ticket_and_a_redelivery_reuses_it(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    store = Store([create_entry(priority="P2", due_date="2026-07-29")])
+    gateway = gateway_for(client, store, sleeps)
+    assert run_until_done(store, gateway) == 1
+    key = store.tickets[(FP, 1)]
+    fields = jira.issue(key)["fields"]
+    assert fields["summary"] == "[AI-OVERDUE] Action item overdue: AI-0123"
+    assert fields["labels"] == ["followthrough", "ft-0123456789abcdef", "ai-overdue", "ft-0123456789abcdef-e1"]
+    assert fields["assignee"]["accountId"] == "acc-alice"
+    assert fields["priority"]["name"] == "High"
+    assert fields["duedate"] == "2026-07-29"
+    assert fields["description"]["type"] == "doc"
+    assert adf_to_text(fields["description"]) == (
+        "What is wrong: the item is overdue.\n\nHow to fix it:\n\n- close it\n- or move the date")
+
+    # the same entry again: through the store's record (no search), then through the label alone
+    assert gateway.deliver(create_entry()) == Delivery("sent", key)
+    fresh = gateway_for(client, Store([]), sleeps)
+    assert fresh.deliver(create_entry()) == Delivery("sent", key)
+    assert tickets(jira) == [key]
+    assert jira.requests[CREATE] == 1
+
+
+def test_an_unknown_assignee_leaves_the_ticket_unassigned_and_says_so(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    store = Store([create_entry(assignee_email="nobody@example.com"), create_entry(FP2, assignee_email="")])
+    run_until_done(store, gateway_for(client, store, sleeps))
+    for fingerprint, said in ((FP, "no Jira user was found for nobody@example.com"),
+                              (FP2, "no email is known for the responsible person alice")):
+        fields = jira.issue(store.tickets[(fingerprint, 1)])["fields"]
+        assert fields["assignee"] is None
+        assert said in adf_to_text(fields["description"])
+
+
+def test_a_hidden_email_still_finds_its_user(jira: FakeJira, client: JiraClient) -> None:
+    assert client.find_user("bob@example.com") == "acc-bob"  # Jira matched the query; the email is not shown
+    assert client.find_user("alice@example.com") == "acc-alice"
+    assert client.find_user("nobody@example.com") is None
+    assert jira.requests["GET /rest/api/3/user/search"] == 3
+    client.find_user("alice@example.com")
+    assert jira.requests["GET /rest/api/3/user/search"] == 3  # cached
+
+
+def test_update_adds_the_missing_labels_to_a_recorded_ticket(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.add_issue("FOLLOW-7", {"summary": "made by an earlier version", "labels": ["followthrough"]})
+    store = Store([create_entry()])
+    store.tickets[(FP, 1)] = "FOLLOW-7"
+    run_until_done(store, gateway_for(client, store, sleeps))
+    assert store.sent[0][1] == Delivery("sent", "FOLLOW-7")
+    assert jira.requests["PUT /rest/api/3/issue/{issueIdOrKey}"] == 1
+    assert jira.requests[CREATE] == 0
+    assert tickets(jira) == ["FOLLOW-7"]
+    history = jira.issue("FOLLOW-7")["changelog"]["histories"]
+    assert history[0]["items"][0]["field"] == "labels"
+    # editing is idempotent: the labels are there now, nothing more to send
+    gateway_for(client, store, sleeps).deliver(create_entry())
+    assert jira.requests["PUT /rest/api/3/issue/{issueIdOrKey}"] == 1
+
+
+def test_comment_is_posted_once_with_its_marker(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    store = Store([create_entry(), comment_entry(step=1), comment_entry(step=2)])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    for entry in (comment_entry(step=1), comment_entry(step=2)):
+        assert gateway.deliver(entry) == Delivery("sent", key)
+    texts = jira.comment_texts(key)
+    assert texts == [
+        f"Escalation step 1 (post team channel): still unresolved.\n[followthrough:{FP}:1:jira:step1]",
+        f"Escalation step 2 (post team channel): still unresolved.\n[followthrough:{FP}:1:jira:step2]",
+    ]
+    assert jira.requests[COMMENT] == 2
+
+
+def test_resolve_walks_the_workflow_to_done_once(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    store = Store([create_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    issue = jira.issue(key)
+    assert issue["fields"]["status"]["name"] == "Done"  # To Do -> In Progress -> Done: no direct transition
+    assert issue["fields"]["resolution"]["name"] == "Done"
+    assert jira.requests[TRANSITION] == 2
+    gateway.deliver(resolve_entry())  # already done: no transition, no second comment
+    assert jira.requests[TRANSITION] == 2
+    assert len(jira.comment_texts(key)) == 1
+
+
+def test_resolving_an_issue_someone_already_closed_only_comments(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    label = idempotency_label(FP, 1)
+    jira.add_issue("FOLLOW-3", {"summary": "closed by hand", "status": "Done", "labels": [label]})
+    store = Store([resolve_entry()])
+    run_until_done(store, gateway_for(client, store, sleeps))
+    assert store.sent[0][1] == Delivery("sent", "FOLLOW-3")
+    assert jira.requests[TRANSITION] == 0
+    assert len(jira.comment_texts("FOLLOW-3")) == 1
+
+
+def test_reopen_is_a_new_episode_with_a_new_ticket(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    """A finding that comes back is a new episode: it gets its own ticket; the old one stays closed."""
+    store = Store([create_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    first = store.tickets[(FP, 1)]
+    store.pending = [create_entry(episode=2), comment_entry(episode=2)]
+    run_until_done(store, gateway)
+    second = store.tickets[(FP, 2)]
+    assert second != first
+    assert tickets(jira, FP, 1) == [first]
+    assert tickets(jira, FP, 2) == [second]
+    assert jira.issue(first)["fields"]["status"]["name"] == "Done"
+    assert jira.issue(second)["fields"]["status"]["name"] == "To Do"
+    assert f"the previous episode's ticket is {first}" in adf_to_text(jira.issue(second)["fields"]["description"])
+    assert len(jira.comment_texts(second)) == 1
+
+
+def test_other_actions_are_refused(client: JiraClient, sleeps: Sleeps) -> None:
+    gateway = gateway_for(client, Store([]), sleeps)
+    with pytest.raises(ValueError, match="dm_owner"):
+        gateway.deliver({**create_entry(), "action": "dm_owner", "channel": "slack"})
+    with pytest.raises(ValueError, match="16 hex"):
+        gateway.deliver(create_entry(fingerprint="not-a-fingerprint"))
+
+
+def test_a_comment_waits_for_a_ticket_it_cannot_find_yet(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    store = Store([comment_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    assert store.dispatch(gateway) == 1  # no ticket known or searchable: pending, nothing posted
+    assert jira.requests[COMMENT] == 0
+    store.pending.insert(0, create_entry())
+    assert run_until_done(store, gateway) == 1
+    assert len(jira.comment_texts(store.tickets[(FP, 1)])) == 1
+
+
+# ---------------------------------------------------------------------------------------------- faults
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "expected_wait"),
+    [("2", 2.0), ("0", 0.0), (datetime(2026, 7, 15, 10, 0, 30, tzinfo=UTC), 30.0), (None, 0.5)],
+    ids=["seconds", "zero", "http-date", "absent"],
+)
+def test_429_on_create_waits_as_told_and_creates_once(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps, retry_after: Any, expected_wait: float
+) -> None:
+    jira.faults.rate_limit(1, retry_after=retry_after, only=CREATE)
+    store = Store([create_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    assert sleeps == [expected_wait]  # a 429 was not processed: the create is safely sent again
+    assert jira.requests[CREATE] == 2
+    assert jira.faults.fired["rate_limit"] == 1
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+
+
+def test_429_on_search_and_comment_are_retried(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.faults.rate_limit(2, retry_after="1", only=SEARCH)
+    jira.faults.rate_limit(1, retry_after="3", only=COMMENT)
+    store = Store([create_entry(), comment_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    assert sleeps == [1.0, 1.0, 3.0]
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+    assert len(jira.comment_texts(store.tickets[(FP, 1)])) == 1
+
+
+def test_503_on_search_is_retried_with_backoff(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.faults.unavailable(2, only=SEARCH)
+    jira.faults.unavailable(1, retry_after="7", only="GET")
+    store = Store([create_entry(), comment_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    assert sleeps == [0.5, 1.0, 7.0]  # exponential backoff; a 503's Retry-After is honoured
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+
+
+def test_503_on_create_is_never_retried_blindly(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    """A 503 after sending may hide a created ticket: look for it, leave the entry pending, create next run."""
+    jira.faults.unavailable(1, only=CREATE)
+    store = Store([create_entry(), comment_entry()])
+    gateway = gateway_for(client, store, sleeps, search_lag_seconds=10)
+    assert store.dispatch(gateway) == 2  # both wait: the create is uncertain, the comment has no ticket
+    assert jira.requests[CREATE] == 1
+    assert sum(sleeps) >= 10  # the label was searched for over the lag window
+    assert tickets(jira) == []
+    assert run_until_done(store, gateway) == 1  # the next run: still no ticket labelled, so create it
+    assert jira.requests[CREATE] == 2
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+    assert len(jira.comment_texts(store.tickets[(FP, 1)])) == 1
+
+
+@pytest.mark.parametrize("commit", [True, False], ids=["applied", "not-applied"])
+def test_timeout_on_create_ends_with_one_ticket(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps, commit: bool
+) -> None:
+    jira.faults.timeout(1, seconds=1.0, commit=commit, only=CREATE)
+    store = Store([create_entry()])
+    gateway = gateway_for(client, store, sleeps, search_lag_seconds=5)
+    runs = run_until_done(store, gateway)
+    assert runs == (1 if commit else 2)  # applied: found by its label at once; not applied: created next run
+    assert jira.requests[CREATE] == (1 if commit else 2)
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+
+
+def test_timeout_on_search_is_retried(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.faults.timeout(1, seconds=1.0, only=SEARCH)
+    store = Store([create_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    assert sleeps == [0.5]
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+
+
+@pytest.mark.parametrize("lagging_searches", [0, 3])
+def test_reset_after_committed_create_finds_the_ticket_by_its_label(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps, lagging_searches: int
+) -> None:
+    jira.faults.reset_after_commit(1, only=CREATE)
+    if lagging_searches:
+        jira.faults.search_lag(searches=lagging_searches)  # the new ticket stays invisible to 3 searches
+    store = Store([create_entry(), comment_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    assert jira.requests[CREATE] == 1
+    assert jira.faults.fired["reset_after_commit"] == 1
+    assert sleeps == [1.0, 2.0, 4.0][:lagging_searches]  # backoff between label searches while lagging
+    assert tickets(jira) == [store.tickets[(FP, 1)]]
+    assert len(jira.comment_texts(store.tickets[(FP, 1)])) == 1
+
+
+def test_search_lag_cannot_duplicate_a_ticket_the_store_recorded(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    """Search does not see a fresh ticket for a while; the store's record (and live reads) do."""
+    jira.faults.search_lag(60)
+    store = Store([create_entry(), comment_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    assert run_until_done(store, gateway) == 1
+    key = store.tickets[(FP, 1)]
+    assert client.search(f"labels = {jql_quote(idempotency_label(FP, 1))}", ["labels"])["issues"] == []
+    assert jira.faults.fired["search_lag"] == 1
+    gateway.deliver(create_entry())  # delivered again (e.g. after a crash): the record wins over search
+    assert jira.requests[CREATE] == 1
+    jira.reindex()
+    assert tickets(jira) == [key]
+    assert jira.issue(key)["fields"]["status"]["name"] == "Done"
+    assert len(jira.comment_texts(key)) == 2
+
+
+def test_reset_after_committed_comment_and_transition_are_not_repeated(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    jira.faults.reset_after_commit(1, only=COMMENT)
+    jira.faults.reset_after_commit(1, only=TRANSITION)
+    store = Store([create_entry(), comment_entry(), resolve_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    key = store.tickets[(FP, 1)]
+    assert jira.faults.fired["reset_after_commit"] == 2
+    assert jira.requests[COMMENT] == 2  # one per action: the reset one was found by its marker
+    assert jira.requests[TRANSITION] == 2  # To Do -> In Progress (reset, re-read) -> Done
+    assert len(jira.comment_texts(key)) == 2
+    assert jira.issue(key)["fields"]["status"]["name"] == "Done"
+
+
+def test_every_fault_at_once_loses_nothing_and_duplicates_nothing(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    jira.faults.rate_limit(2, retry_after="1")
+    jira.faults.unavailable(1, only=CREATE)
+    jira.faults.timeout(1, seconds=1.0, commit=True, only=CREATE)
+    jira.faults.reset_after_commit(1, only=CREATE)
+    jira.faults.reset_after_commit(1, only=COMMENT)
+    jira.faults.search_lag(searches=4)
+    findings = (FP, FP2, FP3)
+    store = Store([entry for fp in findings for entry in (create_entry(fp), comment_entry(fp), resolve_entry(fp))])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    assert jira.faults.pending() == {}
+    for fingerprint in findings:
+        (key,) = tickets(jira, fingerprint)
+        assert store.tickets[(fingerprint, 1)] == key
+        assert jira.issue(key)["fields"]["status"]["name"] == "Done"
+        assert len(jira.comment_texts(key)) == 2
+    assert len(store.sent) == 9
+
+
+def test_the_retry_budget_ends_with_a_clear_error(jira: FakeJira, sleeps: Sleeps) -> None:
+    client = JiraClient(jira.url, jira.email, jira.api_token, retry_budget=3, sleep=sleeps)
+    jira.faults.unavailable(10, only=SEARCH)
+    gateway = gateway_for(client, Store([]), sleeps)
+    with pytest.raises(JiraRetriesExhausted, match=r"retry budget of 3 retries is spent") as caught:
+        gateway.deliver(create_entry())
+    assert "POST /rest/api/3/search/jql" in str(caught.value)
+    assert jira.requests[SEARCH] == 4
+    assert client.stats["retries"] == 3
+    per_request = JiraClient(jira.url, jira.email, jira.api_token, max_retries_per_request=2, sleep=sleeps)
+    with pytest.raises(JiraRetriesExhausted, match=r"still failing after 2 retries: 503"):
+        per_request.search("project = FOLLOW", ["summary"])
+
+
+def test_a_retry_after_beyond_the_limit_is_not_slept(jira: FakeJira, sleeps: Sleeps) -> None:
+    client = JiraClient(jira.url, jira.email, jira.api_token, max_retry_after=60, sleep=sleeps)
+    jira.faults.rate_limit(1, retry_after="3600")
+    with pytest.raises(JiraRetriesExhausted, match="asked to wait 3600s"):
+        client.get_issue("FOLLOW-1")
+    assert sleeps == []
+
+
+def test_client_errors_are_not_retried(jira: FakeJira, client: JiraClient) -> None:
+    with pytest.raises(JiraApiError) as caught:
+        client.get_issue("FOLLOW-404")
+    assert caught.value.status == 404
+    assert "Issue does not exist" in str(caught.value)
+    assert client.stats["retries"] == 0
+
+
+def test_secrets_never_appear_in_errors_or_logs(jira: FakeJira, caplog: pytest.LogCaptureFixture) -> None:
+    token = "tok-SECRET-123456"
+    caplog.set_level(logging.DEBUG)
+    wrong = JiraClient(jira.url, jira.email, token, sleep=lambda s: None)
+    assert token not in repr(wrong)
+    with pytest.raises(JiraApiError) as unauthorized:
+        wrong.get_issue("FOLLOW-1")
+    assert unauthorized.value.status == 401
+    jira.faults.unavailable(2, only="GET")
+    with pytest.raises(JiraApiError):
+        wrong.get_issue("FOLLOW-1")  # retried twice (logged), then 401
+    closed = JiraClient("http://127.0.0.1:9", jira.email, token, sleep=lambda s: None, max_retries_per_request=1)
+    with pytest.raises(JiraRetriesExhausted) as refused:
+        closed.get_issue("FOLLOW-1")
+    assert "connection refused" in str(refused.value)
+    for error in (unauthorized.value, refused.value):
+        assert token not in str(error)
+        assert token not in repr(error)
+        assert error.__cause__ is None
+        assert error.__context__ is None or error.__suppress_context__
+    assert "retry" in caplog.text
+    assert token not in caplog.text
+    assert wrong.mask(f"token={token}") == "token=***"
+
+
+def test_from_connection_reads_the_airflow_connection_when_called(
+    jira: FakeJira, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))  # if Airflow is first imported here
+    conn = f'{{"conn_type": "jira", "host": "{jira.url}", "login": "{jira.email}", "password": "{jira.api_token}",'
+    monkeypatch.setenv("AIRFLOW_CONN_JIRA_FT_TEST", conn + ' "extra": {"timeout": 7}}')
+    client = JiraClient.from_connection("jira_ft_test")
+    assert client.timeout == 7.0
+    assert client.base_url == jira.url
+    assert client.find_user("alice@example.com") == "acc-alice"
+    assert jira.api_token not in repr(client)
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+
+
+def test_search_all_pages_with_next_page_token(jira: FakeJira, client: JiraClient) -> None:
+    for n in range(1, 251):
+        jira.add_issue(f"FOLLOW-{n}", {"summary": f"issue {n}"})
+    keys = [i["key"] for i in client.search_all("project = FOLLOW ORDER BY key ASC", ["summary"])]
+    assert keys == [f"FOLLOW-{n}" for n in range(1, 251)]
+    bodies = [r.body for r in jira.requests_to(SEARCH)]
+    assert [b["maxResults"] for b in bodies] == [100, 100, 100]  # the largest page for issues with fields
+    assert "nextPageToken" not in bodies[0]
+    assert all("nextPageToken" in b for b in bodies[1:])
+    ids = list(client.search_all("project = FOLLOW", ["key"]))
+    assert len(ids) == 250
+    assert jira.requests_to(SEARCH)[-1].body["maxResults"] == 5000  # id/key-only pages
+
+
+def test_retry_after_forms() -> None:
+    assert parse_retry_after("12", NOW) == 12.0
+    assert parse_retry_after("0", NOW) == 0.0
+    assert parse_retry_after("Wed, 15 Jul 2026 10:01:00 GMT", NOW) == 60.0
+    assert parse_retry_after("Wed, 15 Jul 2026 09:00:00 GMT", NOW) == 0.0  # in the past: go now
+    assert parse_retry_after("soon", NOW) is None
+    assert parse_retry_after(None, NOW) is None
+
+
+def test_jql_quote_keeps_a_value_one_literal() -> None:
+    assert jql_quote('x" OR project = SECRET OR "') == '"x\\" OR project = SECRET OR \\""'
+    assert jql_quote("back\\slash\nnew") == '"back\\\\slash\\nnew"'
+
+
+def test_text_to_adf_is_valid_adf_and_round_trips() -> None:
+    text = (
+        "# Summary\n\nCheckout failed for [12 minutes](https://status.example.com/x).\n"
+        "Second line, see https://wiki.example.com/pm.\n\n"
+        "## Actions\n\n- add an alert\n- cap the pool\n\n1. first\n2. second\n\n"
+        "```python\nprint('hi')\n```\n\nOwner: [~accountid:acc-alice]"
+    )
+    doc = text_to_adf(text)
+    assert adf_problem(doc) is None
+    kinds = [node["type"] for node in doc["content"]]
+    assert kinds == ["heading", "paragraph", "heading", "bulletList", "orderedList", "codeBlock", "paragraph"]
+    assert doc["content"][1]["content"][1] == {
+        "type": "text", "text": "12 minutes", "marks": [{"type": "link", "attrs": {"href": "https://status.example.com/x"}}]}
+    assert {"type": "hardBreak"} in doc["content"][1]["content"]
+    assert doc["content"][-1]["content"][1]["type"] == "mention"
+    assert adf_to_text(doc) == text
+
+
+def test_adf_to_text_reports_unknown_nodes_and_keeps_their_text() -> None:
+    doc: dict[str, Any] = {"type": "doc", "version": 1, "content": [
+        {"type": "heading", "attrs": {"level": 2}, "content": [{"type": "text", "text": "Impact"}]},
+        {"type": "panel", "attrs": {"panelType": "info"}, "content": [
+            {"type": "paragraph", "content": [{"type": "text", "text": "5% of logins failed "},
+                                              {"type": "emoji", "attrs": {"shortName": ":fire:", "text": "🔥"}},
+                                              {"type": "mention", "attrs": {"id": "a1", "text": "@Alice"}}]}]},
+        {"type": "table", "content": [{"type": "tableRow", "content": [
+            {"type": "tableHeader", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "When"}]}]},
+            {"type": "tableCell", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "10:05"}]}]},
+        ]}]},
+        {"type": "fancyWidget", "content": [{"type": "paragraph", "content": [{"type": "text", "text": "kept"}]}]},
+        {"type": "sparkle", "text": "also kept"},
+    ]}
+    text, unknown = adf_to_text_with_unknown(doc)
+    assert text == "## Impact\n\n5% of logins failed 🔥@Alice\n\n| When | 10:05 |\n\nkept\n\nalso kept"
+    assert unknown == ["fancyWidget", "sparkle"]
+    assert adf_to_text_with_unknown(None) == ("", [])
+    assert adf_to_text_with_unknown("plain v2 text") == ("plain v2 text", [])
+
+
+def test_transition_by_status_name(jira: FakeJira, client: JiraClient) -> None:
+    jira.add_issue("FOLLOW-1", {"summary": "x"})
+    assert client.transition("FOLLOW-1", "in progress") == "21"
+    with pytest.raises(JiraError, match="no transition to 'Nowhere'"):
+        client.transition("FOLLOW-1", "Nowhere")
+
