@@ -32,6 +32,7 @@ venv: $(STAMP)  ## create or refresh the virtual environment
 $(AIRFLOW_HOME)/airflow.db: $(STAMP)
 	@mkdir -p $(AIRFLOW_HOME)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow pools set jira_api 2 "Caps concurrent Jira calls (Followthrough)" >> $(AIRFLOW_HOME)/db-migrate.log 2>&1
 
 demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## run followthrough_enforce once on the bundled data (dry-run) and print the summary
 	@echo "Running followthrough_enforce as of $(DEMO_AS_OF) (airflow dags test; about a minute)..."
@@ -54,6 +55,7 @@ airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## start a local Airflow (standalo
 
 bench: $(STAMP)  ## run the benchmarks; figures go to bench/results.json
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/jira_requests.py
 
 demo-data: $(STAMP)  ## regenerate data/demo from scripts/make_demo_data.py and check it
 	$(BIN)/python scripts/make_demo_data.py

@@ -21,6 +21,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule, dag, task
 
+JIRA_POOL = "jira_api"
+
 DEFAULT_ARGS = {
     "owner": "platform-team",
     "retries": 2,
@@ -51,7 +53,9 @@ def _as_of(context: dict) -> str:
     doc_md=__doc__,
 )
 def followthrough_enforce() -> None:
-    @task
+    # Jira calls go through the `jira_api` pool so that concurrent runs and DAGs cannot exceed
+    # Jira's rate limits together (make airflow / make demo create it; see README)
+    @task(pool=JIRA_POOL)
     def extract_sources(**context) -> dict:
         from followthrough import tasks
 
@@ -81,7 +85,7 @@ def followthrough_enforce() -> None:
 
         return tasks.plan_actions(context["run_id"], _as_of(context))
 
-    @task
+    @task(pool=JIRA_POOL)
     def dispatch_outbox(planned: dict, **context) -> dict:
         from followthrough import tasks
 

@@ -83,7 +83,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         if bool(finding.get("private", False)):
             actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
             continue
-        actions.append(base | _jira_create(finding, policy, responsible, as_of))
+        actions.append(base | _jira_create(finding, policy, responsible, people))
         actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
         if step == 0:
             continue
@@ -95,9 +95,6 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             actions.append(base | _slack(finding, step, action, _text(team.get("manager")), people, private=True))
         elif action == "leadership_digest":
             actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
-    for planned in actions:
-        if planned["channel"] == "slack":
-            planned["payload"]["send_after"] = send_after.get(planned.get("team_id") or "", send_after[""])
     for _, finding in resolved.iterrows():
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue  # no ticket was opened for it
@@ -106,6 +103,13 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
             "payload": {"transition": "Done", "comment": f"Resolved: the problem was no longer found on {as_of.date()}."},
         })
+    modes = {"jira": policy.dispatch.jira, "slack": policy.dispatch.slack}
+    for planned in actions:
+        if planned["channel"] == "slack":
+            planned["payload"]["send_after"] = send_after.get(planned.get("team_id") or "", send_after[""])
+        if modes[planned["channel"]] == "dry_run":
+            # a dry-run record never stands in for the real action: switching to live plans it anew
+            planned["idempotency_key"] = f"dry_run/{planned['idempotency_key']}"
     return actions
 
 
@@ -133,7 +137,8 @@ def _send_after(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Ti
     return result
 
 
-def _jira_create(finding: pd.Series, policy: Policy, responsible: str, as_of: pd.Timestamp) -> dict[str, Any]:
+def _jira_create(finding: pd.Series, policy: Policy, responsible: str,
+                 people: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     rule = str(finding["rule"])
     info = guidance(rule)
     description = "\n\n".join([
@@ -152,6 +157,7 @@ def _jira_create(finding: pd.Series, policy: Policy, responsible: str, as_of: pd
             "summary": f"[{rule}] {info.title}: {finding['subject_id']}",
             "description": description,
             "assignee": responsible,
+            "assignee_email": _text(people.get(responsible, {}).get("email")),
             "labels": ["followthrough", f"ft-{str(finding['fingerprint'])[:16]}", rule.lower()],
             "subject": finding["subject_id"],
         },

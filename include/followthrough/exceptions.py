@@ -24,3 +24,7 @@ class SourceError(NotRetryableError):
 
 class StoreError(FollowthroughError):
     """The store is unreachable or holds something it should not."""
+
+
+class ConnectionMissing(NotRetryableError):
+    """A live source or gateway needs an Airflow Connection that is not defined."""

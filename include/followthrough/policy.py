@@ -14,10 +14,20 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from followthrough.exceptions import PolicyError
 from followthrough.model import SEVERITIES
+from followthrough.sources.jira import JiraSourceConfig
 
 
 class _Strict(BaseModel):
@@ -212,25 +222,65 @@ class EscalationPolicy(_Strict):
         return self
 
 
+SourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+
+
 class FileSource(_Strict):
-    name: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
+    name: SourceName
     kind: Literal["files"] = "files"
     # a folder of CSV exports (see data/demo/README.md); relative paths are relative to the policy file
     path: str
 
 
+class JiraSource(_Strict):
+    """Incidents, postmortems and action items from Jira Cloud, extracted incrementally by JQL."""
+
+    name: SourceName
+    kind: Literal["jira"]
+    conn_id: str = "jira_default"
+    # JQL per entity, field mapping, overlap, page size: followthrough.sources.jira.JiraSourceConfig
+    jira: JiraSourceConfig
+
+
+def _source_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "files"))
+    return str(getattr(value, "kind", "files"))
+
+
+# errors name the kind: "sources.0.files.path: Field required"
+Source = Annotated[
+    Annotated[FileSource, Tag("files")] | Annotated[JiraSource, Tag("jira")],
+    Discriminator(_source_kind),
+]
+
+DispatchMode = Literal["dry_run", "live"]
+
+
 class DispatchPolicy(_Strict):
-    # dry_run records every payload in the outbox instead of sending it. Live Jira and Slack
-    # gateways are not part of this version, so live is refused at load time rather than
-    # silently sending nothing.
-    mode: Literal["dry_run"] = "dry_run"
+    # dry_run records every payload in the outbox instead of sending it; live sends it through the
+    # gateway, whose Connection must exist (a missing or rejected one fails the run loudly).
+    jira: DispatchMode = "dry_run"
+    slack: DispatchMode = "dry_run"
     jira_project: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]+$")] = "FOLLOW"
+    jira_issue_type: str = "Task"
+    # retries (429, 5xx, timeouts) one run may spend on Jira before leaving the rest pending
+    jira_retry_budget: Annotated[int, Field(ge=0, le=1000)] = 30
+    # after an ambiguous create, how long to look for the ticket by its label (Jira search lags)
+    jira_search_lag_seconds: Annotated[float, Field(ge=0, le=600)] = 30
     platform_channel: str = "#incident-followup"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_legacy_mode(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "mode" in data:
+            raise ValueError("dispatch.mode was replaced by dispatch.jira and dispatch.slack (dry_run or live)")
+        return data
 
 
 class Policy(_Strict):
     version: Literal[1] = 1
-    sources: tuple[FileSource, ...]
+    sources: tuple[Source, ...]
     calendar: CalendarPolicy = CalendarPolicy()
     postmortem: PostmortemPolicy = PostmortemPolicy()
     action_items: ActionItemPolicy = ActionItemPolicy()
@@ -244,7 +294,7 @@ class Policy(_Strict):
 
     @field_validator("sources")
     @classmethod
-    def _unique_source_names(cls, sources: tuple[FileSource, ...]) -> tuple[FileSource, ...]:
+    def _unique_source_names(cls, sources: tuple[FileSource | JiraSource, ...]) -> tuple[FileSource | JiraSource, ...]:
         names = [s.name for s in sources]
         if not names:
             raise ValueError("at least one source is required")

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough import config
 from followthrough.model import ENTITIES
-from followthrough.policy import LoadedPolicy, load_policy
+from followthrough.policy import JiraSource, LoadedPolicy, load_policy
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from followthrough.store.repository import Store
 
 log = logging.getLogger(__name__)
+
+EXTRACT_QUARANTINE = "_extract_quarantine"  # staged rows an extractor could not map
 
 
 def as_timestamp(as_of: str) -> pd.Timestamp:
@@ -100,15 +102,73 @@ def extract_sources(run_id: str, dag_id: str, as_of: str) -> dict[str, Any]:
         "sources": [s.model_dump() for s in loaded.policy.sources]})])
     rows: dict[str, dict[str, int]] = {}
     for source in loaded.policy.sources:
-        frames = read_export_folder(loaded.source_path(source))
+        if isinstance(source, JiraSource):
+            frames = _extract_jira(store, source, run_id)
+        else:
+            frames = read_export_folder(loaded.source_path(source))
         _write_frames(_staging(run_id, "raw", source.name), frames)
         rows[source.name] = {name: len(frame) for name, frame in frames.items()}
         log.info("source %s: %s", source.name, rows[source.name])
     return {"policy_hash": loaded.content_hash, "rows": rows}
 
 
+def connection_required(conn_id: str) -> None:
+    """Fail loudly (and without retries) when a live source or gateway has no Connection."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    from followthrough.exceptions import ConnectionMissing
+
+    try:
+        BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        raise ConnectionMissing(f"Airflow Connection {conn_id!r} is not defined; the policy asks for live "
+                                "Jira access (see README: Pointing Followthrough at Jira)") from None
+
+
+def _extract_jira(store: Store, source: JiraSource, run_id: str) -> dict[str, pd.DataFrame]:
+    """Extract changes since the watermark and upsert them into the source's canonical snapshot.
+
+    The snapshot (FOLLOWTHROUGH_HOME/sources/<name>/) holds every row seen so far; changed
+    issues replace their earlier rows by id. The watermark moves only after the snapshot is
+    written, so a crash in between re-extracts the same changes (the upsert makes that safe).
+    Rows the extractor could not map are passed on as `_extract_quarantine`.
+    """
+    import pandas as pd
+
+    from followthrough.gateways.jira import JiraClient
+    from followthrough.model import ENTITY_BY_NAME
+    from followthrough.sources.jira import extract
+
+    connection_required(source.conn_id)
+    client = JiraClient.from_connection(source.conn_id)
+    watermark = store.watermark(source.name)
+    result = extract(client, source.jira, watermark)
+    folder = config.home() / "sources" / source.name
+    snapshot = _read_frames(folder) if folder.exists() else {}
+    merged: dict[str, pd.DataFrame] = {}
+    for name, changed in result.frames.items():
+        id_column = ENTITY_BY_NAME[name].id_column
+        earlier = snapshot.get(name)
+        if earlier is not None and not earlier.empty:
+            kept = earlier[~earlier[id_column].isin(changed[id_column])]
+            changed = pd.concat([kept, changed], ignore_index=True) if not changed.empty else kept
+        frame = changed.reset_index(drop=True).copy()
+        frame["_row"] = range(1, len(frame) + 1)  # row numbers of the snapshot, for the contract's reasons
+        merged[name] = frame
+    _write_frames(folder, merged)
+    quarantine = result.quarantine.assign(raw=result.quarantine["raw"].map(json.dumps))
+    if result.watermark is not None:
+        store.set_watermark(source.name, result.watermark, run_id)
+    log.info("jira source %s: fetched %s since %s", source.name, result.fetched, watermark)
+    return {**merged, EXTRACT_QUARANTINE: quarantine}
+
+
 def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
     """Great Expectations source contract: quarantine bad rows (kept in the store), keep the rest."""
+    import pandas as pd
+
+    from followthrough.model import empty_raw_frame
     from followthrough.quality.gx import apply_source_contract
 
     loaded = load_policy(config.policy_path())
@@ -116,8 +176,15 @@ def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
     quarantined: dict[str, int] = {}
     for source in loaded.policy.sources:
         raw = _read_frames(_staging(run_id, "raw", source.name))
+        extracted_bad = raw.pop(EXTRACT_QUARANTINE, None)
+        for schema in ENTITIES:  # a source may provide only some entities (Jira has no roster)
+            if schema.name not in raw:
+                raw[schema.name] = empty_raw_frame(schema)
         docs = config.report_dir(run_id) / "data_docs" / "source_contract" / source.name
         result = apply_source_contract(raw, list(ENTITIES), docs_folder=docs)
+        if extracted_bad is not None and not extracted_bad.empty:
+            extracted_bad = extracted_bad.assign(raw=extracted_bad["raw"].map(json.loads))
+            result.quarantine = pd.concat([result.quarantine, extracted_bad], ignore_index=True)
         store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), result.quarantine)
         quarantine = result.quarantine.assign(raw=result.quarantine["raw"].map(json.dumps))
         _write_frames(_staging(run_id, "clean", source.name), {**result.clean, "quarantine": quarantine})
@@ -194,11 +261,14 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
 
 
 def dispatch_outbox(run_id: str) -> dict[str, int]:
-    """Deliver pending outbox entries through the gateway the policy names (dry-run by default)."""
+    """Deliver pending outbox entries through the gateways the policy names (dry-run by default)."""
     from followthrough.gateways.outbox import dispatch_pending, gateway_for
 
     loaded = load_policy(config.policy_path())
-    return dispatch_pending(open_store(), gateway_for(loaded.policy.dispatch.mode), run_id)
+    if loaded.policy.dispatch.jira == "live":
+        connection_required(config.JIRA_CONN_ID)
+    store = open_store()
+    return dispatch_pending(store, gateway_for(loaded.policy, store), run_id)
 
 
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:

@@ -41,7 +41,7 @@ for dag_id, dag in bag.dags.items():
     dags[dag_id] = {
         "fileloc": dag.fileloc, "tags": sorted(dag.tags), "doc_md": dag.doc_md or "",
         "max_active_runs": dag.max_active_runs, "schedule": str(dag.timetable.summary if hasattr(dag.timetable, "summary") else dag.timetable),
-        "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries} for t in dag.tasks},
+        "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool} for t in dag.tasks},
     }
 stats = [{"file": s.file, "seconds": s.duration.total_seconds()} for s in bag.dagbag_stats]
 print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": dags, "stats": stats}))
@@ -81,6 +81,8 @@ def test_enforcement_dag_task_order(dagbag_report: dict) -> None:
     assert tasks == ["extract_sources", "validate_source_contract", "evaluate_rules", "reconcile_findings",
                      "plan_actions", "dispatch_outbox", "record_run"]
     assert "0 7 * * 1-5" in dagbag_report["dags"]["followthrough_enforce"]["schedule"]  # weekdays
+    pools = {t: v["pool"] for t, v in dagbag_report["dags"]["followthrough_enforce"]["tasks"].items()}
+    assert pools["extract_sources"] == pools["dispatch_outbox"] == "jira_api"
 
 
 @pytest.mark.parametrize("dag_file", DAG_FILES, ids=lambda p: p.name)

@@ -32,6 +32,8 @@ def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     env = airflow_env(home, home / "unused", home / "unused.yaml")
     result = airflow(env, "db", "migrate")
     assert result.returncode == 0, result.stderr[-3000:]
+    result = airflow(env, "pools", "set", "jira_api", "2", "Caps concurrent Jira calls")
+    assert result.returncode == 0, result.stderr[-3000:]
     return home
 
 

@@ -84,7 +84,20 @@ def test_tracker_text_is_escaped_for_slack() -> None:
 def test_resolved_findings_get_one_resolve_action() -> None:
     resolved = pd.DataFrame([_finding("2026-07-01T09:00:00")])
     actions = plan_actions(pd.DataFrame(), resolved, frames(), POLICY, AS_OF)
-    assert [(a["action"], a["idempotency_key"]) for a in actions] == [("resolve_ticket", "fp-AI-1:1:jira:resolve")]
+    assert [(a["action"], a["idempotency_key"]) for a in actions] == [("resolve_ticket",
+                                                                       "dry_run/fp-AI-1:1:jira:resolve")]
+
+
+def test_live_keys_differ_from_dry_run_keys_so_switching_to_live_plans_anew() -> None:
+    live = policy_for_tests(dispatch={"jira": "live"})
+    finding = pd.DataFrame([_finding("2026-07-15T09:00:00")])
+    keys = {a["action"]: a["idempotency_key"] for a in plan_actions(finding, pd.DataFrame(), frames(), live, AS_OF)}
+    assert keys == {"create_ticket": "fp-AI-1:1:jira:create", "dm_owner": "dry_run/fp-AI-1:1:slack:step0:dm_owner"}
+
+
+def test_ticket_payload_names_the_assignee_email_from_the_roster() -> None:
+    actions = plan_actions(pd.DataFrame([_finding("2026-07-15T09:00:00")]), pd.DataFrame(), frames(), POLICY, AS_OF)
+    assert actions[0]["payload"]["assignee_email"] == "omar.owner@example.com"
 
 
 @pytest.mark.parametrize(

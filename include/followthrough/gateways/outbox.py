@@ -1,16 +1,27 @@
-"""Dispatching the outbox through a gateway; the dry-run gateway records instead of sending.
+"""Dispatching the outbox through gateways; the dry-run gateway records instead of sending.
 
-Dry-run is a choice made in the policy (`dispatch.mode`), never a fallback for a missing
-Connection. Each outbox entry is delivered at most once: it leaves the `pending` state
-only when its gateway returns, and a re-run finds nothing pending.
+Dry-run is a choice made per channel in the policy (`dispatch.jira`, `dispatch.slack`),
+never a fallback for a missing Connection: a live channel whose Connection is missing or
+rejected fails the run loudly. Each outbox entry leaves the `pending` state only when its
+gateway returns. An entry whose outcome is uncertain (an ambiguous failure the gateway
+could not settle yet) stays pending for the next run; so does everything after the run's
+retry budget is spent, and the task then fails so the platform team hears of it.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from followthrough.store.repository import Store
+from followthrough.exceptions import FollowthroughError
+
+if TYPE_CHECKING:
+    from followthrough.policy import Policy
+    from followthrough.store.repository import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -23,6 +34,10 @@ class Gateway(Protocol):
     def deliver(self, entry: dict[str, Any]) -> Delivery: ...
 
 
+class DispatchIncomplete(FollowthroughError):
+    """Some entries could not be delivered this run; they stay pending for the next one."""
+
+
 class DryRunGateway:
     """Records the payload (already in the outbox) and reports it as not sent."""
 
@@ -30,17 +45,71 @@ class DryRunGateway:
         return Delivery(status="dry_run", external_ref=f"dry-run:{entry['idempotency_key']}")
 
 
-def gateway_for(mode: str) -> Gateway:
-    if mode == "dry_run":
-        return DryRunGateway()
-    raise ValueError(f"dispatch mode {mode!r} has no gateway")
+class RoutingGateway:
+    """One gateway per channel (jira, slack)."""
+
+    def __init__(self, by_channel: Mapping[str, Gateway]) -> None:
+        self.by_channel = dict(by_channel)
+
+    def deliver(self, entry: dict[str, Any]) -> Delivery:
+        gateway = self.by_channel.get(str(entry["channel"]))
+        if gateway is None:
+            raise ValueError(f"no gateway for channel {entry['channel']!r}")
+        return gateway.deliver(entry)
+
+
+def live_jira_gateway(policy: Policy, store: Store, conn_id: str = "jira_default") -> Gateway:
+    from followthrough.gateways.jira import JiraClient, JiraTicketGateway
+
+    client = JiraClient.from_connection(conn_id, retry_budget=policy.dispatch.jira_retry_budget)
+    return JiraTicketGateway(client, policy.dispatch.jira_project, policy.dispatch.jira_issue_type,
+                             ticket_key_for=store.ticket_key_for,
+                             search_lag_seconds=policy.dispatch.jira_search_lag_seconds)
+
+
+def gateway_for(policy: Policy, store: Store,
+                live: Mapping[str, Callable[[Policy, Store], Gateway]] | None = None) -> RoutingGateway:
+    """The gateways the policy asks for; `live` builds the live ones (injectable for tests)."""
+    builders: Mapping[str, Callable[[Policy, Store], Gateway]] = live or {"jira": live_jira_gateway}
+    gateways: dict[str, Gateway] = {}
+    for channel, mode in (("jira", policy.dispatch.jira), ("slack", policy.dispatch.slack)):
+        if mode == "dry_run":
+            gateways[channel] = DryRunGateway()
+        elif channel in builders:
+            gateways[channel] = builders[channel](policy, store)
+        else:
+            raise FollowthroughError(f"dispatch.{channel}: live is not available in this version; use dry_run")
+    return RoutingGateway(gateways)
 
 
 def dispatch_pending(store: Store, gateway: Gateway, run_id: str) -> dict[str, int]:
-    """Deliver every pending outbox entry, oldest first; return counts by resulting status."""
+    """Deliver every pending outbox entry, oldest first; return counts by outcome.
+
+    Uncertain entries stay pending and the rest go on; when the retry budget runs out the
+    remaining entries stay pending and DispatchIncomplete is raised after the counts are logged.
+    """
+    from followthrough.gateways.jira import DeliveryUncertain, JiraRetriesExhausted
+
     counts: dict[str, int] = {}
+    exhausted: Exception | None = None
     for entry in store.pending_outbox():
-        delivery = gateway.deliver(entry)
+        if exhausted is not None:
+            counts["deferred"] = counts.get("deferred", 0) + 1
+            continue
+        try:
+            delivery = gateway.deliver(entry)
+        except DeliveryUncertain as exc:
+            log.warning("left pending: %s", exc)
+            counts["uncertain"] = counts.get("uncertain", 0) + 1
+            continue
+        except JiraRetriesExhausted as exc:
+            log.error("Jira retry budget spent; the remaining entries stay pending: %s", exc)
+            exhausted = exc
+            counts["deferred"] = counts.get("deferred", 0) + 1
+            continue
         store.mark_dispatched(entry, run_id, delivery.status, delivery.external_ref)
         counts[delivery.status] = counts.get(delivery.status, 0) + 1
+    log.info("dispatch: %s", counts)
+    if exhausted is not None:
+        raise DispatchIncomplete(f"{counts.get('deferred', 0)} outbox entries left pending: {exhausted}")
     return counts

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
-from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs
+from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs, watermarks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -247,6 +247,33 @@ class Store:
         with self.transaction() as connection:
             rows = [dict(r) for r in connection.execute(query).mappings()]
         return pd.DataFrame(rows, columns=[c.name for c in outbox.columns])
+
+    def ticket_key_for(self, fingerprint: str, episode: int) -> str | None:
+        """The Jira key of the ticket sent for this finding episode, from the store's own record."""
+        query = sa.select(outbox.c.external_ref).where(
+            (outbox.c.fingerprint == fingerprint) & (outbox.c.episode == episode)
+            & (outbox.c.action == "create_ticket") & (outbox.c.status == "sent"))
+        with self.transaction() as connection:
+            return connection.execute(query.limit(1)).scalar()
+
+    # -- watermarks ------------------------------------------------------------------------
+    def watermark(self, source: str) -> datetime | None:
+        with self.transaction() as connection:
+            value = connection.execute(sa.select(watermarks.c.value).where(watermarks.c.source == source)).scalar()
+        return value.replace(tzinfo=UTC) if value else None
+
+    def set_watermark(self, source: str, value: datetime, run_id: str) -> None:
+        """Upsert; a watermark never moves backwards (an overlapping re-run keeps the later one)."""
+        new = utc_naive(value)
+        with self.transaction() as connection:
+            current = connection.execute(sa.select(watermarks.c.value).where(watermarks.c.source == source)).scalar()
+            if current is None:
+                connection.execute(watermarks.insert().values(source=source, value=new, run_id=run_id,
+                                                              updated_at=now_utc()))
+            elif new is not None and new > current:
+                connection.execute(watermarks.update().where(watermarks.c.source == source).values(
+                    value=new, run_id=run_id, updated_at=now_utc()))
+            _append_audit(connection, run_id, [("watermark_set", source, {"value": str(new)})])
 
     # -- audit -----------------------------------------------------------------------------
     def append_audit(self, run_id: str, events: Iterable[AuditEvent]) -> int:

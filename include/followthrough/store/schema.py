@@ -118,3 +118,12 @@ audit_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
 )
+
+watermarks = Table(
+    "ft_watermarks",
+    metadata,
+    Column("source", String(100), primary_key=True),
+    Column("value", DateTime, nullable=False),  # the largest `updated` seen; the next extraction starts there
+    Column("run_id", String(250), nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+)
