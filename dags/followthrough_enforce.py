@@ -11,6 +11,7 @@ records the run: audit events and a report.
 - **Policy**: `FOLLOWTHROUGH_POLICY` (default `config/policy.yaml`).
 - **Store**: Connection `followthrough_db` (PostgreSQL), else an embedded SQLite file.
 - **Re-runs** of a day change nothing: writes are upserts, actions have idempotency keys.
+- **Backfill**: trigger with `{"full_extract": true}` to re-read a Jira source's whole history.
 - **Owner**: the platform team. Failures mean a broken pipeline, not a failed check:
   findings are data.
 """
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from airflow.sdk import ExceptionRetryPolicy, RetryAction, RetryRule, dag, task
+from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, task
 
 JIRA_POOL = "jira_api"
 
@@ -51,6 +52,10 @@ def _as_of(context: dict) -> str:
     default_args=DEFAULT_ARGS,
     tags=["followthrough", "enforcement"],
     doc_md=__doc__,
+    params={
+        "full_extract": Param(False, type="boolean",
+                              description="Backfill: ignore the Jira watermarks and extract the whole history"),
+    },
 )
 def followthrough_enforce() -> None:
     # Jira calls go through the `jira_api` pool so that concurrent runs and DAGs cannot exceed
@@ -59,7 +64,8 @@ def followthrough_enforce() -> None:
     def extract_sources(**context) -> dict:
         from followthrough import tasks
 
-        return tasks.extract_sources(context["run_id"], context["dag"].dag_id, _as_of(context))
+        return tasks.extract_sources(context["run_id"], context["dag"].dag_id, _as_of(context),
+                                     full_extract=bool(context["params"].get("full_extract", False)))
 
     @task
     def validate_source_contract(extracted: dict, **context) -> dict:

@@ -13,6 +13,7 @@ and confidential subjects are never described in channels.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -64,8 +65,11 @@ def _directory(frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, dict[str, 
 
 
 def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
-                 policy: Policy, as_of: pd.Timestamp) -> list[dict[str, Any]]:
-    """Outbox actions for today: one list of dicts, each with its idempotency key."""
+                 policy: Policy, as_of: pd.Timestamp, changed: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+    """Outbox actions for today: one list of dicts, each with its idempotency key.
+
+    `changed` names the fingerprints whose reason changed this run: their tickets get updated.
+    """
     people, teams = _directory(frames)
     send_after = _send_after(frames, policy, as_of)
     actions: list[dict[str, Any]] = []
@@ -83,7 +87,19 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         if bool(finding.get("private", False)):
             actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
             continue
-        actions.append(base | _jira_create(finding, policy, responsible, people))
+        ticket = _jira_create(finding, policy, responsible, people)
+        if _reopens(finding, policy):
+            ticket |= {"idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:reopen",
+                       "action": "reopen_ticket"}
+            ticket["payload"]["comment"] = f"Reopened: the problem is back ({finding['reason']})."
+        actions.append(base | ticket)
+        if finding["fingerprint"] in changed:
+            digest = hashlib.sha256(str(finding["reason"]).encode()).hexdigest()[:8]
+            actions.append(base | {
+                "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:update:{digest}",
+                "step": step, "channel": "jira", "action": "update_ticket", "recipient": responsible,
+                "payload": {"description": ticket["payload"]["description"]},
+            })
         actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
         if step == 0:
             continue
@@ -111,6 +127,18 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             # a dry-run record never stands in for the real action: switching to live plans it anew
             planned["idempotency_key"] = f"dry_run/{planned['idempotency_key']}"
     return actions
+
+
+def _reopens(finding: pd.Series, policy: Policy) -> bool:
+    """A returning finding reopens its previous ticket when it was resolved recently enough."""
+    import pandas as pd
+
+    window = policy.dispatch.reopen_within_days
+    resolved_at = finding.get("last_resolved_as_of")
+    started = finding.get("episode_started_as_of")
+    if window <= 0 or int(finding["episode"]) <= 1 or resolved_at is None or pd.isna(resolved_at) or started is None:
+        return False
+    return bool(pd.Timestamp(started) - pd.Timestamp(resolved_at) <= pd.Timedelta(days=window))
 
 
 def _base(finding: pd.Series) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 A finding's identity is a fingerprint of (rule, subject type, subject id): stable across
 runs and policy edits, so the same problem keeps one ticket. Today's findings are matched
 with the policy's waivers (active until the end of their expiry day), then reconciled with
-the stored ones: new, ongoing, waived, reopened (a resolved finding returned, or its
-waiver expired: its episode number goes up, so it gets a new ticket) and resolved (stored
-open or waived, not found today).
+the stored ones: new, ongoing, changed (still open, with a new reason), waived, reopened
+(a resolved finding returned, or its waiver expired: its episode number goes up) and
+resolved (stored open or waived, not found today).
 """
 
 from __future__ import annotations
@@ -69,6 +69,15 @@ def reconcile(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
         ["new", "waived", "reopened", np.where(waived, "waived", "reopened")],
         default="ongoing",
     )
+    if "reason" in stored.columns and "reason" in changes.columns and not stored.empty:
+        # still open with a new reason (the evidence moved on): its ticket gets updated
+        # counters ("for 9 days") move daily; only a change beyond them is news for the ticket
+        def gist(reasons: pd.Series) -> np.ndarray:
+            return reasons.fillna("").astype(str).str.replace(r"\d+", "#", regex=True).to_numpy()
+
+        before = gist(changes["fingerprint"].map(stored.set_index("fingerprint")["reason"]))
+        differs = (change == "ongoing") & (known == "open") & (before != gist(changes["reason"]))
+        change = np.where(differs, "changed", change)
     changes["change"] = change
     bump = (change == "reopened") | (known == "resolved")
     episode = pd.Series(changes["fingerprint"].map(previous["episode"]).to_numpy(), dtype="Int64").fillna(1)

@@ -266,6 +266,9 @@ class DispatchPolicy(_Strict):
     jira_issue_type: str = "Task"
     # retries (429, 5xx, timeouts) one run may spend on Jira before leaving the rest pending
     jira_retry_budget: Annotated[int, Field(ge=0, le=1000)] = 30
+    # a finding that returns within this many days of its resolution reopens its old ticket; later,
+    # or with 0, it gets a new one
+    reopen_within_days: Annotated[int, Field(ge=0, le=365)] = 14
     # after an ambiguous create, how long to look for the ticket by its label (Jira search lags)
     jira_search_lag_seconds: Annotated[float, Field(ge=0, le=600)] = 30
     platform_channel: str = "#incident-followup"

@@ -90,8 +90,11 @@ def _staging(run_id: str, stage: str, source: str | None = None) -> Path:
     return folder / source if source else folder
 
 
-def extract_sources(run_id: str, dag_id: str, as_of: str) -> dict[str, Any]:
-    """Read every configured source into raw frames; open the run record."""
+def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = False) -> dict[str, Any]:
+    """Read every configured source into raw frames; open the run record.
+
+    `full_extract` ignores the Jira watermarks (a backfill of the whole history).
+    """
     from followthrough.sources.files import read_export_folder
 
     loaded = load_policy(config.policy_path())
@@ -103,7 +106,7 @@ def extract_sources(run_id: str, dag_id: str, as_of: str) -> dict[str, Any]:
     rows: dict[str, dict[str, int]] = {}
     for source in loaded.policy.sources:
         if isinstance(source, JiraSource):
-            frames = _extract_jira(store, source, run_id)
+            frames = _extract_jira(store, source, run_id, full_extract)
         else:
             frames = read_export_folder(loaded.source_path(source))
         _write_frames(_staging(run_id, "raw", source.name), frames)
@@ -126,7 +129,7 @@ def connection_required(conn_id: str) -> None:
                                 "Jira access (see README: Pointing Followthrough at Jira)") from None
 
 
-def _extract_jira(store: Store, source: JiraSource, run_id: str) -> dict[str, pd.DataFrame]:
+def _extract_jira(store: Store, source: JiraSource, run_id: str, full_extract: bool = False) -> dict[str, pd.DataFrame]:
     """Extract changes since the watermark and upsert them into the source's canonical snapshot.
 
     The snapshot (FOLLOWTHROUGH_HOME/sources/<name>/) holds every row seen so far; changed
@@ -142,7 +145,7 @@ def _extract_jira(store: Store, source: JiraSource, run_id: str) -> dict[str, pd
 
     connection_required(source.conn_id)
     client = JiraClient.from_connection(source.conn_id)
-    watermark = store.watermark(source.name)
+    watermark = None if full_extract else store.watermark(source.name)
     result = extract(client, source.jira, watermark)
     folder = config.home() / "sources" / source.name
     snapshot = _read_frames(folder) if folder.exists() else {}
@@ -241,7 +244,8 @@ def reconcile_findings(run_id: str, as_of: str) -> dict[str, int]:
     changes = reconcile(current, store.findings_frame())
     store.apply_reconciliation(changes, run_id, as_timestamp(as_of))
     counts = changes["change"].value_counts().to_dict() if not changes.empty else {}
-    return {change: int(counts.get(change, 0)) for change in ("new", "ongoing", "reopened", "resolved", "waived")}
+    return {change: int(counts.get(change, 0))
+            for change in ("new", "ongoing", "changed", "reopened", "resolved", "waived")}
 
 
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
@@ -255,7 +259,8 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
-    actions = plan(open_findings, resolved, load_clean_frames(run_id, loaded), loaded.policy, instant)
+    changed = frozenset(str(e["subject"]) for e in store.audit_events(run_id) if e["kind"] == "finding_changed")
+    actions = plan(open_findings, resolved, load_clean_frames(run_id, loaded), loaded.policy, instant, changed)
     added = store.add_to_outbox(actions, run_id, instant)
     return {"planned": len(actions), "added": added}
 

@@ -90,8 +90,9 @@ def _assert_one_ticket_per_finding(jira: FakeJira, store: Store) -> None:
     assert len(creates) > 0
     assert set(creates["status"]) == {"sent"}
     labels = _tickets_by_label(jira)
-    assert all(count == 1 for count in labels.values()), labels
-    assert len(labels) == len(creates)
+    assert all(count == 1 for count in labels.values()), labels  # no episode has two tickets
+    reopens = outbox[outbox["action"] == "reopen_ticket"]
+    assert len(labels) == len(creates) + len(reopens)  # a reopened ticket carries both episodes' labels
     assert sorted(creates["external_ref"]) == sorted(k for k in jira.issue_keys() if k.startswith("FOLLOW-"))
 
 
@@ -141,3 +142,49 @@ def test_missing_jira_connection_fails_loudly(jira: FakeJira, monkeypatch: pytes
     monkeypatch.delenv("AIRFLOW_CONN_JIRA_DEFAULT")
     with pytest.raises(ConnectionMissing, match="jira_default"):
         run_pipeline("run-1", AS_OF)
+
+
+def _assign(jira: FakeJira, key: str, account: str) -> None:
+    import requests
+
+    answer = requests.put(f"{jira.url}/rest/api/3/issue/{key}", auth=jira.auth, timeout=10,
+                          json={"fields": {"assignee": {"accountId": account}}})
+    assert answer.status_code == 204, answer.text
+
+
+def test_a_fixed_problem_resolves_its_ticket_and_a_return_reopens_it(jira: FakeJira, tmp_path: Path) -> None:
+    run_pipeline("run-1", AS_OF)
+    store = _store(tmp_path)
+    outbox = store.outbox_frame()
+    findings = store.findings_frame()
+    gone = findings[(findings["rule"] == "AI-OWNER-GONE") & (findings["subject_id"] == "AI-1")].iloc[0]
+    ticket = outbox[(outbox["fingerprint"] == gone["fingerprint"])
+                    & (outbox["action"] == "create_ticket")]["external_ref"].iloc[0]
+
+    _assign(jira, "AI-1", "acc-alice")  # aisha.khan is in the roster: the owner is back
+    run_pipeline("run-2", AS_OF)
+    assert jira.issue(ticket)["fields"]["status"]["statusCategory"]["key"] == "done"
+
+    _assign(jira, "AI-1", "acc-cara")  # and gone again, the same day: within the reopen window
+    run_pipeline("run-3", AS_OF)
+    assert jira.issue(ticket)["fields"]["status"]["statusCategory"]["key"] != "done"
+    assert any("Reopened" in text for text in jira.comment_texts(ticket))
+    latest = store.outbox_frame("run-3")
+    assert list(latest[latest["fingerprint"] == gone["fingerprint"]]["action"]) == ["reopen_ticket", "dm_owner"]
+    _assert_one_ticket_per_finding(jira, store)
+
+
+def test_full_extract_ignores_the_watermark(jira: FakeJira, tmp_path: Path) -> None:
+    from followthrough import tasks
+
+    run_pipeline("run-1", AS_OF)
+    fetched = len(jira.requests_to(SEARCH))
+    tasks.extract_sources("run-2", "followthrough_enforce", AS_OF)
+    incremental = [str(r.body.get("jql")) for r in jira.requests_to(SEARCH)[fetched:]]
+    for query in QUERIES.values():
+        assert [q for q in incremental if query in q and "updated >=" in q], incremental
+    tasks.extract_sources("run-3", "followthrough_enforce", AS_OF, full_extract=True)
+    backfill = [str(r.body.get("jql")) for r in jira.requests_to(SEARCH)[fetched + len(incremental):]]
+    for query in QUERIES.values():
+        assert [q for q in backfill if query in q], backfill
+    assert not [q for q in backfill if "updated >=" in q]

@@ -69,7 +69,7 @@ def test_fixed_problem_resolves_and_returning_problem_reopens(workspace: Path) -
     _set_owner(workspace, unowned, active)  # a named, active person now owns it
     second = run_pipeline("run-2", DEMO_AS_OF)
     assert second["reconciled"] == {"new": 0, "ongoing": len(expected_findings()) - 1, "reopened": 0, "resolved": 1,
-                                    "waived": 0}
+                                    "waived": 0, "changed": 0}
     findings = _store().findings_frame()
     row = findings[(findings["rule"] == "AI-NO-OWNER") & (findings["subject_id"] == unowned)].iloc[0]
     assert row["status"] == "resolved"
@@ -80,8 +80,8 @@ def test_fixed_problem_resolves_and_returning_problem_reopens(workspace: Path) -
     third = run_pipeline("run-3", DEMO_AS_OF)
     assert third["reconciled"]["reopened"] == 1
     again = _store().outbox_frame("run-3")
-    assert set(again["action"]) == {"create_ticket", "dm_owner"}
-    assert all(":2:" in key for key in again["idempotency_key"])  # a new episode, so a new ticket
+    assert set(again["action"]) == {"reopen_ticket", "dm_owner"}  # back the same day: its ticket reopens
+    assert all(":2:" in key for key in again["idempotency_key"])  # as a new episode
 
 
 def test_rerunning_the_same_day_changes_nothing(workspace: Path) -> None:

@@ -134,3 +134,36 @@ def test_slack_messages_wait_for_working_hours_on_business_days(team: str, as_of
     actions = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, pd.Timestamp(as_of))
     dm = [a for a in actions if a["action"] == "dm_owner"][0]
     assert dm["payload"]["send_after"] == send_after
+
+
+def _returning(resolved: str, started: str) -> dict:
+    return _finding("2026-07-15T09:00:00") | {"episode": 2, "last_resolved_as_of": pd.Timestamp(resolved),
+                                               "episode_started_as_of": pd.Timestamp(started)}
+
+
+def test_a_finding_back_within_the_window_reopens_its_ticket_later_gets_a_new_one() -> None:
+    live = policy_for_tests(dispatch={"jira": "live"})
+    soon = plan_actions(pd.DataFrame([_returning("2026-07-10T10:00:00", "2026-07-15T10:00:00")]), pd.DataFrame(),
+                        frames(), live, AS_OF)
+    assert [(a["action"], a["idempotency_key"]) for a in soon if a["channel"] == "jira"] == [
+        ("reopen_ticket", "fp-AI-1:2:jira:reopen")]
+    late = plan_actions(pd.DataFrame([_returning("2026-06-01T10:00:00", "2026-07-15T10:00:00")]), pd.DataFrame(),
+                        frames(), live, AS_OF)
+    assert [a["action"] for a in late if a["channel"] == "jira"] == ["create_ticket"]
+    never = policy_for_tests(dispatch={"jira": "live", "reopen_within_days": 0})
+    assert [a["action"] for a in plan_actions(pd.DataFrame([_returning("2026-07-14T10:00:00", "2026-07-15T10:00:00")]),
+                                              pd.DataFrame(), frames(), never, AS_OF)
+            if a["channel"] == "jira"] == ["create_ticket"]
+
+
+def test_a_changed_reason_updates_the_ticket_once_per_reason() -> None:
+    finding = _finding("2026-07-15T09:00:00")
+    first = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, AS_OF, frozenset({"fp-AI-1"}))
+    updates = [a for a in first if a["action"] == "update_ticket"]
+    assert len(updates) == 1
+    assert "What is wrong" in updates[0]["payload"]["description"]
+    other = plan_actions(pd.DataFrame([finding | {"reason": "owner left"}]), pd.DataFrame(), frames(), POLICY, AS_OF,
+                         frozenset({"fp-AI-1"}))
+    assert [a for a in other if a["action"] == "update_ticket"][0]["idempotency_key"] != updates[0]["idempotency_key"]
+    unchanged = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, AS_OF)
+    assert not [a for a in unchanged if a["action"] == "update_ticket"]

@@ -70,3 +70,10 @@ def test_reconcile_waives_and_an_expired_waiver_reopens() -> None:
     assert (second.loc[0, "change"], second.loc[0, "status"], second.loc[0, "episode"]) == ("reopened", "open", 2)
     waived_again = reconcile(current.iloc[[0]], _stored(A=("open", 1)))
     assert (waived_again.loc[0, "change"], waived_again.loc[0, "status"]) == ("waived", "waived")
+
+
+def test_reconcile_marks_a_changed_reason_but_not_a_moving_counter() -> None:
+    stored = _stored(A=("open", 1), B=("open", 1)).assign(reason=["no status update for 9 days", "owner is TBD"])
+    current = _current("A", "B").assign(reason=["no status update for 10 days", "owner left the company"])
+    changes = reconcile(current, stored)
+    assert dict(zip(changes["subject_id"], changes["change"], strict=True)) == {"A": "ongoing", "B": "changed"}

@@ -812,7 +812,7 @@ class JiraTicketGateway:
     keys: ``priority`` (P1..P4 or a Jira priority name), ``due_date`` (YYYY-MM-DD).
     """
 
-    ACTIONS = ("create_ticket", "comment_ticket", "resolve_ticket")
+    ACTIONS = ("create_ticket", "comment_ticket", "resolve_ticket", "update_ticket", "reopen_ticket")
 
     def __init__(
         self,
@@ -825,6 +825,7 @@ class JiraTicketGateway:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         done_status: str = "Done",
+        reopen_status: str = "To Do",
         priority_names: Mapping[str, str] | None = None,
         max_transition_hops: int = 4,
     ) -> None:
@@ -838,6 +839,7 @@ class JiraTicketGateway:
         self.sleep = sleep
         self.clock = clock
         self.done_status = done_status
+        self.reopen_status = reopen_status
         self.priority_names = dict(DEFAULT_PRIORITY_NAMES if priority_names is None else priority_names)
         self.max_transition_hops = max_transition_hops
 
@@ -851,6 +853,10 @@ class JiraTicketGateway:
             key = self._comment(entry)
         elif action == "resolve_ticket":
             key = self._resolve(entry)
+        elif action == "update_ticket":
+            key = self._update(entry)
+        elif action == "reopen_ticket":
+            key = self._reopen(entry)
         else:
             raise ValueError(f"JiraTicketGateway cannot deliver action {action!r} "
                              f"(entry {entry.get('idempotency_key')}); it handles {', '.join(self.ACTIONS)}")
@@ -1002,6 +1008,36 @@ class JiraTicketGateway:
 
     def _has_comment(self, key: str, marker: str) -> bool:
         return any(marker in adf_to_text(c.get("body")) for c in self.client.comments(key, newest_first=True))
+
+    def _update(self, entry: Mapping[str, Any]) -> str:
+        """The finding's evidence changed: rewrite the description (a PUT: safe to repeat)."""
+        key = self._ticket(entry)
+        description = str((entry.get("payload") or {}).get("description") or "")
+        self.client.edit_issue(key, fields={"description": text_to_adf(description[:DESCRIPTION_MAX])})
+        return key
+
+    def _reopen(self, entry: Mapping[str, Any]) -> str:
+        """The finding returned soon after its resolution: reopen the previous episode's ticket.
+
+        The ticket gets the new episode's label (so search finds it for this episode too), moves
+        back out of Done if it is there, and gets the payload's comment once. With no earlier
+        ticket to be found, a new one is created instead.
+        """
+        fingerprint, episode = str(entry["fingerprint"]), int(entry["episode"])
+        previous = self.ticket_key_for(fingerprint, episode - 1)
+        if previous is None:
+            found = self._search_label(idempotency_label(fingerprint, episode - 1))
+            previous = str(found[0]["key"]) if found else None
+        if previous is None:
+            return self._create(entry)
+        label = idempotency_label(fingerprint, episode)
+        self.client.edit_issue(previous, update={"labels": [{"add": label}]})
+        status = (self.client.get_issue(previous, fields=("status",)).get("fields") or {}).get("status") or {}
+        if (status.get("statusCategory") or {}).get("key") == "done":
+            self.client.transition(previous, self.reopen_status)
+        comment = str((entry.get("payload") or {}).get("comment") or "Reopened: the problem is back.")
+        self._comment_once(previous, comment, str(entry["idempotency_key"]))
+        return previous
 
     def _resolve(self, entry: Mapping[str, Any]) -> str:
         key = self._ticket(entry)

@@ -175,14 +175,14 @@ class Store:
                 row = {k: none_if_missing(v) for k, v in record.items()}
                 change = row["change"]
                 key = findings.c.fingerprint == row["fingerprint"]
-                if change != "ongoing":
+                if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
                     events.append((f"finding_{change}", row["fingerprint"], {
                         "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
                         "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
                         "evidence": row.get("evidence"), "waiver": row.get("waiver")}))
                 if change == "resolved":
                     connection.execute(findings.update().where(key).values(
-                        status="resolved", resolved_as_of=as_of_db, last_run_id=run_id))
+                        status="resolved", resolved_as_of=as_of_db, last_resolved_as_of=as_of_db, last_run_id=run_id))
                     continue
                 current = {
                     "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
@@ -252,7 +252,7 @@ class Store:
         """The Jira key of the ticket sent for this finding episode, from the store's own record."""
         query = sa.select(outbox.c.external_ref).where(
             (outbox.c.fingerprint == fingerprint) & (outbox.c.episode == episode)
-            & (outbox.c.action == "create_ticket") & (outbox.c.status == "sent"))
+            & outbox.c.action.in_(("create_ticket", "reopen_ticket")) & (outbox.c.status == "sent"))
         with self.transaction() as connection:
             return connection.execute(query.limit(1)).scalar()
 

@@ -61,6 +61,8 @@ findings = Table(
     Column("episode_started_as_of", DateTime, nullable=False),
     Column("last_seen_as_of", DateTime, nullable=False),
     Column("resolved_as_of", DateTime),
+    # when an earlier episode was last resolved (kept on reopening: the reopen window counts from it)
+    Column("last_resolved_as_of", DateTime),
     Column("first_run_id", String(250), nullable=False),
     Column("last_run_id", String(250), nullable=False),
     Index("ix_ft_findings_status_rule", "status", "rule"),

@@ -1,4 +1,5 @@
-"""Watermarks: where each incremental source's next extraction starts.
+"""Watermarks (where each incremental source's next extraction starts); findings remember their
+last resolution (the ticket reopen window counts from it).
 
 Revision ID: 0002
 Revises: 0001
@@ -23,7 +24,11 @@ def upgrade() -> None:
         sa.Column("run_id", sa.String(250), nullable=False),
         sa.Column("updated_at", sa.DateTime, nullable=False),
     )
+    with op.batch_alter_table("ft_findings") as batch:
+        batch.add_column(sa.Column("last_resolved_as_of", sa.DateTime))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("ft_findings") as batch:
+        batch.drop_column("last_resolved_as_of")
     op.drop_table("ft_watermarks")
