@@ -95,7 +95,7 @@ def followthrough_enforce() -> None:
     def dispatch_outbox(planned: dict, **context) -> dict:
         from followthrough import tasks
 
-        return tasks.dispatch_outbox(context["run_id"])
+        return tasks.dispatch_outbox(context["run_id"], _as_of(context))
 
     @task
     def record_run(dispatched: dict, **context) -> dict:

@@ -81,11 +81,12 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         team = teams.get(_text(finding["team_id"]), {})
         responsible = _text(finding["responsible"]) or _text(team.get("lead"))
         base = _base(finding)
+        lead = (_text(team.get("lead")),)
         if finding.get("level") == "warning":
-            actions.append(base | _slack(finding, 0, "warn_owner", responsible, people, private=True))
+            actions.append(base | _slack(finding, 0, "warn_owner", responsible, people, private=True, fallback=lead))
             continue
         if bool(finding.get("private", False)):
-            actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
+            actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True, fallback=lead))
             continue
         ticket = _jira_create(finding, policy, responsible, people)
         if _reopens(finding, policy):
@@ -100,7 +101,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                 "step": step, "channel": "jira", "action": "update_ticket", "recipient": responsible,
                 "payload": {"description": ticket["payload"]["description"]},
             })
-        actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True))
+        actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True, fallback=lead))
         if step == 0:
             continue
         action = ladder[step]
@@ -108,7 +109,8 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         if action == "post_team_channel":
             actions.append(base | _slack(finding, step, action, _text(team.get("slack_channel")), people, private=False))
         elif action == "dm_manager":
-            actions.append(base | _slack(finding, step, action, _text(team.get("manager")), people, private=True))
+            actions.append(base | _slack(finding, step, action, _text(team.get("manager")), people, private=True,
+                                         fallback=lead))
         elif action == "leadership_digest":
             actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
     for _, finding in resolved.iterrows():
@@ -200,8 +202,15 @@ def _jira_comment(finding: pd.Series, step: int, action: str) -> dict[str, Any]:
     }
 
 
+def _contact(person_id: str, people: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    person = people.get(person_id, {})
+    return {"to": person_id, "slack_id": _text(person.get("slack_id")), "email": _text(person.get("email"))}
+
+
 def _slack(finding: pd.Series, step: int, action: str, recipient: str, people: Mapping[str, Mapping[str, Any]],
-           *, private: bool) -> dict[str, Any]:
+           *, private: bool, fallback: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A Slack message; `fallback` names who hears instead when the recipient cannot be reached
+    (then the platform channel, which the gateway always adds last)."""
     rule = str(finding["rule"])
     info = guidance(rule)
     person = people.get(recipient, {})
@@ -213,5 +222,5 @@ def _slack(finding: pd.Series, step: int, action: str, recipient: str, people: M
         "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:slack:step{step}:{action}",
         "step": step, "channel": "slack", "action": action, "recipient": recipient,
         "payload": {"to": recipient, "slack_id": _text(person.get("slack_id")), "email": _text(person.get("email")),
-                    "text": text},
+                    "text": text, "fallback": [_contact(p, people) for p in fallback if p and p != recipient]},
     }

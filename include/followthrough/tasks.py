@@ -126,7 +126,7 @@ def connection_required(conn_id: str) -> None:
         BaseHook.get_connection(conn_id)
     except AirflowNotFoundException:
         raise ConnectionMissing(f"Airflow Connection {conn_id!r} is not defined; the policy asks for live "
-                                "Jira access (see README: Pointing Followthrough at Jira)") from None
+                                "access through it (see README: Configuration)") from None
 
 
 def _extract_jira(store: Store, source: JiraSource, run_id: str, full_extract: bool = False) -> dict[str, pd.DataFrame]:
@@ -265,15 +265,19 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     return {"planned": len(actions), "added": added}
 
 
-def dispatch_outbox(run_id: str) -> dict[str, int]:
+def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
     """Deliver pending outbox entries through the gateways the policy names (dry-run by default)."""
     from followthrough.gateways.outbox import dispatch_pending, gateway_for
 
     loaded = load_policy(config.policy_path())
-    if loaded.policy.dispatch.jira == "live":
-        connection_required(config.JIRA_CONN_ID)
+    dispatch = loaded.policy.dispatch
+    live = {channel for channel, mode in (("jira", dispatch.jira), ("slack", dispatch.slack)) if mode == "live"}
+    for channel, conn_id in (("jira", config.JIRA_CONN_ID), ("slack", config.SLACK_CONN_ID)):
+        if channel in live:
+            connection_required(conn_id)
     store = open_store()
-    return dispatch_pending(store, gateway_for(loaded.policy, store), run_id)
+    now = as_timestamp(as_of).isoformat() if as_of else None
+    return dispatch_pending(store, gateway_for(loaded.policy, store), run_id, now=now, live_channels=live)
 
 
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:

@@ -24,7 +24,7 @@ def run_pipeline(run_id: str, as_of: str) -> dict:
     tasks.evaluate_rules(run_id, as_of)
     reconciled = tasks.reconcile_findings(run_id, as_of)
     planned = tasks.plan_actions(run_id, as_of)
-    tasks.dispatch_outbox(run_id)
+    tasks.dispatch_outbox(run_id, as_of)
     tasks.record_run(run_id, as_of)
     return {"reconciled": reconciled, "planned": planned}
 

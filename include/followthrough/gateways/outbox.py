@@ -67,10 +67,17 @@ def live_jira_gateway(policy: Policy, store: Store, conn_id: str = "jira_default
                              search_lag_seconds=policy.dispatch.jira_search_lag_seconds)
 
 
+def live_slack_gateway(policy: Policy, store: Store, conn_id: str = "slack_api_default") -> Gateway:
+    from followthrough.gateways.slack import SlackGateway, hook_client_factory
+
+    return SlackGateway(hook_client_factory(conn_id), policy.dispatch.platform_channel)
+
+
 def gateway_for(policy: Policy, store: Store,
                 live: Mapping[str, Callable[[Policy, Store], Gateway]] | None = None) -> RoutingGateway:
     """The gateways the policy asks for; `live` builds the live ones (injectable for tests)."""
-    builders: Mapping[str, Callable[[Policy, Store], Gateway]] = live or {"jira": live_jira_gateway}
+    builders: Mapping[str, Callable[[Policy, Store], Gateway]] = live or {"jira": live_jira_gateway,
+                                                                           "slack": live_slack_gateway}
     gateways: dict[str, Gateway] = {}
     for channel, mode in (("jira", policy.dispatch.jira), ("slack", policy.dispatch.slack)):
         if mode == "dry_run":
@@ -82,13 +89,23 @@ def gateway_for(policy: Policy, store: Store,
     return RoutingGateway(gateways)
 
 
-def dispatch_pending(store: Store, gateway: Gateway, run_id: str) -> dict[str, int]:
+def _held(entry: Mapping[str, Any], now: str | None, live_channels: set[str]) -> bool:
+    """A live message planned for outside its team's working hours waits for a later run."""
+    send_after = (entry.get("payload") or {}).get("send_after")
+    return bool(now and send_after and entry["channel"] in live_channels and str(send_after) > now)
+
+
+def dispatch_pending(store: Store, gateway: Gateway, run_id: str, now: str | None = None,
+                     live_channels: set[str] | None = None) -> dict[str, int]:
     """Deliver every pending outbox entry, oldest first; return counts by outcome.
 
-    Uncertain entries stay pending and the rest go on; when the retry budget runs out the
-    remaining entries stay pending and DispatchIncomplete is raised after the counts are logged.
+    Uncertain entries stay pending and the rest go on; live messages whose `send_after` (the
+    team's working hours) is after `now` (the run's instant, ISO UTC) are held for a later run;
+    when the retry budget runs out the remaining entries stay pending and DispatchIncomplete is
+    raised after the counts are logged.
     """
     from followthrough.gateways.jira import DeliveryUncertain, JiraRetriesExhausted
+    from followthrough.gateways.slack import SlackRejected, SlackUnavailable
 
     counts: dict[str, int] = {}
     exhausted: Exception | None = None
@@ -96,9 +113,12 @@ def dispatch_pending(store: Store, gateway: Gateway, run_id: str) -> dict[str, i
         if exhausted is not None:
             counts["deferred"] = counts.get("deferred", 0) + 1
             continue
+        if _held(entry, now, live_channels or set()):
+            counts["held"] = counts.get("held", 0) + 1
+            continue
         try:
             delivery = gateway.deliver(entry)
-        except DeliveryUncertain as exc:
+        except (DeliveryUncertain, SlackUnavailable, SlackRejected) as exc:
             log.warning("left pending: %s", exc)
             counts["uncertain"] = counts.get("uncertain", 0) + 1
             continue
