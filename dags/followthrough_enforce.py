@@ -13,7 +13,7 @@ records the run: audit events and a report.
 - **Re-runs** of a day change nothing: writes are upserts, actions have idempotency keys.
 - **Backfill**: trigger with `{"full_extract": true}` to re-read a Jira source's whole history.
 - **Owner**: the platform team. Failures mean a broken pipeline, not a failed check:
-  findings are data.
+  findings are data. A failing run posts one alert to the platform channel (Slack).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from datetime import datetime, timedelta
 
 from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, task
 
+from followthrough.notifiers import PlatformAlertNotifier
+
 JIRA_POOL = "jira_api"
 
 DEFAULT_ARGS = {
@@ -29,6 +31,8 @@ DEFAULT_ARGS = {
     "retries": 2,
     "retry_delay": timedelta(minutes=2),
     "retry_exponential_backoff": 2.0,
+    # the platform team hears once per failing run (task-level: DAG-level notifiers break `dags test` on 3.3)
+    "on_failure_callback": PlatformAlertNotifier(),
     # an invalid policy or a missing source folder will not fix itself: fail at once
     "retry_policy": ExceptionRetryPolicy(rules=[
         RetryRule(exception="followthrough.exceptions.NotRetryableError", action=RetryAction.FAIL,

@@ -17,7 +17,7 @@ DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
 HEAVY = ("pandas", "numpy", "great_expectations", "sqlalchemy", "atlassian", "slack_sdk", "pyarrow",
          "airflow.providers.atlassian", "airflow.providers.slack", "airflow.providers.postgres", "followthrough.")
 # the retry policy names this exception class; the module imports nothing but the stdlib
-LIGHT = ("followthrough.exceptions",)
+LIGHT = ("followthrough.exceptions", "followthrough.notifiers", "followthrough.config")
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:
@@ -41,7 +41,9 @@ for dag_id, dag in bag.dags.items():
     dags[dag_id] = {
         "fileloc": dag.fileloc, "tags": sorted(dag.tags), "doc_md": dag.doc_md or "",
         "max_active_runs": dag.max_active_runs, "schedule": str(dag.timetable.summary if hasattr(dag.timetable, "summary") else dag.timetable),
-        "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool} for t in dag.tasks},
+        "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
+                              "alerts": [type(c).__name__ for c in (t.on_failure_callback or [])]}
+                  for t in dag.tasks},
     }
 stats = [{"file": s.file, "seconds": s.duration.total_seconds()} for s in bag.dagbag_stats]
 print(json.dumps({"errors": {k: str(v) for k, v in bag.import_errors.items()}, "dags": dags, "stats": stats}))
@@ -69,11 +71,12 @@ def test_every_dag_has_tags_docs_and_one_active_run(dagbag_report: dict) -> None
         assert dag["max_active_runs"] == 1, dag_id
 
 
-def test_every_task_has_an_owner_and_retries(dagbag_report: dict) -> None:
+def test_every_task_has_an_owner_retries_and_a_failure_alert(dagbag_report: dict) -> None:
     for dag_id, dag in dagbag_report["dags"].items():
         for task_id, task in dag["tasks"].items():
             assert task["owner"] not in ("", "airflow"), f"{dag_id}.{task_id}"
             assert task["retries"] >= 1, f"{dag_id}.{task_id}"
+            assert "PlatformAlertNotifier" in task["alerts"], f"{dag_id}.{task_id}"
 
 
 def test_enforcement_dag_task_order(dagbag_report: dict) -> None:

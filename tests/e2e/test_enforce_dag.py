@@ -115,10 +115,22 @@ def test_demo_run_on_postgresql_finds_exactly_the_planted_problems(
     assert store.verify_audit_chain()[0]
 
 
-def test_missing_source_folder_fails_the_dag_run_naming_the_path(airflow_home: Path, tmp_path: Path) -> None:
+def test_a_failing_run_names_the_path_and_posts_one_alert_to_the_platform_channel(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    from tests.fakes.slack import FakeSlack
+
     missing = tmp_path / "no-such-export"
-    result = run_enforce(airflow_home, tmp_path / "ft", write_policy(tmp_path, missing))
+    with FakeSlack() as slack:
+        slack.add_channel("CPLATFORM0", "incident-followup")
+        connection = {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url}}
+        result = run_enforce(airflow_home, tmp_path / "ft", write_policy(tmp_path, missing),
+                             AIRFLOW_CONN_SLACK_API_DEFAULT=json.dumps(connection))
+        messages = slack.messages("CPLATFORM0")
     output = result.stdout + result.stderr
     assert result.returncode != 0
     assert f"SourceError: source folder {missing} does not exist" in output
     assert "action=fail" in output  # the retry policy failed it at once instead of retrying
+    assert len(messages) == 1, messages
+    assert "followthrough_enforce" in messages[0]["text"]
+    assert "extract_sources" in messages[0]["text"]

@@ -1,0 +1,35 @@
+"""The platform alert notifier: one message per failing run, escaped, and a log line without Slack."""
+
+from __future__ import annotations
+
+import json
+import logging
+from types import SimpleNamespace
+
+import pytest
+
+from followthrough.notifiers import PlatformAlertNotifier
+from tests.fakes.slack import FakeSlack
+
+CONTEXT = {"dag_run": SimpleNamespace(run_id="manual__2026-07-15"), "dag": SimpleNamespace(dag_id="followthrough_enforce")}
+
+
+def test_two_failures_of_one_run_post_one_alert(monkeypatch: pytest.MonkeyPatch) -> None:
+    with FakeSlack() as slack:
+        slack.add_channel("CPLATFORM0", "ops-alerts")
+        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
+            {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url}}))
+        notifier = PlatformAlertNotifier(message="run failed <!here>", channel="#ops-alerts")
+        notifier.notify(CONTEXT)
+        notifier.notify(CONTEXT)
+        messages = slack.messages("CPLATFORM0")
+    assert len(messages) == 1
+    assert "&lt;!here&gt;" in messages[0]["text"]
+
+
+def test_without_a_slack_connection_the_alert_is_logged(monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_SLACK_API_DEFAULT", raising=False)
+    with caplog.at_level(logging.ERROR):
+        PlatformAlertNotifier(message="run failed").notify(CONTEXT)
+    assert "platform alert not sent" in caplog.text
