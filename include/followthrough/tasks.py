@@ -292,3 +292,35 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     store.finish_run(run_id, summary)
     log.info("report written to %s", summary["report"])
     return {"report": summary["report"], "open_findings": summary["findings"]["open"]}
+
+
+def list_digest_teams(run_id: str) -> list[str]:
+    """Team ids of the roster (files sources), for the digest DAG's mapping."""
+    return [str(t["team_id"]) for t in _roster_teams()]
+
+
+def _roster_teams() -> list[dict[str, Any]]:
+    import pandas as pd
+
+    from followthrough.model import TEAMS
+    from followthrough.sources.files import read_entity
+
+    loaded = load_policy(config.policy_path())
+    frames = [read_entity(loaded.source_path(s), TEAMS) for s in loaded.policy.sources if not isinstance(s, JiraSource)]
+    teams = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["team_id"])
+    teams = teams[teams["team_id"].astype(str).str.strip() != ""].drop_duplicates("team_id")
+    return [dict(r) for r in teams.to_dict("records")]
+
+
+def plan_team_digest(run_id: str, as_of: str, team_id: str | None) -> dict[str, Any]:
+    """Put one team's weekly digest (team_id None: the leadership digest) into the outbox."""
+    from followthrough.report.digest import digest_actions
+
+    loaded = load_policy(config.policy_path())
+    store = open_store()
+    instant = as_timestamp(as_of)
+    teams = [t for t in _roster_teams() if t["team_id"] == team_id] if team_id else []
+    actions = digest_actions(store.findings_frame(), teams, loaded.policy, instant)
+    wanted = [a for a in actions if (a["action"] == "team_digest") == bool(team_id)]
+    added = store.add_to_outbox(wanted, run_id, instant)
+    return {"team_id": team_id, "planned": len(wanted), "added": added}

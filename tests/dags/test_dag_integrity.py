@@ -42,7 +42,9 @@ for dag_id, dag in bag.dags.items():
         "fileloc": dag.fileloc, "tags": sorted(dag.tags), "doc_md": dag.doc_md or "",
         "max_active_runs": dag.max_active_runs, "schedule": str(dag.timetable.summary if hasattr(dag.timetable, "summary") else dag.timetable),
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
-                              "alerts": [type(c).__name__ for c in (t.on_failure_callback or [])]}
+                              "alerts": [type(c).__name__ for c in (t.on_failure_callback
+                                         if isinstance(t.on_failure_callback, list)
+                                         else [t.on_failure_callback] if t.on_failure_callback else [])]}
                   for t in dag.tasks},
     }
 stats = [{"file": s.file, "seconds": s.duration.total_seconds()} for s in bag.dagbag_stats]
@@ -104,3 +106,9 @@ print(json.dumps(added))
     added = json.loads(out.stdout.strip().splitlines()[-1])
     heavy = [m for m in added if (m.split(".")[0] in HEAVY or m.startswith(HEAVY)) and m not in LIGHT]
     assert heavy == [], f"{dag_file.name} imports at parse time: {heavy[:10]}"
+
+
+def test_digest_dag_fans_out_by_team(dagbag_report: dict) -> None:
+    tasks = dagbag_report["dags"]["followthrough_digest"]["tasks"]
+    assert list(tasks) == ["list_teams", "plan_team_digest", "plan_leadership_digest", "dispatch_digests"]
+    assert "0 8 * * 1" in dagbag_report["dags"]["followthrough_digest"]["schedule"]  # Mondays

@@ -101,3 +101,21 @@ def test_missing_source_folder_fails_the_run_naming_the_path(workspace: Path) ->
     write_policy(workspace.parent, workspace)  # the policy's waiver file now comes from the bundled demo
     with pytest.raises(SourceError, match=str(workspace)):
         tasks.extract_sources("run-x", "followthrough_enforce", DEMO_AS_OF)
+
+
+def test_weekly_digest_posts_once_per_team_and_week(workspace: Path) -> None:
+    run_pipeline("run-1", DEMO_AS_OF)
+    monday = "2026-07-20T08:00:00+00:00"
+
+    def digest_run(run_id: str) -> list[int]:
+        teams = tasks.list_digest_teams(run_id)
+        added = [tasks.plan_team_digest(run_id, monday, team)["added"] for team in teams]
+        added.append(tasks.plan_team_digest(run_id, monday, None)["added"])
+        tasks.dispatch_outbox(run_id, monday)
+        return added
+
+    assert digest_run("digest-1") == [1] * 7  # six teams and the leadership digest
+    assert digest_run("digest-2") == [0] * 7  # the same week again adds nothing
+    digests = _store().outbox_frame("digest-1")
+    assert set(digests["action"]) == {"team_digest", "leadership_digest"}
+    assert set(digests["status"]) == {"dry_run"}

@@ -133,6 +133,9 @@ ACTION_WORDS = {
     "dm_manager": "Slack DM to manager {to}",
     "leadership_digest": "leadership digest in {to}",
     "resolve_ticket": "resolve the ticket",
+    "update_ticket": "update the ticket",
+    "reopen_ticket": "reopen the ticket",
+    "team_digest": "weekly digest in {to}",
 }
 
 
