@@ -13,16 +13,28 @@ records the run: audit events and a report.
 - **Re-runs** of a day change nothing: writes are upserts, actions have idempotency keys.
 - **Backfill**: trigger with `{"full_extract": true}` to re-read a Jira source's whole history.
 - **Owner**: the platform team. Failures mean a broken pipeline, not a failed check:
-  findings are data. A failing run posts one alert to the platform channel (Slack).
+  findings are data. A failing run posts one alert to the platform channel (Slack), and so
+  does a run still unfinished `FOLLOWTHROUGH_RUN_DEADLINE_MINUTES` (120) after it was queued.
 """
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 
-from airflow.sdk import ExceptionRetryPolicy, Param, RetryAction, RetryRule, dag, task
+from airflow.sdk import (
+    AsyncCallback,
+    DeadlineAlert,
+    DeadlineReference,
+    ExceptionRetryPolicy,
+    Param,
+    RetryAction,
+    RetryRule,
+    dag,
+    task,
+)
 
-from followthrough.notifiers import PlatformAlertNotifier
+from followthrough.notifiers import DEADLINE_MESSAGE, PlatformAlertNotifier
 
 JIRA_POOL = "jira_api"
 
@@ -41,6 +53,18 @@ DEFAULT_ARGS = {
 }
 
 
+# A run not finished this long after it was queued alerts the platform team (from the triggerer).
+# 0 disables it: `airflow dags test` on 3.3 crashes at the end of a successful run of a DAG with
+# `deadline=`, so the demo and the end-to-end tests run without it.
+RUN_DEADLINE_MINUTES = int(os.environ.get("FOLLOWTHROUGH_RUN_DEADLINE_MINUTES", "120"))
+RUN_DEADLINE = DeadlineAlert(
+    reference=DeadlineReference.DAGRUN_QUEUED_AT,
+    interval=timedelta(minutes=RUN_DEADLINE_MINUTES),
+    callback=AsyncCallback(PlatformAlertNotifier, kwargs={"message": DEADLINE_MESSAGE, "kind": "deadline"}),
+    name="followthrough_enforce_late",
+) if RUN_DEADLINE_MINUTES > 0 else None
+
+
 def _as_of(context: dict) -> str:
     """The run's as-of instant: data_interval_end, else the run's run_after for manual runs."""
     instant = context.get("data_interval_end") or context["dag_run"].run_after
@@ -54,6 +78,7 @@ def _as_of(context: dict) -> str:
     catchup=False,
     max_active_runs=1,
     default_args=DEFAULT_ARGS,
+    deadline=RUN_DEADLINE,
     tags=["followthrough", "enforcement"],
     doc_md=__doc__,
     params={

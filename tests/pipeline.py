@@ -47,6 +47,7 @@ def airflow_env(airflow_home: Path, followthrough_home: Path, policy: Path, **ex
         AIRFLOW__CORE__LOAD_EXAMPLES="False",
         AIRFLOW__CORE__PARALLELISM="4",
         AIRFLOW__LOGGING__LOGGING_LEVEL="INFO",  # the tests read task logs from the output
+        FOLLOWTHROUGH_RUN_DEADLINE_MINUTES="0",  # `dags test` crashes after a successful run with a deadline
         FOLLOWTHROUGH_HOME=str(followthrough_home),
         FOLLOWTHROUGH_POLICY=str(policy),
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

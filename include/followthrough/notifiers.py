@@ -25,19 +25,27 @@ DEFAULT_MESSAGE = (
 )
 
 
+DEADLINE_MESSAGE = (
+    "Followthrough pipeline late: {{ dag_run.dag_id }} run {{ dag_run.run_id }} has not finished by its "
+    "deadline ({{ deadline.deadline_time }})."
+)
+
+
 class PlatformAlertNotifier(BaseNotifier):
     """Post one alert per failing DAG run to the platform team's Slack channel.
 
     :param message: templated text (Jinja, task context).
     :param channel: the channel; default: the policy's `dispatch.platform_channel`.
     :param slack_conn_id: the Slack Connection (a bot token).
+    :param kind: "failure" or "deadline"; a run gets at most one alert of each kind.
     """
 
     template_fields = ("message", "channel")
 
     def __init__(self, message: str = DEFAULT_MESSAGE, channel: str | None = None,
-                 slack_conn_id: str = config.SLACK_CONN_ID, **kwargs: Any) -> None:
+                 slack_conn_id: str = config.SLACK_CONN_ID, kind: str = "failure", **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.kind = kind  # failure | deadline: one alert of each kind per run
         self.message = message
         self.channel = channel
         self.slack_conn_id = slack_conn_id
@@ -60,8 +68,11 @@ class PlatformAlertNotifier(BaseNotifier):
         from followthrough.gateways.slack import SlackGateway, hook_client_factory
 
         dag_run = context.get("dag_run")
-        run_id = str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown-run")
-        dag_id = str(getattr(context.get("dag"), "dag_id", None) or "unknown-dag")
+        if isinstance(dag_run, dict):  # a Deadline Alert's context: the DAG run as JSON
+            run_id, dag_id = str(dag_run.get("run_id") or "unknown-run"), str(dag_run.get("dag_id") or "unknown-dag")
+        else:
+            run_id = str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown-run")
+            dag_id = str(getattr(context.get("dag"), "dag_id", None) or "unknown-dag")
         text = escape_slack(self.message)
         try:
             BaseHook.get_connection(self.slack_conn_id)
@@ -69,9 +80,15 @@ class PlatformAlertNotifier(BaseNotifier):
             log.error("no Connection %s: platform alert not sent: %s", self.slack_conn_id, text)
             return
         channel = self._platform_channel()
-        key = f"alert/{dag_id}/{run_id}"
+        key = f"alert/{dag_id}/{run_id}/{self.kind}"
         gateway = SlackGateway(hook_client_factory(self.slack_conn_id), channel)
         delivery = gateway.deliver({"idempotency_key": key, "fingerprint": key, "episode": 1, "step": 0,
                                     "channel": "slack", "action": "post_team_channel", "recipient": channel,
                                     "payload": {"to": channel, "text": text}})
         log.info("platform alert %s delivered as %s", key, delivery.external_ref)
+
+    async def async_notify(self, context: Any) -> None:
+        """For Deadline Alerts, which the triggerer awaits: the same post, off the event loop."""
+        import asyncio
+
+        await asyncio.to_thread(self.notify, context)

@@ -33,3 +33,29 @@ def test_without_a_slack_connection_the_alert_is_logged(monkeypatch: pytest.Monk
     with caplog.at_level(logging.ERROR):
         PlatformAlertNotifier(message="run failed").notify(CONTEXT)
     assert "platform alert not sent" in caplog.text
+
+
+def test_deadline_alert_is_awaited_like_the_triggerer_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+
+    from followthrough.notifiers import DEADLINE_MESSAGE
+
+    context = {"dag_run": {"dag_id": "followthrough_enforce", "run_id": "scheduled__2026-07-15"},
+               "deadline": {"id": "d1", "deadline_time": "2026-07-15T09:00:00+00:00"}}
+
+    async def fire() -> None:
+        # the triggerer calls `await callback(**kwargs, context=ctx)`
+        await PlatformAlertNotifier(message=DEADLINE_MESSAGE, kind="deadline", channel="#ops-alerts", context=context)
+
+    with FakeSlack() as slack:
+        slack.add_channel("CPLATFORM0", "ops-alerts")
+        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
+            {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url}}))
+        asyncio.run(fire())
+        asyncio.run(fire())  # a second firing of the same deadline posts nothing new
+        PlatformAlertNotifier(message="failed", channel="#ops-alerts").notify(
+            {"dag_run": SimpleNamespace(run_id="scheduled__2026-07-15"),
+             "dag": SimpleNamespace(dag_id="followthrough_enforce")})  # a failure is a different alert
+        texts = [m["text"] for m in slack.messages("CPLATFORM0")]
+    assert len(texts) == 2
+    assert "has not finished by its deadline (2026-07-15T09:00:00+00:00)" in texts[0]

@@ -40,7 +40,7 @@ dags = {}
 for dag_id, dag in bag.dags.items():
     dags[dag_id] = {
         "fileloc": dag.fileloc, "tags": sorted(dag.tags), "doc_md": dag.doc_md or "",
-        "max_active_runs": dag.max_active_runs, "schedule": str(dag.timetable.summary if hasattr(dag.timetable, "summary") else dag.timetable),
+        "max_active_runs": dag.max_active_runs, "deadline": bool(dag.deadline), "schedule": str(dag.timetable.summary if hasattr(dag.timetable, "summary") else dag.timetable),
         "tasks": {t.task_id: {"owner": t.owner, "retries": t.retries, "pool": t.pool,
                               "alerts": [type(c).__name__ for c in (t.on_failure_callback
                                          if isinstance(t.on_failure_callback, list)
@@ -112,3 +112,7 @@ def test_digest_dag_fans_out_by_team(dagbag_report: dict) -> None:
     tasks = dagbag_report["dags"]["followthrough_digest"]["tasks"]
     assert list(tasks) == ["list_teams", "plan_team_digest", "plan_leadership_digest", "dispatch_digests"]
     assert "0 8 * * 1" in dagbag_report["dags"]["followthrough_digest"]["schedule"]  # Mondays
+
+
+def test_enforcement_runs_have_a_deadline_alert(dagbag_report: dict) -> None:
+    assert dagbag_report["dags"]["followthrough_enforce"]["deadline"]
