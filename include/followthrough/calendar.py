@@ -145,11 +145,13 @@ def next_working_instant(instant: pd.Timestamp, timezone: str, region: str, star
     local = instant.tz_convert(timezone)
     holidays = calendars.holidays(region, range(local.year, local.year + 2))
     day = np.datetime64(local.date(), "D")
-    if np.is_busday(day, holidays=holidays):
-        if local.time() < start:
-            return _at(local.date(), start, timezone)
-        if local.time() < end:
-            return instant.tz_convert("UTC")
+    if not np.is_busday(day, holidays=holidays):  # a weekend or holiday: the next business morning
+        next_day = np.busday_offset(day, 0, roll="forward", holidays=holidays)
+        return _at(pd.Timestamp(next_day).date(), start, timezone)
+    if local.time() < start:
+        return _at(local.date(), start, timezone)
+    if local.time() < end:
+        return instant.tz_convert("UTC")
     next_day = np.busday_offset(day, 1, roll="forward", holidays=holidays)
     return _at(pd.Timestamp(next_day).date(), start, timezone)
 
