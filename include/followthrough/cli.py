@@ -38,7 +38,10 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"followthrough: no finished run {args.run or ''} in {store.safe_url}".replace("  ", " "),
               file=sys.stderr)
         return 2
-    print(format_summary(run["summary"], store.findings_frame(), store.outbox_frame(run["run_id"])))
+    outbox = store.outbox_frame()
+    # everything planned for this as-of date, also when an earlier run of the same day planned it
+    same_day = outbox[outbox["as_of"] == run["as_of"]] if not outbox.empty else outbox
+    print(format_summary(run["summary"], store.findings_frame(), same_day))
     return 0
 
 

@@ -210,14 +210,19 @@ def _contact(person_id: str, people: Mapping[str, Mapping[str, Any]]) -> dict[st
 def _slack(finding: pd.Series, step: int, action: str, recipient: str, people: Mapping[str, Mapping[str, Any]],
            *, private: bool, fallback: tuple[str, ...] = ()) -> dict[str, Any]:
     """A Slack message; `fallback` names who hears instead when the recipient cannot be reached
-    (then the platform channel, which the gateway always adds last)."""
+    (then the platform channel, which the gateway always adds last). The ticket's link is added
+    at dispatch, once the ticket exists."""
+    import pandas as pd
+
     rule = str(finding["rule"])
     info = guidance(rule)
     person = people.get(recipient, {})
     hide = bool(finding["confidential"]) and not private
     subject = "a confidential item" if hide else f"{finding['subject_id']} ({escape_slack(finding['title'])})"
     reason = "" if hide else f" {escape_slack(finding['reason'])}."
-    text = f"{info.title}: {subject}.{reason} Next step: {info.fix}"
+    due = pd.Timestamp(finding["due_at"]).strftime("%Y-%m-%d %H:%M UTC") if _text(finding.get("due_at")) else "now"
+    text = (f"{info.title}: {subject}.{reason} Due since {due}. Next step: {info.fix} "
+            f"The Jira ticket carries the label ft-{str(finding['fingerprint'])[:16]}-e{int(finding['episode'])}.")
     return {
         "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:slack:step{step}:{action}",
         "step": step, "channel": "slack", "action": action, "recipient": recipient,

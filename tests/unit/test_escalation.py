@@ -167,3 +167,10 @@ def test_a_changed_reason_updates_the_ticket_once_per_reason() -> None:
     assert [a for a in other if a["action"] == "update_ticket"][0]["idempotency_key"] != updates[0]["idempotency_key"]
     unchanged = plan_actions(pd.DataFrame([finding]), pd.DataFrame(), frames(), POLICY, AS_OF)
     assert not [a for a in unchanged if a["action"] == "update_ticket"]
+
+
+def test_every_rule_has_guidance_for_tickets_and_messages() -> None:
+    from followthrough.catalog import GUIDANCE, RULE_IDS
+
+    assert set(GUIDANCE) == set(RULE_IDS)
+    assert all(g.title and g.why and g.fix for g in GUIDANCE.values())

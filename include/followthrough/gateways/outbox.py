@@ -46,15 +46,23 @@ class DryRunGateway:
 
 
 class RoutingGateway:
-    """One gateway per channel (jira, slack)."""
+    """One gateway per channel (jira, slack); Slack messages get their finding's ticket link."""
 
-    def __init__(self, by_channel: Mapping[str, Gateway]) -> None:
+    def __init__(self, by_channel: Mapping[str, Gateway],
+                 ticket_url: Callable[[str, int], str | None] | None = None) -> None:
         self.by_channel = dict(by_channel)
+        self.ticket_url = ticket_url
 
     def deliver(self, entry: dict[str, Any]) -> Delivery:
         gateway = self.by_channel.get(str(entry["channel"]))
         if gateway is None:
             raise ValueError(f"no gateway for channel {entry['channel']!r}")
+        if entry["channel"] == "slack" and self.ticket_url is not None:
+            url = self.ticket_url(str(entry["fingerprint"]), int(entry["episode"]))
+            if url:
+                payload = dict(entry.get("payload") or {})
+                payload["text"] = f"{payload.get('text', '')} Ticket: {url}"
+                entry = {**entry, "payload": payload}
         return gateway.deliver(entry)
 
 
@@ -76,8 +84,8 @@ def live_slack_gateway(policy: Policy, store: Store, conn_id: str = "slack_api_d
 def gateway_for(policy: Policy, store: Store,
                 live: Mapping[str, Callable[[Policy, Store], Gateway]] | None = None) -> RoutingGateway:
     """The gateways the policy asks for; `live` builds the live ones (injectable for tests)."""
-    builders: Mapping[str, Callable[[Policy, Store], Gateway]] = live or {"jira": live_jira_gateway,
-                                                                           "slack": live_slack_gateway}
+    builders: Mapping[str, Callable[[Policy, Store], Gateway]] = live if live is not None else {
+        "jira": live_jira_gateway, "slack": live_slack_gateway}
     gateways: dict[str, Gateway] = {}
     for channel, mode in (("jira", policy.dispatch.jira), ("slack", policy.dispatch.slack)):
         if mode == "dry_run":
@@ -86,7 +94,13 @@ def gateway_for(policy: Policy, store: Store,
             gateways[channel] = builders[channel](policy, store)
         else:
             raise FollowthroughError(f"dispatch.{channel}: live is not available in this version; use dry_run")
-    return RoutingGateway(gateways)
+    site = getattr(getattr(gateways["jira"], "client", None), "base_url", None)
+
+    def ticket_url(fingerprint: str, episode: int) -> str | None:
+        key = store.ticket_key_for(fingerprint, episode)
+        return f"{str(site).rstrip('/')}/browse/{key}" if key and site else None
+
+    return RoutingGateway(gateways, ticket_url=ticket_url if site else None)
 
 
 def _held(entry: Mapping[str, Any], now: str | None, live_channels: set[str]) -> bool:

@@ -158,7 +158,7 @@ def describe_actions(findings: pd.DataFrame, actions: pd.DataFrame) -> list[str]
 
 
 def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None,
-                   actions: pd.DataFrame | None = None, limit: int = 40) -> str:
+                   actions: pd.DataFrame | None = None, limit: int = 30, messages_shown: int = 6) -> str:
     """The summary as text for a terminal; with findings and actions, what it would do about each."""
     f = summary["findings"]
     lines = [
@@ -177,11 +177,19 @@ def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None
               + ", ".join(f"{k} {v}" for k, v in planned["by_status"].items()) + ")"]
     if planned["total"] == 0 and f["open"]:
         lines.append("  (nothing new: the actions for these findings were planned by an earlier run)")
-    if findings is not None and actions is not None:
+    if findings is not None and actions is not None and not actions.empty:
+        lines += ["", "What it does about each finding on this as-of date (dry-run: recorded, not sent):"]
         described = describe_actions(findings, actions)
         lines += described[:limit]
         if len(described) > limit:
             lines.append(f"  ... and {len(described) - limit} more findings (actions.csv has them all)")
+    if actions is not None and not actions.empty:
+        messages = actions[actions["channel"] == "slack"].head(messages_shown)
+        if not messages.empty:
+            lines += ["", f"Slack messages it would send (first {len(messages)}; all in actions.csv):"]
+            for row in messages.itertuples(index=False):
+                text = str((row.payload or {}).get("text", "")).replace("\n", " ")
+                lines.append(f"  to {row.recipient}: {text[:220]}{'...' if len(text) > 220 else ''}")
     if "report" in summary:
         lines += ["", f"Report: {summary['report']}"]
     return "\n".join(lines)
