@@ -14,23 +14,11 @@ names subjects and rules, never people, and never describes confidential inciden
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from airflow.sdk import dag, task
 
-from followthrough.notifiers import PlatformAlertNotifier
-
-DEFAULT_ARGS = {
-    "owner": "platform-team",
-    "retries": 2,
-    "retry_delay": timedelta(minutes=2),
-    "on_failure_callback": PlatformAlertNotifier(),
-}
-
-
-def _as_of(context: dict) -> str:
-    instant = context.get("data_interval_end") or context["dag_run"].run_after
-    return instant.isoformat()
+from followthrough.dag_support import JIRA_POOL, as_of, default_args
 
 
 @dag(
@@ -39,7 +27,7 @@ def _as_of(context: dict) -> str:
     start_date=datetime(2026, 1, 1),
     catchup=False,
     max_active_runs=1,
-    default_args=DEFAULT_ARGS,
+    default_args=default_args(),
     tags=["followthrough", "digest"],
     doc_md=__doc__,
 )
@@ -54,19 +42,19 @@ def followthrough_digest() -> None:
     def plan_team_digest(team_id: str, **context) -> dict:
         from followthrough import tasks
 
-        return tasks.plan_team_digest(context["run_id"], _as_of(context), team_id)
+        return tasks.plan_team_digest(context["run_id"], as_of(context), team_id)
 
     @task
     def plan_leadership_digest(team_digests: list, **context) -> dict:
         from followthrough import tasks
 
-        return tasks.plan_team_digest(context["run_id"], _as_of(context), None)
+        return tasks.plan_team_digest(context["run_id"], as_of(context), None)
 
-    @task(pool="jira_api")
+    @task(pool=JIRA_POOL)
     def dispatch_digests(leadership: dict, **context) -> dict:
         from followthrough import tasks
 
-        return tasks.dispatch_outbox(context["run_id"], _as_of(context))
+        return tasks.dispatch_outbox(context["run_id"], as_of(context))
 
     dispatch_digests(plan_leadership_digest(plan_team_digest.expand(team_id=list_teams())))
 

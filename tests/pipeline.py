@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "data" / "demo"
@@ -59,3 +60,11 @@ def airflow_env(airflow_home: Path, followthrough_home: Path, policy: Path, **ex
 def airflow(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+def use_embedded_store(monkeypatch: Any, home: Path, policy: Path) -> None:
+    """Point the in-process tasks at a policy and a fresh embedded store under `home`."""
+    monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(home))
+    monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(policy))
+    monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)

@@ -17,7 +17,7 @@ DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
 HEAVY = ("pandas", "numpy", "great_expectations", "sqlalchemy", "atlassian", "slack_sdk", "pyarrow",
          "airflow.providers.atlassian", "airflow.providers.slack", "airflow.providers.postgres", "followthrough.")
 # the retry policy names this exception class; the module imports nothing but the stdlib
-LIGHT = ("followthrough.exceptions", "followthrough.notifiers", "followthrough.config")
+LIGHT = ("followthrough.exceptions", "followthrough.notifiers", "followthrough.config", "followthrough.dag_support")
 
 
 def _clean_env(tmp_path: Path) -> dict[str, str]:

@@ -74,13 +74,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from tests.fakes.faults import Fault, FaultSwitches
 from tests.fakes.openapi import OpenAPISpec, Operation, PathMatch, load_spec
 
 SPEC_ENV = "FOLLOWTHROUGH_JIRA_OPENAPI"
@@ -409,61 +409,19 @@ class _ApiError(Exception):
 # ================================================================================== faults
 
 
-@dataclass
-class _Fault:
-    kind: str
-    remaining: int
-    only: str | None
-    retry_after: str | None = None
-    seconds: float = 0.0
-    commit: bool = False
-
-    def matches(self, endpoint: str) -> bool:
-        return self.only is None or endpoint == self.only or endpoint.startswith(self.only + " ")
-
-
-class Faults:
-    """Fault switches. Each fires for the next ``n`` matching requests; ``fired`` counts firings.
+class Faults(FaultSwitches):
+    """Fault switches (tests/fakes/faults.py) plus search lag.
 
     ``only`` restricts a fault to one endpoint ("POST /rest/api/3/issue", as in FakeJira.requests)
     or one method ("POST"). Request faults (rate_limit, unavailable, timeout) fire in the order
     they were set, before authentication and validation.
     """
 
+    KINDS = FaultSwitches.KINDS | {"search_lag"}
+
     def __init__(self, lock: threading.RLock) -> None:
-        self._lock = lock
-        self._request_faults: list[_Fault] = []
-        self._reset_faults: list[_Fault] = []
+        super().__init__(lock)
         self._lag: tuple[float | None, int | None] | None = None
-        self.fired: Counter[str] = Counter()
-
-    def rate_limit(
-        self, n: int = 1, retry_after: str | float | datetime | None = "1", *, only: str | None = None
-    ) -> None:
-        """Answer the next n requests 429, with ``Retry-After`` (seconds, "0", a datetime -> HTTP-date, or None)."""
-        self._add(_Fault("rate_limit", n, only, retry_after=_retry_after(retry_after)))
-
-    def unavailable(
-        self, n: int = 1, *, retry_after: str | float | datetime | None = None, only: str | None = None
-    ) -> None:
-        """Answer the next n requests 503 (optionally with ``Retry-After``, as some Jira 503s carry)."""
-        self._add(_Fault("unavailable", n, only, retry_after=_retry_after(retry_after)))
-
-    def timeout(
-        self, n: int = 1, seconds: float = 5.0, *, commit: bool = False, only: str | None = None
-    ) -> None:
-        """Hang the next n requests for ``seconds``.
-
-        ``commit=False``: the request is not processed; after the hang the connection is closed
-        without an answer. ``commit=True``: the request is processed at once, the answer is sent
-        after the hang (to a client that has usually given up).
-        """
-        self._add(_Fault("timeout", n, only, seconds=seconds, commit=commit))
-
-    def reset_after_commit(self, n: int = 1, *, only: str | None = None) -> None:
-        """For the next n successful writes, apply the write, then reset the connection (TCP RST, no answer)."""
-        with self._lock:
-            self._reset_faults.append(_Fault("reset_after_commit", n, only))
 
     def search_lag(self, seconds: float | None = None, *, searches: int | None = None) -> None:
         """From now on, writes stay invisible to search (new issues) or stale (updated ones).
@@ -476,52 +434,11 @@ class Faults:
         with self._lock:
             self._lag = None if seconds is None and searches is None else (seconds, searches)
 
-    def set(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Set a fault by name, e.g. ``faults.set("rate_limit", 2, retry_after="0")``."""
-        if name not in {"rate_limit", "unavailable", "timeout", "reset_after_commit", "search_lag"}:
-            raise ValueError(f"unknown fault {name!r}")
-        getattr(self, name)(*args, **kwargs)
-
     def clear(self) -> None:
         """Remove every pending fault and stop search lag for later writes."""
         with self._lock:
-            self._request_faults.clear()
-            self._reset_faults.clear()
+            super().clear()
             self._lag = None
-
-    def pending(self) -> dict[str, int]:
-        """How many firings are still armed, per fault kind."""
-        with self._lock:
-            out: Counter[str] = Counter()
-            for fault in [*self._request_faults, *self._reset_faults]:
-                out[fault.kind] += fault.remaining
-            return dict(out)
-
-    def _add(self, fault: _Fault) -> None:
-        if fault.remaining < 1:
-            raise ValueError("n must be >= 1")
-        with self._lock:
-            self._request_faults.append(fault)
-
-    def _take(self, faults: list[_Fault], endpoint: str) -> _Fault | None:
-        for fault in faults:
-            if fault.matches(endpoint):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    faults.remove(fault)
-                self.fired[fault.kind] += 1
-                return fault
-        return None
-
-
-def _retry_after(value: str | float | datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return format_datetime(value.astimezone(UTC), usegmt=True)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
 
 
 # ================================================================================== JQL
@@ -1356,7 +1273,7 @@ class FakeJira:
             return False
         return secrets.compare_digest(decoded, f"{self.email}:{self.api_token}")
 
-    def _rate_limited(self, fault: _Fault) -> _Reply:
+    def _rate_limited(self, fault: Fault) -> _Reply:
         reset = jira_time(self.now() + timedelta(seconds=60))
         headers = {
             "X-RateLimit-Limit": "100",

@@ -99,9 +99,7 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from email.utils import format_datetime
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -112,6 +110,8 @@ from urllib.parse import parse_qs, urlsplit
 import jsonschema
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
+
+from tests.fakes.faults import FaultSwitches
 
 SPEC_ENV = "FOLLOWTHROUGH_SLACK_OPENAPI"
 _SPEC_NAME = "slack-web-api.openapi-v2.json"
@@ -428,100 +428,17 @@ class _SlackError(Exception):
 # ================================================================================== faults
 
 
-@dataclass
-class _Fault:
-    kind: str
-    remaining: int
-    only: str | None
-    retry_after: str | None = None
-    seconds: float = 0.0
-    commit: bool = False
-
-    def matches(self, method: str) -> bool:
-        return self.only is None or self.only == method
-
-
-class Faults:
-    """Fault switches. Each fires for the next ``n`` matching requests; ``fired`` counts firings.
+class Faults(FaultSwitches):
+    """Fault switches (tests/fakes/faults.py).
 
     ``only`` restricts a fault to one API method (``"chat.postMessage"``). Request faults
     (rate_limit, unavailable, timeout) fire in the order they were set, before authentication and
     validation.
     """
 
-    def __init__(self, lock: threading.RLock) -> None:
-        self._lock = lock
-        self._request_faults: list[_Fault] = []
-        self._reset_faults: list[_Fault] = []
-        self.fired: Counter[str] = Counter()
-
-    def rate_limit(self, n: int = 1, retry_after: str | float | None = "1", *, only: str | None = None) -> None:
-        """Answer the next n requests HTTP 429 ``{"ok": false, "error": "ratelimited"}`` with ``Retry-After``."""
-        self._add(_Fault("rate_limit", n, only, retry_after=_retry_after(retry_after)))
-
-    def unavailable(self, n: int = 1, *, only: str | None = None) -> None:
-        """Answer the next n requests HTTP 503 (plain-text body)."""
-        self._add(_Fault("unavailable", n, only))
-
-    def timeout(self, n: int = 1, seconds: float = 5.0, *, commit: bool = False, only: str | None = None) -> None:
-        """Hang the next n requests for ``seconds``, then close the connection without an answer.
-
-        ``commit=True``: the request is processed first (a message is recorded), so the client
-        that gave up cannot know it went through.
-        """
-        self._add(_Fault("timeout", n, only, seconds=seconds, commit=commit))
-
     def reset_after_commit(self, n: int = 1, *, only: str | None = "chat.postMessage") -> None:
         """For the next n successful writes (``only``; default chat.postMessage): apply, then send a TCP RST."""
-        if n < 1:
-            raise ValueError("n must be >= 1")
-        with self._lock:
-            self._reset_faults.append(_Fault("reset_after_commit", n, only))
-
-    def set(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Set a fault by name, e.g. ``faults.set("rate_limit", 2, retry_after="0")``."""
-        if name not in {"rate_limit", "unavailable", "timeout", "reset_after_commit"}:
-            raise ValueError(f"unknown fault {name!r}")
-        getattr(self, name)(*args, **kwargs)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._request_faults.clear()
-            self._reset_faults.clear()
-
-    def pending(self) -> dict[str, int]:
-        """How many firings are still armed, per fault kind."""
-        with self._lock:
-            out: Counter[str] = Counter()
-            for fault in [*self._request_faults, *self._reset_faults]:
-                out[fault.kind] += fault.remaining
-            return dict(out)
-
-    def _add(self, fault: _Fault) -> None:
-        if fault.remaining < 1:
-            raise ValueError("n must be >= 1")
-        with self._lock:
-            self._request_faults.append(fault)
-
-    def _take(self, faults: list[_Fault], method: str) -> _Fault | None:
-        for fault in faults:
-            if fault.matches(method):
-                fault.remaining -= 1
-                if fault.remaining <= 0:
-                    faults.remove(fault)
-                self.fired[fault.kind] += 1
-                return fault
-        return None
-
-
-def _retry_after(value: str | float | datetime | None) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return format_datetime(value.astimezone(UTC), usegmt=True)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value)
+        super().reset_after_commit(n, only=only)
 
 
 # ================================================================================== the fake

@@ -22,7 +22,7 @@ from followthrough.store.repository import Store
 from tests.contract.test_jira_extract import FIELDS, QUERIES, T0, Clock, seed
 from tests.fakes.jira import FakeJira
 from tests.integration.test_pipeline import run_pipeline
-from tests.pipeline import DEMO
+from tests.pipeline import DEMO, use_embedded_store
 
 AS_OF = T0.isoformat()
 SEARCH = "POST /rest/api/3/search/jql"
@@ -49,10 +49,7 @@ def jira(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeJira]:
         user, token = fake.auth
         monkeypatch.setenv("AIRFLOW_CONN_JIRA_DEFAULT", json.dumps(
             {"conn_type": "jira", "host": fake.url, "login": user, "password": token, "extra": {"timeout": 1}}))
-        monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(tmp_path / "policy.yaml"))
-        monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
-        monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)
+        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
         yield fake
 
 

@@ -15,7 +15,7 @@ import pytest
 from followthrough import tasks
 from followthrough.exceptions import SourceError
 from followthrough.store.repository import Store
-from tests.pipeline import DEMO, DEMO_AS_OF, expected_findings, write_policy
+from tests.pipeline import DEMO, DEMO_AS_OF, expected_findings, use_embedded_store, write_policy
 
 
 def run_pipeline(run_id: str, as_of: str) -> dict:
@@ -33,10 +33,7 @@ def run_pipeline(run_id: str, as_of: str) -> dict:
 def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     data = tmp_path / "export"
     shutil.copytree(DEMO, data)
-    monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(write_policy(tmp_path, data)))
-    monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
-    monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)
+    use_embedded_store(monkeypatch, tmp_path / "home", write_policy(tmp_path, data))
     return data
 
 

@@ -20,7 +20,7 @@ import yaml
 from followthrough.store.repository import Store
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_pipeline import run_pipeline
-from tests.pipeline import DEMO
+from tests.pipeline import DEMO, use_embedded_store
 
 AS_OF = "2026-07-15T10:00:00+00:00"  # 12:00 in Berlin (payments): inside working hours
 EVIL = "<!channel> <@U123> <https://evil|click>"
@@ -69,10 +69,7 @@ def slack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeSlack
         (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
         monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
             {"conn_type": "slack", "password": fake.token, "extra": {"base_url": fake.base_url, "timeout": 2}}))
-        monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(tmp_path / "policy.yaml"))
-        monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
-        monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)
+        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
         yield fake
 
 
