@@ -104,7 +104,7 @@ class Store:
                 # two tasks starting at once must not both create the tables
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(74657301)"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, "heads")  # branches merge at review; each is independent
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, run_id: str, dag_id: str, as_of: Any, policy_hash: str) -> None:
