@@ -55,6 +55,11 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
     from followthrough.policy import load_policy
 
     loaded = load_policy(args.file)
+    missing = loaded.missing_paths()
+    if missing:
+        print(f"followthrough: policy {loaded.path} names paths that do not exist: {'; '.join(missing)}",
+              file=sys.stderr)
+        return 2
     print(f"policy {loaded.path} is valid (sha256 {loaded.content_hash[:12]})")
     return 0
 

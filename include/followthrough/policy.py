@@ -9,6 +9,7 @@ produced which findings.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -225,11 +226,18 @@ class EscalationPolicy(_Strict):
 SourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
+EntityName = Literal["teams", "people", "services", "incidents", "postmortems", "action_items", "status_updates",
+                     "action_item_history"]
+
+
 class FileSource(_Strict):
     name: SourceName
     kind: Literal["files"] = "files"
     # a folder of CSV exports (see data/demo/README.md); relative paths are relative to the policy file
     path: str
+    # entities this export does not provide: their files may be absent. Any other missing file fails
+    # the run (read as "no rows", it would resolve every finding about that entity)
+    absent_entities: tuple[EntityName, ...] = ()
 
 
 class JiraSource(_Strict):
@@ -318,6 +326,22 @@ class LoadedPolicy(BaseModel):
     def source_path(self, source: FileSource) -> Path:
         path = Path(source.path)
         return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+    def to_record(self) -> dict[str, Any]:
+        """The validated policy as JSON, for the run's later tasks (see `from_record`)."""
+        return {"path": str(self.path), "content_hash": self.content_hash,
+                "policy": self.policy.model_dump(mode="json")}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> LoadedPolicy:
+        """The policy a run stored: its waivers are already read, so no file is opened."""
+        return cls(policy=Policy.model_validate(record["policy"]), path=Path(str(record["path"])),
+                   content_hash=str(record["content_hash"]))
+
+    def missing_paths(self) -> list[str]:
+        """Source folders the policy names that do not exist (missing waiver files fail `load_policy`)."""
+        return [f"sources.{s.name}.path: {self.source_path(s)} is not a folder"
+                for s in self.policy.sources if isinstance(s, FileSource) and not self.source_path(s).is_dir()]
 
 
 def _describe(error: dict[str, object]) -> str:

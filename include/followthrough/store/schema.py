@@ -33,6 +33,8 @@ runs = Table(
     Column("started_at", DateTime, nullable=False),
     Column("finished_at", DateTime),
     Column("summary", JSON),
+    # the policy every task of the run uses (validated content, its file's path), stored by the first task
+    Column("policy", JSON),
 )
 
 findings = Table(
@@ -63,6 +65,8 @@ findings = Table(
     Column("resolved_as_of", DateTime),
     # when an earlier episode was last resolved (kept on reopening: the reopen window counts from it)
     Column("last_resolved_as_of", DateTime),
+    # why the last episode resolved: fixed (the problem is gone) or gone (its subject left the source)
+    Column("resolution", String(20)),
     Column("first_run_id", String(250), nullable=False),
     Column("last_run_id", String(250), nullable=False),
     Index("ix_ft_findings_status_rule", "status", "rule"),
@@ -119,6 +123,29 @@ audit_events = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+)
+
+source_rows = Table(
+    "ft_source_rows",
+    metadata,
+    # the canonical rows of every source, as extracted (all strings); the source contract types them
+    Column("source", String(100), primary_key=True),
+    Column("entity", String(40), primary_key=True),
+    # the record's id; a row without a usable id (empty, or a duplicate within one extract) is kept
+    # under "@row:<n>" so the contract still sees it and quarantines it with its reason
+    Column("row_key", String(250), primary_key=True),
+    Column("row_number", Integer, nullable=False),
+    # the record a child row belongs to (a comment's or a change's action item): when that record is
+    # extracted again, its children not in the extract are gone (deleted comments)
+    Column("parent_key", String(250)),
+    Column("data", JSON, nullable=False),
+    Column("row_hash", String(64), nullable=False),
+    # gone: the record left the source (deleted, moved out of its query's scope, a file row removed)
+    Column("present", Boolean, nullable=False),
+    Column("gone_as_of", DateTime),
+    Column("first_run_id", String(250), nullable=False),
+    Column("changed_run_id", String(250), nullable=False),
+    Index("ix_ft_source_rows_present", "source", "entity", "present"),
 )
 
 watermarks = Table(
