@@ -26,8 +26,11 @@ ACTION_REPORT_COLUMNS = ["idempotency_key", "channel", "action", "step", "recipi
 def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
     run = store.get_run(run_id) or {}
     open_findings = store.findings_frame("open")
-    changes = Counter(e["kind"].removeprefix("finding_") for e in store.audit_events(run_id)
-                      if e["kind"].startswith("finding_"))
+    events = store.audit_events(run_id)
+    changes = Counter(e["kind"].removeprefix("finding_") for e in events if e["kind"].startswith("finding_"))
+    # resolved because the subject left the source, not because the problem was fixed
+    changes["resolved_gone"] = sum(1 for e in events if e["kind"] == "finding_resolved"
+                                   and (e["payload"] or {}).get("resolution") == "gone")
     actions = store.outbox_frame(run_id)
     quarantine = store.quarantine_seen_in(run_id)
     return {
@@ -42,7 +45,8 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
                 f"{rule} / {team}": int(n)
                 for (rule, team), n in open_findings.groupby(["rule", "team_id"]).size().items()
             } if not open_findings.empty else {},
-            "changes_this_run": {k: changes.get(k, 0) for k in ("new", "reopened", "resolved", "waived")},
+            "changes_this_run": {k: changes.get(k, 0)
+                                 for k in ("new", "reopened", "resolved", "resolved_gone", "waived")},
         },
         "actions_planned_this_run": {
             "total": len(actions),
