@@ -254,7 +254,7 @@ def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
         for kind, subject in zip(changes["subject_type"], changes["subject_id"], strict=True)
     ], dtype=bool)
     out = changes.copy()
-    out["resolution"] = np.where(resolved, np.where(gone, "gone", "fixed"), None)
+    out["resolution"] = [("gone" if g else "fixed") if r else None for r, g in zip(resolved, gone, strict=True)]
     return out
 
 

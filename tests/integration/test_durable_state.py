@@ -16,7 +16,14 @@ import pytest
 from followthrough import tasks
 from followthrough.exceptions import SourceError, StagingMissing
 from tests.integration.test_pipeline import run_pipeline
-from tests.pipeline import DEMO, DEMO_AS_OF, expected_findings, expected_open_findings, use_embedded_store, write_policy
+from tests.pipeline import (
+    DEMO,
+    DEMO_AS_OF,
+    expected_findings,
+    expected_open_findings,
+    use_embedded_store,
+    write_policy,
+)
 
 STEPS = ("validate_source_contract", "evaluate_rules", "reconcile_findings", "plan_actions", "dispatch_outbox",
          "record_run")
@@ -45,7 +52,8 @@ def test_every_task_on_its_own_worker_sees_the_whole_run(tmp_path: Path, workspa
         monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / f"worker-{number}"))  # a fresh disk each time
         getattr(tasks, step)("run-1", DEMO_AS_OF)
     assert open_findings() == expected_open_findings()
-    assert not (tmp_path / "worker-0" / "sources").exists() and not (tmp_path / "worker-0" / "runs").exists()
+    assert not (tmp_path / "worker-0" / "sources").exists()
+    assert not (tmp_path / "worker-0" / "runs").exists()
 
 
 def test_a_task_whose_staged_input_is_missing_fails(workspace: Path) -> None:
@@ -75,7 +83,8 @@ def test_an_edit_to_the_policy_during_a_run_does_not_reach_its_later_tasks(works
         getattr(tasks, step)("run-1", DEMO_AS_OF)
     assert open_findings() == expected_open_findings()  # the run's policy, not the edited file
     stored = tasks.open_store().run_policy("run-1")
-    assert stored is not None and stored["policy"]["action_items"]["update_interval_days"] == 7
+    assert stored is not None
+    assert stored["policy"]["action_items"]["update_interval_days"] == 7
 
 
 def test_a_subject_removed_from_the_source_resolves_as_gone(workspace: Path) -> None:

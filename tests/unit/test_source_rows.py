@@ -93,7 +93,8 @@ def test_an_entity_never_provided_is_absent_and_one_emptied_is_empty(store: Stor
     store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"))}, complete, "run-1", AS_OF)
     store.upsert_source_rows("demo", {"action_items": items()}, complete, "run-2", AS_OF)
     frames = store.source_frames("demo")
-    assert list(frames) == ["action_items"] and frames["action_items"].empty
+    assert list(frames) == ["action_items"]
+    assert frames["action_items"].empty
 
 
 def test_the_run_keeps_the_policy_its_first_task_stored(store: Store) -> None:  # noqa: F811
