@@ -28,7 +28,7 @@ from pydantic import (
 
 from followthrough.exceptions import PolicyError
 from followthrough.model import SEVERITIES
-from followthrough.sources.jira import JiraSourceConfig
+from followthrough.source_config import JiraSourceConfig
 
 
 class _Strict(BaseModel):
@@ -246,7 +246,7 @@ class JiraSource(_Strict):
     name: SourceName
     kind: Literal["jira"]
     conn_id: str = "jira_default"
-    # JQL per entity, field mapping, overlap, page size: followthrough.sources.jira.JiraSourceConfig
+    # JQL per entity, field mapping, overlap, page size: followthrough.source_config.JiraSourceConfig
     jira: JiraSourceConfig
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from followthrough.gateways.delivery import DeliveryDeferred, DeliveryPermanent, Receipt
 from followthrough.gateways.jira import (
     DeliveryUncertain,
     JiraApiError,
@@ -31,7 +32,6 @@ from followthrough.gateways.jira import (
     parse_retry_after,
     text_to_adf,
 )
-from followthrough.gateways.outbox import Delivery
 from tests.fakes.jira import FakeJira, adf_problem
 
 NOW = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ class Store:
 
     def __init__(self, entries: list[dict[str, Any]]) -> None:
         self.pending = list(entries)
-        self.sent: list[tuple[dict[str, Any], Delivery]] = []
+        self.sent: list[tuple[dict[str, Any], Receipt]] = []
         self.tickets: dict[tuple[str, int], str] = {}
 
     def ticket_key_for(self, fingerprint: str, episode: int) -> str | None:
@@ -170,9 +170,9 @@ def test_create_fills_the_ticket_and_a_redelivery_reuses_it(jira: FakeJira, clie
         "What is wrong: the item is overdue.\n\nHow to fix it:\n\n- close it\n- or move the date")
 
     # the same entry again: through the store's record (no search), then through the label alone
-    assert gateway.deliver(create_entry()) == Delivery("sent", key)
+    assert gateway.deliver(create_entry()) == Receipt("sent", key)
     fresh = gateway_for(client, Store([]), sleeps)
-    assert fresh.deliver(create_entry()) == Delivery("sent", key)
+    assert fresh.deliver(create_entry()) == Receipt("sent", key)
     assert tickets(jira) == [key]
     assert jira.requests[CREATE] == 1
 
@@ -203,7 +203,7 @@ def test_update_adds_the_missing_labels_to_a_recorded_ticket(jira: FakeJira, cli
     store = Store([create_entry()])
     store.tickets[(FP, 1)] = "FOLLOW-7"
     run_until_done(store, gateway_for(client, store, sleeps))
-    assert store.sent[0][1] == Delivery("sent", "FOLLOW-7")
+    assert store.sent[0][1] == Receipt("sent", "FOLLOW-7")
     assert jira.requests["PUT /rest/api/3/issue/{issueIdOrKey}"] == 1
     assert jira.requests[CREATE] == 0
     assert tickets(jira) == ["FOLLOW-7"]
@@ -220,7 +220,7 @@ def test_comment_is_posted_once_with_its_marker(jira: FakeJira, client: JiraClie
     run_until_done(store, gateway)
     key = store.tickets[(FP, 1)]
     for entry in (comment_entry(step=1), comment_entry(step=2)):
-        assert gateway.deliver(entry) == Delivery("sent", key)
+        assert gateway.deliver(entry) == Receipt("sent", key)
     texts = jira.comment_texts(key)
     assert texts == [
         f"Escalation step 1 (post team channel): still unresolved.\n[followthrough:{FP}:1:jira:step1]",
@@ -250,7 +250,7 @@ def test_resolving_an_issue_someone_already_closed_only_comments(
     jira.add_issue("FOLLOW-3", {"summary": "closed by hand", "status": "Done", "labels": [label]})
     store = Store([resolve_entry()])
     run_until_done(store, gateway_for(client, store, sleeps))
-    assert store.sent[0][1] == Delivery("sent", "FOLLOW-3")
+    assert store.sent[0][1] == Receipt("sent", "FOLLOW-3")
     assert jira.requests[TRANSITION] == 0
     assert len(jira.comment_texts("FOLLOW-3")) == 1
 
@@ -275,7 +275,7 @@ def test_reopen_is_a_new_episode_with_a_new_ticket(jira: FakeJira, client: JiraC
 
 def test_other_actions_are_refused(client: JiraClient, sleeps: Sleeps) -> None:
     gateway = gateway_for(client, Store([]), sleeps)
-    with pytest.raises(ValueError, match="dm_owner"):
+    with pytest.raises(DeliveryPermanent, match="dm_owner"):
         gateway.deliver({**create_entry(), "action": "dm_owner", "channel": "slack"})
     with pytest.raises(ValueError, match="16 hex"):
         gateway.deliver(create_entry(fingerprint="not-a-fingerprint"))
@@ -442,8 +442,9 @@ def test_the_retry_budget_ends_with_a_clear_error(jira: FakeJira, sleeps: Sleeps
     client = JiraClient(jira.url, jira.email, jira.api_token, retry_budget=3, sleep=sleeps)
     jira.faults.unavailable(10, only=SEARCH)
     gateway = gateway_for(client, Store([]), sleeps)
-    with pytest.raises(JiraRetriesExhausted, match=r"retry budget of 3 retries is spent") as caught:
+    with pytest.raises(DeliveryDeferred, match=r"retry budget of 3 retries is spent") as caught:
         gateway.deliver(create_entry())
+    assert isinstance(caught.value.__cause__, JiraRetriesExhausted)  # classified once, at the gateway boundary
     assert "POST /rest/api/3/search/jql" in str(caught.value)
     assert jira.requests[SEARCH] == 4
     assert client.stats["retries"] == 3
@@ -504,6 +505,30 @@ def test_from_connection_reads_the_airflow_connection_when_called(
     assert client.base_url == jira.url
     assert client.find_user("alice@example.com") == "acc-alice"
     assert jira.api_token not in repr(client)
+    assert client._session.verify is True
+
+
+def test_from_connection_goes_through_the_providers_jira_hook(
+    jira: FakeJira, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A `jira` Connection means what Airflow users expect: its `verify` extra reaches the session."""
+    from airflow.providers.atlassian.jira.hooks import jira as jira_hooks
+
+    built: list[str] = []
+    original = jira_hooks.JiraHook.get_conn
+
+    def spy(self: Any) -> Any:
+        built.append(self.jira_conn_id)
+        return original(self)
+
+    monkeypatch.setattr(jira_hooks.JiraHook, "get_conn", spy)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    conn = f'{{"conn_type": "jira", "host": "{jira.url}", "login": "{jira.email}", "password": "{jira.api_token}",'
+    monkeypatch.setenv("AIRFLOW_CONN_JIRA_FT_NOVERIFY", conn + ' "extra": {"verify": false}}')
+    client = JiraClient.from_connection("jira_ft_noverify")
+    assert "jira_ft_noverify" in built
+    assert client._session.verify is False
+    assert client.find_user("alice@example.com") == "acc-alice"  # the hook's session, this client's retries
 
 
 # ---------------------------------------------------------------------------------------------- helpers

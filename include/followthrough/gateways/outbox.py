@@ -12,10 +12,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from followthrough.exceptions import FollowthroughError
+from followthrough.gateways.delivery import (
+    Delivery,
+    DeliveryConfiguration,
+    DeliveryDeferred,
+    DeliveryError,
+    Receipt,
+)
 
 if TYPE_CHECKING:
     from followthrough.policy import Policy
@@ -24,14 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Delivery:
-    status: str  # dry_run | sent
-    external_ref: str
-
-
-class Gateway(Protocol):
-    def deliver(self, entry: dict[str, Any]) -> Delivery: ...
+Gateway = Delivery  # the protocol's older name
 
 
 class DispatchIncomplete(FollowthroughError):
@@ -41,8 +40,8 @@ class DispatchIncomplete(FollowthroughError):
 class DryRunGateway:
     """Records the payload (already in the outbox) and reports it as not sent."""
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
-        return Delivery(status="dry_run", external_ref=f"dry-run:{entry['idempotency_key']}")
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
+        return Receipt(status="dry_run", external_ref=f"dry-run:{entry['idempotency_key']}")
 
 
 class RoutingGateway:
@@ -53,7 +52,7 @@ class RoutingGateway:
         self.by_channel = dict(by_channel)
         self.ticket_url = ticket_url
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
         gateway = self.by_channel.get(str(entry["channel"]))
         if gateway is None:
             raise ValueError(f"no gateway for channel {entry['channel']!r}")
@@ -118,9 +117,6 @@ def dispatch_pending(store: Store, gateway: Gateway, run_id: str, now: str | Non
     when the retry budget runs out the remaining entries stay pending and DispatchIncomplete is
     raised after the counts are logged.
     """
-    from followthrough.gateways.jira import DeliveryUncertain, JiraRetriesExhausted
-    from followthrough.gateways.slack import SlackRejected, SlackUnavailable
-
     counts: dict[str, int] = {}
     exhausted: Exception | None = None
     for entry in store.pending_outbox():
@@ -132,14 +128,16 @@ def dispatch_pending(store: Store, gateway: Gateway, run_id: str, now: str | Non
             continue
         try:
             delivery = gateway.deliver(entry)
-        except (DeliveryUncertain, SlackUnavailable, SlackRejected) as exc:
-            log.warning("left pending: %s", exc)
-            counts["uncertain"] = counts.get("uncertain", 0) + 1
-            continue
-        except JiraRetriesExhausted as exc:
-            log.error("Jira retry budget spent; the remaining entries stay pending: %s", exc)
+        except DeliveryConfiguration:
+            raise
+        except DeliveryDeferred as exc:
+            log.error("retry budget spent; the remaining entries stay pending: %s", exc)
             exhausted = exc
             counts["deferred"] = counts.get("deferred", 0) + 1
+            continue
+        except DeliveryError as exc:
+            log.warning("left pending: %s", exc)
+            counts["uncertain"] = counts.get("uncertain", 0) + 1
             continue
         store.mark_dispatched(entry, run_id, delivery.status, delivery.external_ref)
         counts[delivery.status] = counts.get(delivery.status, 0) + 1

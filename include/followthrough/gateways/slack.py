@@ -62,8 +62,15 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough.config import SLACK_CONN_ID
 from followthrough.escalation import escape_slack
-from followthrough.exceptions import FollowthroughError, NotRetryableError
-from followthrough.gateways.outbox import Delivery
+from followthrough.gateways.delivery import (
+    DeliveryConfiguration,
+    DeliveryDeferred,
+    DeliveryError,
+    DeliveryPermanent,
+    DeliveryUncertain,
+    ErrorCategory,
+    Receipt,
+)
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -134,8 +141,8 @@ _SDK_METHODS = {
 # ================================================================================== errors
 
 
-class SlackGatewayError(FollowthroughError):
-    """A Slack delivery failed. Messages never carry the token."""
+class SlackGatewayError(DeliveryError):
+    """A Slack delivery failed. Messages never carry the token. Each subclass is one delivery category."""
 
     def __init__(self, message: str, *, key: str = "", error: str | None = None) -> None:
         super().__init__(message)
@@ -143,24 +150,26 @@ class SlackGatewayError(FollowthroughError):
         self.error = error
 
 
-class SlackConfigurationError(SlackGatewayError, NotRetryableError):
+class SlackConfigurationError(SlackGatewayError, DeliveryConfiguration):
     """The token or the Slack app is wrong (invalid_auth, missing_scope, ...): retrying cannot help."""
 
 
-class SlackRejected(SlackGatewayError):
+class SlackRejected(SlackGatewayError, DeliveryPermanent):
     """Slack refused this message (e.g. invalid_blocks), or no recipient, fallbacks included, was reachable."""
 
 
-class SlackUnavailable(SlackGatewayError):
+class SlackUnavailable(SlackGatewayError, DeliveryDeferred):
     """Slack kept failing (429, 5xx, timeouts) beyond the retry budget; nothing was posted for the entry."""
 
 
-class SlackDeliveryUncertain(SlackUnavailable):
+class SlackDeliveryUncertain(SlackUnavailable, DeliveryUncertain):
     """A post may have landed and history could not confirm it either way.
 
     The outbox entry must stay pending: the next delivery reads history before posting, so it
     never posts twice.
     """
+
+    category: ErrorCategory = "uncertain"
 
 
 class _AppError(Exception):
@@ -228,8 +237,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
-class SlackDelivery(Delivery):
-    """A Delivery with what Slack answered: ``external_ref`` is ``<channel>:<ts>`` plus the fallback, if any."""
+class SlackDelivery(Receipt):
+    """A Receipt with what Slack answered: ``external_ref`` is ``<channel>:<ts>`` plus the fallback, if any."""
 
     channel: str = ""
     ts: str = ""
@@ -328,16 +337,15 @@ class SlackGateway:
         self._directory: dict[str, tuple[str, bool]] | None = None  # channel name -> (id, archived)
         self._history: dict[str, dict[str, str]] = {}  # conversation -> {idempotency key: ts}
 
-    # ----------------------------------------------------------------------------- the Gateway protocol
+    # ----------------------------------------------------------------------------- the Delivery protocol
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
         """Post the entry's message once; return ``SlackDelivery(status="sent", external_ref="<channel>:<ts>...")``."""
         key = str(entry.get("idempotency_key") or "")
         action = str(entry.get("action") or "")
         if entry.get("channel") != "slack" or action not in SLACK_ACTIONS or not key:
-            raise ValueError(
-                f"not a Slack outbox entry: channel={entry.get('channel')!r} action={action!r} key={key!r}"
-            )
+            raise SlackRejected(
+                f"not a Slack outbox entry: channel={entry.get('channel')!r} action={action!r} key={key!r}", key=key)
         payload = entry.get("payload") or {}
         if not str(payload.get("text") or "").strip():
             raise SlackRejected(f"outbox entry {key} has no text", key=key)
