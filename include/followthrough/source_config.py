@@ -86,7 +86,12 @@ class JiraSourceConfig(_Strict):
     status_map: dict[EntityQuery, dict[str, str]] = {}
     wont_do_resolutions: tuple[str, ...] = ("Won't Do", "Won't Fix", "Declined")
     confidential_label: str = "confidential"
-    jql_timezone: str = "UTC"
+    # Jira reads JQL dates in the API user's profile time zone, read from /myself each run; set this
+    # only to override a profile you cannot change
+    jql_timezone: str | None = None
+    # links from an incident or postmortem that make the other issue one of its action items, even
+    # when the action-items query does not match it (matched against the link type's name)
+    action_item_link_types: tuple[str, ...] = ("Action Item",)
 
     @field_validator("fields")
     @classmethod
@@ -112,7 +117,9 @@ class JiraSourceConfig(_Strict):
 
     @field_validator("jql_timezone")
     @classmethod
-    def _timezone(cls, name: str) -> str:
+    def _timezone(cls, name: str | None) -> str | None:
+        if name is None:
+            return None
         try:
             ZoneInfo(name)
         except (ZoneInfoNotFoundError, ValueError):

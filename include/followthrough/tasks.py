@@ -136,7 +136,9 @@ def _extract_jira(store: Store, source: JiraSource, run_id: str, as_of: str,
     """Extract changes since the watermark and upsert them into the store with the new watermark.
 
     Changed issues replace their earlier rows by id; the comments and changes of a re-read issue
-    that Jira no longer returns are gone. Rows the extractor could not map are quarantined at once.
+    that Jira no longer returns are gone. Once a day (the first run of a UTC day) and on every
+    backfill, an id-only sweep lists every issue in scope: rows of issues it does not list were
+    deleted or moved out of scope, and are gone. Rows the extractor could not map are quarantined.
     """
     from followthrough.gateways.jira import JiraClient
     from followthrough.sources.jira import extract
@@ -144,15 +146,27 @@ def _extract_jira(store: Store, source: JiraSource, run_id: str, as_of: str,
 
     connection_required(source.conn_id)
     client = JiraClient.from_connection(source.conn_id)
+    instant = as_timestamp(as_of)
     watermark = None if full_extract else store.watermark(source.name)
-    result = extract(client, source.jira, watermark)
-    store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), result.quarantine)
-    reread = set(result.frames["action_items"]["action_item_id"].astype(str)) if "action_items" in result.frames \
-        else set()
+    sweep_mark = f"{source.name}:sweep"
+    last_sweep = store.watermark(sweep_mark)
+    sweep = watermark is None or last_sweep is None or last_sweep.date() < instant.date()
+    known = store.source_frames(source.name).get("action_items")
+    known_linked = [] if known is None or "via_link" not in known else \
+        known.loc[known["via_link"] == "true", "action_item_id"].tolist()
+    result = extract(client, source.jira, watermark, sweep=sweep, known_linked=known_linked)
+    store.upsert_quarantine(source.name, run_id, instant, result.quarantine)
+    reread = set(result.frames["action_items"]["action_item_id"].astype(str))
     complete = Completeness(parents={"status_updates": reread, "action_item_history": reread})
-    store.upsert_source_rows(source.name, result.frames, complete, run_id, as_timestamp(as_of),
-                             watermark=result.watermark)
-    log.info("jira source %s: fetched %s since %s", source.name, result.fetched, watermark)
+    if result.present_keys is not None:
+        complete.entities = set(result.present_keys)
+        complete.keys = result.present_keys
+    counts = store.upsert_source_rows(source.name, result.frames, complete, run_id, instant, watermark=result.watermark)
+    if result.present_keys is not None:
+        store.set_watermark(sweep_mark, instant.to_pydatetime(), run_id)
+    log.info("jira source %s: fetched %s (%s through links) since %s, JQL dates in %s; sweep: %s; gone: %s",
+             source.name, result.fetched, result.linked, watermark, result.timezone, sweep,
+             {entity: c.gone for entity, c in counts.items() if c.gone})
     return result.frames
 
 

@@ -189,3 +189,26 @@ def test_full_extract_ignores_the_watermark(jira: FakeJira, tmp_path: Path) -> N
     for query in QUERIES.values():
         assert [q for q in backfill if query in q], backfill
     assert not [q for q in backfill if "updated >=" in q]
+
+
+def test_an_issue_deleted_in_jira_resolves_its_findings_as_gone(jira: FakeJira, tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    run_pipeline("run-1", AS_OF)
+    store = _store(tmp_path)
+    opened = store.findings_frame("open")
+    subject = sorted(s for s in opened["subject_id"] if s.startswith("AI-"))[0]
+    fingerprints = set(opened.loc[opened["subject_id"] == subject, "fingerprint"])
+    jira.delete_issue(subject)
+    jira._clock.now = T0 + timedelta(days=1)  # noqa: SLF001  the next day's first run sweeps
+    run_pipeline("run-2", (T0 + timedelta(days=1)).isoformat())
+    resolved = store.findings_frame("resolved")
+    gone = resolved[resolved["fingerprint"].isin(fingerprints)]
+    assert len(gone) == len(fingerprints)
+    assert set(gone["resolution"]) == {"gone"}
+    others = resolved[~resolved["fingerprint"].isin(fingerprints)]
+    assert set(others["resolution"]) <= {"fixed"}
+    # their tickets are resolved in Jira
+    tickets = store.outbox_frame().query("action == 'create_ticket'")
+    for key in tickets[tickets["fingerprint"].isin(fingerprints)]["external_ref"]:
+        assert jira.issue(key)["fields"]["status"]["statusCategory"]["key"] == "done"

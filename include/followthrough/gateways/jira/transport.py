@@ -465,6 +465,11 @@ class JiraClient:
         self._user_cache[wanted] = account
         return account
 
+    def myself(self) -> dict[str, Any]:
+        """The API user's profile (``GET /myself``): Jira reads JQL dates in its ``timeZone``."""
+        profile: dict[str, Any] = self._json("GET", "/myself", idempotent=True) or {}
+        return profile
+
     def user(self, account_id: str) -> dict[str, Any] | None:
         """A user by accountId (``GET /user/search?accountId=``), or None if Jira does not know it."""
         users = self._json("GET", "/user/search", params={"accountId": account_id}, idempotent=True) or []
