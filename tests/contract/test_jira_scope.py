@@ -147,7 +147,8 @@ def test_the_sweep_lists_what_is_still_in_scope(linked: FakeJira) -> None:
     assert "OPS-10" in swept.present_keys["action_items"]
     assert "PM-3" not in swept.present_keys["postmortems"]
     sweep_pages = [r for r in linked.requests_to(SEARCH)[before:] if r.body["fields"] == ["id", "key"]]
-    assert sweep_pages and all(r.body["maxResults"] == 5000 for r in sweep_pages)
+    assert sweep_pages
+    assert all(r.body["maxResults"] == 5000 for r in sweep_pages)
     assert extract(client, config(), swept.watermark, known_linked=known).present_keys is None  # not every run
 
 
