@@ -833,9 +833,9 @@ def _content_cues(prepared: str, lines: list[str], code: list[bool], wanted: lis
         sentence = raw.strip()[:CUE_SENTENCE_MAX_CHARS]  # longer runs are not prose sentences
         if len(sentence) < 12 or sentence.startswith("#"):
             continue
-        if "root_cause" in wanted and "root_cause" not in out and _CAUSE_RE.search(sentence):
-            if not _CAUSE_UNKNOWN_RE.search(sentence):
-                out["root_cause"] = sentence
+        wants_cause = "root_cause" in wanted and "root_cause" not in out
+        if wants_cause and _CAUSE_RE.search(sentence) and not _CAUSE_UNKNOWN_RE.search(sentence):
+            out["root_cause"] = sentence
         if "impact" in wanted and "impact" not in out and _IMPACT_RE.search(sentence):
             out["impact"] = sentence
         if "actions" in wanted and "actions" not in out and _COMMIT_RE.search(sentence):

@@ -6,7 +6,6 @@ See docs/rules.md for the exact semantics of each rule.
 from __future__ import annotations
 
 import functools
-
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
