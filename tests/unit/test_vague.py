@@ -389,8 +389,9 @@ def load_dev_set() -> pd.DataFrame:
 
 def test_dev_set_shape() -> None:
     dev = load_dev_set()
-    assert list(dev.columns) == ["id", "summary", "vague", "source_url", "note"]
-    assert len(dev) >= 150
+    assert list(dev.columns) == ["id", "org", "summary", "vague", "source_url", "note"]
+    assert len(dev) >= 800
+    assert dev["org"].nunique() >= 20
     assert dev["id"].is_unique
     assert dev["summary"].str.strip().ne("").all()
     assert dev["summary"].str.lower().is_unique
@@ -399,16 +400,23 @@ def test_dev_set_shape() -> None:
     assert 0.25 <= dev["vague"].mean() <= 0.45
 
 
-def test_dev_set_precision_recall_f1() -> None:
-    dev = load_dev_set()
-    truth = dev["vague"].astype(bool)
-    predicted = assess_summaries(dev["summary"])["vague"]
-    tp = int((truth & predicted).sum())
-    fp = int((~truth & predicted).sum())
-    fn = int((truth & ~predicted).sum())
-    precision = tp / (tp + fp)
-    recall = tp / (tp + fn)
-    f1 = 2 * precision * recall / (precision + recall)
-    print(f"\nAI-VAGUE dev set: n={len(dev)} tp={tp} fp={fp} fn={fn} "
-          f"precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}")
-    assert f1 >= 0.85
+def test_leave_one_organisation_out_pooled_f1() -> None:
+    """The figure tests/data/README.md reports, with a margin: the rules have no fitted
+    parameters, so scoring each left-out organisation is scoring the fixed rules on it."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("eval_vague", Path(__file__).resolve().parents[2] / "scripts" / "eval_vague.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["eval_vague"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    result = module.evaluate(module.load(DEV_SET))
+    rules, model = result["rules"], result["model"]
+    print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
+    assert rules.f1 >= 0.74
+    assert rules.precision >= 0.67
+    assert rules.recall >= 0.80
+    # the learned combination does not beat the rules, which is why none ships
+    assert model.f1 < rules.f1
