@@ -514,28 +514,35 @@ def test_corpus_files_and_labels_match() -> None:
     rows = _labels()
     files = sorted(p.name for p in CORPUS.iterdir() if p.suffix in {".md", ".html", ".txt"})
     assert sorted(r["file"] for r in rows) == files
-    assert len(files) >= 15
+    assert len(files) >= 60
+    assert all(r["org"] for r in rows)
     for r in rows:
         first = (CORPUS / r["file"]).read_text(encoding="utf-8").splitlines()[0]
         assert first == f"<!-- source: {r['source_url']} -->"
     assert sum(any(r[s] == "false" for s in SECTIONS) for r in rows) >= 3
 
 
-def test_corpus_per_section_accuracy() -> None:
-    rows = _labels()
-    correct = {s: 0 for s in SECTIONS}
-    blame_correct = 0
-    for r in rows:
-        text = (CORPUS / r["file"]).read_text(encoding="utf-8")
-        result = detect_sections(text)
-        for s in SECTIONS:
-            correct[s] += result[s].present == (r[s] == "true")
-        blame_correct += bool(find_blame(text)) == (r["blame"] == "true")
-    n = len(rows)
-    for s in SECTIONS:
-        print(f"{s:<11} accuracy {correct[s] / n:.3f} ({correct[s]}/{n})")
-    overall = sum(correct.values()) / (n * len(SECTIONS))
-    print(f"overall     accuracy {overall:.3f}; blame accuracy {blame_correct / n:.3f} ({blame_correct}/{n})")
-    assert overall >= 0.9
-    assert all(correct[s] / n >= 0.8 for s in SECTIONS)
-    assert blame_correct / n >= 0.9
+def test_corpus_leave_one_organisation_out() -> None:
+    """The figures tests/data/README.md reports, with a margin: each organisation scored with
+    parameters chosen on the other organisations (scripts/eval_postmortems.py)."""
+    import importlib.util
+    import sys
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "eval_postmortems.py"
+    spec = importlib.util.spec_from_file_location("eval_postmortems", path)
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["eval_postmortems"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    docs = module.load(CORPUS)
+    assert len(docs) >= 60
+    assert len({d["org"] for d in docs}) >= 20
+    totals = module.pooled(module.evaluate(docs))
+    print(f"\ncontent-based {totals['content'].accuracy():.3f}, heading-based {totals['headings'].accuracy():.3f}, "
+          f"blame accuracy {totals['blame'].accuracy():.3f} F1 {totals['blame'].f1():.3f}")
+    assert totals["content"].accuracy() >= 0.93
+    assert all(totals[s].accuracy() >= 0.9 for s in SECTIONS)
+    # the switch enforces headings: stricter, so it finds fewer sections than the content does
+    assert totals["headings"].recall() < totals["content"].recall()
+    assert totals["blame"].accuracy() >= 0.95
