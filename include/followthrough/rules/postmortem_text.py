@@ -1165,3 +1165,88 @@ def _object_is_individual(before: str, matched: str, after: str) -> bool:
         return True
     first = head.split()[0].strip(".,") if head else ""
     return bool(re.fullmatch(r"[A-Z][a-z]{1,20}", first)) and first.lower() not in _COMMON | _SYSTEM_WORDS
+
+
+# --------------------------------------------------------------------------- action items
+
+
+@dataclass(frozen=True)
+class ListedAction:
+    """An action item listed in a postmortem: its text (markup and check boxes removed), the
+    owner it names (``@handle``, ``owner: name``, an Owner column, or ``None``) and its line."""
+
+    text: str
+    owner: str | None
+    line: int
+
+
+_OWNER_INLINE_RE = re.compile(
+    r"(?:\((?:owner|assignee|dri|owned\s+by)\s*[:=]?\s*(?P<a>[^)]+)\)|\b(?:owner|assignee|dri)\s*[:=]\s*(?P<b>@?[\w.-]+(?:\s[A-Z][\w-]+)?)"
+    r"|(?P<c>@[A-Za-z0-9][\w-]*))",
+    re.I,
+)
+
+
+_ACTION_LIST_HEADING_RE = re.compile(
+    r"\b(?:action|actions|follow[\s-]*ups?|next\s+steps|remediation|corrective|correction|preventi\w*|preventative|"
+    r"to[\s-]?do|improvements?|recommendations?|what\s+we(?:'|\u2019)?(?:re|\s+are|\s+will)?\s+(?:do|doing|chang)\w*"
+    r"|repair\s+items?|going\s+forward|future\s+work|changes)\b",
+    re.I,
+)
+_NOT_ACTIONS_HEADING_RE = re.compile(r"\b(?:went\s+well|went\s+wrong|lucky|what\s+happened|timeline)\b", re.I)
+
+
+def listed_actions(text: str | None) -> list[ListedAction]:
+    """The action items a postmortem lists under its action headings (Action items,
+    Follow-ups, Next steps, Corrective measures ...): list items and table rows."""
+    prepared = _prepare(text)
+    lines = prepared.split("\n")
+    code = _code_mask(lines)
+    headings = _find_headings(lines, code)
+    out: list[ListedAction] = []
+    seen: set[int] = set()
+    for index, head in enumerate(headings):
+        if "actions" not in head.sections or head.level == _LABEL_LEVEL or not _ACTION_LIST_HEADING_RE.search(head.text):
+            continue
+        start = head.line + 1
+        end = len(lines)
+        for other in headings[index + 1 :]:
+            if (other.level <= head.level or (other.sections and "actions" not in other.sections)
+                    or _NOT_ACTIONS_HEADING_RE.search(other.text)):
+                end = other.line
+                break
+        owner_column: int | None = None
+        for i in range(start, end):
+            if code[i] or i in seen:
+                continue
+            line = lines[i].strip()
+            if line.startswith("|"):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                lowered = [_strip_inline_markup(c).lower() for c in cells]
+                if any(c in {"owner", "owners", "assignee", "dri", "who"} for c in lowered):
+                    owner_column = next(k for k, c in enumerate(lowered) if c in {"owner", "owners", "assignee", "dri", "who"})
+                    continue
+                if _TABLE_SEPARATOR_RE.fullmatch(line) or not cells or not cells[0]:
+                    continue
+                item = _strip_inline_markup(cells[0])
+                owner = cells[owner_column] if owner_column is not None and owner_column < len(cells) else None
+                if item and not _is_placeholder(item):
+                    seen.add(i)
+                    out.append(ListedAction(item, _strip_inline_markup(owner) or None if owner else None, i + 1))
+                continue
+            if not _LIST_ITEM_RE.match(lines[i]):
+                continue
+            body = _CHECKBOX_RE.sub("", _LIST_MARKERS_RE.sub("", line))
+            # hard-wrapped continuation lines belong to the item
+            k = i + 1
+            while k < end and lines[k].strip() and lines[k].startswith((" ", "\t")) and not _LIST_ITEM_RE.match(lines[k]):
+                body += " " + lines[k].strip()
+                k += 1
+            item = _strip_inline_markup(body)
+            if not item or _NO_WORDS_RE.fullmatch(item):
+                continue
+            m = _OWNER_INLINE_RE.search(item)
+            owner = next((g for g in m.groups() if g), None) if m else None
+            seen.add(i)
+            out.append(ListedAction(item, owner.strip() if owner else None, i + 1))
+    return out

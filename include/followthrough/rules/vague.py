@@ -127,6 +127,7 @@ class VagueVerdict:
 
     vague: bool
     reasons: tuple[Reason, ...] = ()
+    verdict: str = "judged"  # or "empty", "not judged: language", "not judged: too long (...)"
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -1108,24 +1109,81 @@ def _assess_parallel(values: Any) -> list[list[dict[str, str]]]:
 def assess_summaries(summaries: pd.Series) -> pd.DataFrame:
     """Assess many action-item summaries at once.
 
-    Returns a frame with the same index and two columns: ``vague`` (bool) and ``reasons``
-    (a list of ``{"code", "detail"}`` dicts, empty when the item is concrete). None, NaN and
-    empty strings are handled: an empty summary is vague (``too_short`` and
-    ``no_concrete_target``). Each distinct summary is assessed once; every row still gets
-    its own reasons list.
+    Returns a frame with the same index and three columns: ``vague`` (bool), ``reasons``
+    (a list of ``{"code", "detail"}`` dicts, empty when the item is concrete) and
+    ``verdict`` (``judgements``). None, NaN and empty strings are handled: an empty summary
+    is vague (``too_short`` and ``no_concrete_target``, verdict ``empty``). A summary in
+    another language or longer than LONGEST_ITEM_CHARS is not judged: not vague, no
+    reasons, and the verdict says why. Each distinct summary is assessed once; every row
+    still gets its own reasons list.
     """
     import numpy as np
     import pandas as pd
 
     if len(summaries) == 0:
         return pd.DataFrame(
-            {"vague": pd.Series(dtype=bool), "reasons": pd.Series(dtype=object)}, index=summaries.index
+            {"vague": pd.Series(dtype=bool), "reasons": pd.Series(dtype=object), "verdict": pd.Series(dtype=object)},
+            index=summaries.index,
         )
     codes, uniques = pd.factorize(_as_text(summaries), use_na_sentinel=False)
-    per_unique = _assess_parallel(np.asarray(uniques, dtype=object))
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="string[pyarrow]")
+    verdicts = judgements(distinct).to_numpy(dtype=object)
+    judged = np.flatnonzero((verdicts == JUDGED) | (verdicts == EMPTY))
+    per_unique: list[list[dict[str, str]]] = [[] for _ in range(len(verdicts))]
+    if len(judged):
+        for i, found in zip(judged.tolist(), _assess_parallel(np.asarray(uniques, dtype=object)[judged]), strict=True):
+            per_unique[i] = found
     vague = np.fromiter((bool(r) for r in per_unique), dtype=bool, count=len(per_unique))[codes]
     reasons = pd.Series([[dict(r) for r in per_unique[c]] for c in codes.tolist()], index=summaries.index, dtype=object)
-    return pd.DataFrame({"vague": vague, "reasons": reasons}, index=summaries.index)
+    return pd.DataFrame({"vague": vague, "reasons": reasons, "verdict": verdicts[codes]}, index=summaries.index)
+
+
+# What was done with a summary: judged; empty (vague: nothing to act on); or not judged at all
+# because it is not English (the vocabulary is English) or too long to be one action item.
+JUDGED = "judged"
+EMPTY = "empty"
+NOT_ENGLISH = "not judged: language"
+LONGEST_ITEM_CHARS = 1500
+_NON_LATIN = "[\u0370-\u03ff\u0400-\u052f\u0590-\u06ff\u0900-\u0dff\u0e00-\u0eff\u1100-\u11ff\u3040-\uffef]"
+_LATIN = "[A-Za-z\u00c0-\u024f]"
+_ENGLISH_WORDS = (
+    r"\b(?:the|and|to|of|for|with|on|in|is|are|be|we|should|will|that|this|from|when|add|fix|update|"
+    r"remove|create|ensure|make|set|use|all|not|by|an?)\b"
+)
+# function words of the other common languages of engineering write-ups (de, fr, es, pt, nl, it)
+_FOREIGN_WORDS = (
+    r"\b(?:und|nicht|f\x{00fc}r|mit|ist|wir|eine|einen|einem|auf|bei|werden|wird|sollte|sollten|m\x{00fc}ssen|der|das|"
+    r"dem|des|zur|zum|pour|avec|nous|dans|les|une|sont|\x{00ea}tre|doit|faut|sur|lors|para|con|una|los|las|del|por|"
+    r"debe|hay|n\x{00e3}o|s\x{00e3}o|uma|com|het|een|niet|voor|wij|moet|zijn|della|sono|deve|nel|alla|degli|le|du|et)\b"
+)
+
+
+def judgements(summaries: pd.Series) -> pd.Series:
+    """Per summary: JUDGED, EMPTY, NOT_ENGLISH or "not judged: too long (N characters)".
+
+    Vectorised over Arrow strings. A summary is taken for another language when most of
+    its letters are in a non-Latin script, or when it has at least two function words of
+    another European language and more of them than English ones.
+    """
+    import numpy as np
+    import pandas as pd
+
+    text = _as_text(summaries)
+    stripped = text.str.strip()
+    length = stripped.str.len().fillna(0).astype("int64").to_numpy()
+    lower = stripped.str.lower()
+    non_latin = _count(stripped, _NON_LATIN).to_numpy()
+    latin = _count(stripped, _LATIN).to_numpy()
+    foreign = _count(lower, _FOREIGN_WORDS).to_numpy()
+    english = _count(lower, _ENGLISH_WORDS).to_numpy()
+    other_language = (non_latin > latin) | ((foreign >= 2) & (foreign > english))
+    out = np.full(len(text), JUDGED, dtype=object)
+    out[other_language] = NOT_ENGLISH
+    too_long = length > LONGEST_ITEM_CHARS
+    out[too_long] = [f"not judged: too long ({n} characters; one action item is a sentence or two)"
+                     for n in length[too_long]]
+    out[length == 0] = EMPTY
+    return pd.Series(out, index=summaries.index, dtype=object)
 
 
 def assess_summary(text: str | None) -> VagueVerdict:
@@ -1136,6 +1194,7 @@ def assess_summary(text: str | None) -> VagueVerdict:
     return VagueVerdict(
         vague=bool(row["vague"]),
         reasons=tuple(Reason(r["code"], r["detail"]) for r in _reasons_of(row["reasons"])),
+        verdict=str(row["verdict"]),
     )
 
 
