@@ -103,8 +103,8 @@ REASON_CODES = (
 )
 
 MIN_MEANINGFUL_WORDS = 4
-# an investigation whose object span has at most this many words names only a component
-INVESTIGATION_OBJECT_MAX_WORDS = 4
+# an investigation whose object span (verb included) has at most this many words names only a component
+INVESTIGATION_OBJECT_MAX_WORDS = 6  # the verb (one or two words) and up to four words of object
 # Word counts are computed for items shorter than this; 80 characters hold far more than
 # MIN_MEANINGFUL_WORDS words, so longer items are never too short.
 SHORT_ITEM_CHARS = 80
@@ -592,6 +592,8 @@ def _patterns() -> dict[str, str]:
         r"disabl|enabl|add|implement|updat|resolv|document|patch|rotat|upgrad|revert|drop|set|configur|mitigat|"
         r"eliminat|correct|repair|deploy|tun|adjust|clean)\w*)\b",
         "wh_question": r"^(?:how|what|which|who|where|when)\b",
+        # "Where possible, pin ...": a hedge, not a question
+        "hedged_wh": r"^(?:where|when|if)\s+(?:possible|needed|necessary|applicable|appropriate|feasible|required)\b",
         "questions": r"\?[^?]*\?",
         "explicit_bound": _EXPLICIT_BOUND,
         "copula": r"\b(?:needs?|has|have|ought|is going|are going|wants?)\s+to\s+be\b",
@@ -878,7 +880,8 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "length": length,
             "fix_coordinated": head_contains(p["fix_coordinated"]),
             "span_words": _count(span, p["word"]),
-            "wh_question": _contains(lower, p["wh_question"]) | _contains(head, p["wh_question"]),
+            "wh_question": (_contains(lower, p["wh_question"]) | _contains(head, p["wh_question"]))
+            & ~_contains(lower, p["hedged_wh"]),
             "questions": _contains(lower, p["questions"]),
             "explicit_bound": _contains(lower, p["explicit_bound"]),
         }
