@@ -546,3 +546,125 @@ def test_corpus_leave_one_organisation_out() -> None:
     # the switch enforces headings: stricter, so it finds fewer sections than the content does
     assert totals["headings"].recall() < totals["content"].recall()
     assert totals["blame"].accuracy() >= 0.95
+
+
+# --- failure shapes from issue 12 (examples written for these tests) ---------------------------
+
+PROSE_ONLY = """# Search outage, 4 March
+
+Search returned errors for most users for about two hours on the morning of 4 March, and
+saved searches could not be loaded at all until the index was rebuilt.
+
+## What went wrong
+
+A schema change renamed a field that the indexer still wrote, so every document it tried to
+index was rejected and the index slowly emptied.
+
+## Timeline
+
+09:10 schema change deployed
+09:40 first customer report
+11:05 index rebuilt
+
+## What we are changing
+
+- Add a schema compatibility check to the indexer's CI pipeline
+- Alert when the indexed document count drops by more than 10% in an hour
+"""
+
+
+def test_root_cause_and_impact_in_prose_count_by_default() -> None:
+    result = detect_sections(PROSE_ONLY)
+    assert all(result[s].present for s in SECTIONS)
+    assert result["impact"].basis == "content"
+    assert "two hours" in (result["impact"].evidence or "")
+    assert result["root_cause"].basis == "heading"
+    assert result["summary"].basis == "structure"
+    assert "09:10" in (result["timeline"].evidence or "")
+
+
+@pytest.mark.parametrize(("heading", "body"), [
+    ("What happened", "The cache cluster ran out of memory because the eviction policy was set to noeviction "
+                      "after the upgrade, and requests to checkout-api timed out for 25 minutes."),
+    ("Why", "The deploy job used a stale credentials file, which caused every push to the registry to fail, "
+            "so 40% of builds failed between 10:00 and 11:30."),
+    ("Details", "Due to a bug in the rate limiter, customers were unable to log in for 12 minutes."),
+])
+def test_root_cause_and_impact_under_other_headings(heading: str, body: str) -> None:
+    result = detect_sections(f"# Incident\n\n## {heading}\n\n{body}\n")
+    assert result["root_cause"].present
+    assert result["impact"].present
+
+
+def test_root_cause_in_opening_paragraphs_without_headings() -> None:
+    text = ("The login service was down for 35 minutes on Tuesday. The outage was caused by an expired TLS "
+            "certificate on the internal load balancer, which nobody had been alerted about.\n\n"
+            "We will add certificate expiry alerts 30 days ahead, and we are moving the certificate to automated "
+            "renewal.\n")
+    result = detect_sections(text)
+    assert result["summary"].present
+    assert result["root_cause"].present
+    assert result["impact"].present
+    assert result["actions"].present
+    assert result["actions"].basis == "content"
+
+
+def test_actions_as_a_list_of_commitments_without_a_heading() -> None:
+    text = ("# Queue backlog\n\nThe queue backed up for an hour.\n\n"
+            "- Add an alert on queue depth above 10000\n- Document the drain procedure in the runbook\n")
+    assert detect_sections(text)["actions"].present
+
+
+def test_unknown_root_cause_is_not_a_root_cause() -> None:
+    text = "# Blip\n\nLaunches failed for 20 minutes. The root cause is still unknown.\n"
+    result = detect_sections(text)
+    assert not result["root_cause"].present
+    assert result["impact"].present
+    assert "no sentence explaining why" in (result["root_cause"].evidence or "")
+
+
+def test_require_headings_counts_headings_only() -> None:
+    result = detect_sections(PROSE_ONLY, require_headings=True)
+    assert result["root_cause"].present  # "What went wrong" is a heading for it
+    assert result["actions"].present  # "What we are changing"
+    assert not result["impact"].present
+    assert not result["summary"].present  # the opening paragraph has no heading
+    assert "headings judged:" in (result["impact"].evidence or "")
+
+
+def test_an_empty_heading_is_quoted() -> None:
+    result = detect_sections("# PM\n\n## Impact\n\nTBD\n\n## Notes\n\nCustomers were unable to pay for 10 minutes.\n")
+    assert result["impact"].empty
+    assert result["impact"].evidence == "heading \u201cImpact\u201d: \u201cTBD\u201d"
+
+
+@pytest.mark.parametrize("sentence", [
+    "Dana didn't follow the runbook when she restarted the primary.",
+    "The on-call ignored the alert for forty minutes.",
+    "The engineer was not careful with the migration script.",
+    "The release manager should have known that the flag was still on.",
+    "Inexperienced staff were allowed to run the failover.",
+    "@sam looked over the change without being thorough and approved it.",
+    "The operator did not check the target cluster before running the command.",
+])
+def test_person_or_role_with_a_failure_or_judgement_is_blame(sentence: str) -> None:
+    assert find_blame(sentence), sentence
+
+
+@pytest.mark.parametrize("sentence", [
+    "The script failed to rotate the certificate.",
+    "The deploy pipeline did not check the target cluster.",
+    "No one is at fault here: the process allowed the change.",
+    "We don't attribute this to human error; the tooling made the mistake easy.",
+    "The alerting system ignored the warnings because the threshold was misconfigured.",
+    "Kubernetes failed to schedule the pods.",
+])
+def test_system_subjects_and_blameless_framing_are_not_blame(sentence: str) -> None:
+    assert not find_blame(sentence), sentence
+
+
+def test_blame_quotes_are_deduplicated() -> None:
+    sentence = "The on-call engineer forgot to page the database team and failed to follow the runbook."
+    quotes = find_blame(f"{sentence}\n\n{sentence}\n")
+    assert len(quotes) == 1
+    assert quotes[0].quote == sentence

@@ -839,7 +839,8 @@ def _content_cues(prepared: str, lines: list[str], code: list[bool], wanted: lis
         if "impact" in wanted and "impact" not in out and _IMPACT_RE.search(sentence):
             out["impact"] = sentence
         if "actions" in wanted and "actions" not in out and _COMMIT_RE.search(sentence):
-            commitments.append(sentence)
+            # each commitment counts: "we will add X, and we are moving Y" is two
+            commitments.extend([sentence] * len(_COMMIT_RE.findall(sentence)))
             if len(commitments) >= COMMITMENT_SENTENCES_MIN or _PREVENTION_RE.search(sentence):
                 out["actions"] = commitments[0] if len(commitments) > 1 else sentence
         if len(out) == len(wanted):
@@ -1037,7 +1038,9 @@ def _subject_is_individual(before: str, verb_text: str, after: str) -> bool:
     if _COLLECTIVE_RE.search(window):
         return False
     lowered = [w.strip(".,'\"").lower() for w in words[-6:]]
-    if any(w in _SYSTEM_WORDS or w in {"it", "which", "this", "that", "there"} for w in lowered[-2:]):
+    # "the release manager": a role noun last makes the subject a person, whatever precedes it
+    role_last = bool(_INDIVIDUAL_RE.fullmatch("the " + lowered[-1])) and lowered[-1] not in _SYSTEM_WORDS
+    if not role_last and any(w in _SYSTEM_WORDS or w in {"it", "which", "this", "that", "there"} for w in lowered[-2:]):
         return False
     if lowered[-1].endswith("ed") and len(lowered[-1]) > 4:  # "the system which the engineer deployed failed to"
         return False
