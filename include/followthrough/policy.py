@@ -62,6 +62,9 @@ class PostmortemPolicy(_Strict):
         "SEV2": Limit(business_days=5),
     }
     required_sections: tuple[SectionName, ...] = ("summary", "timeline", "root_cause", "impact", "actions")
+    # false: a section counts when its content is there (prose, timestamped lines, a list of
+    # commitments); true: only a heading naming the section counts (a template is enforced)
+    require_headings: bool = False
 
     @model_validator(mode="after")
     def _every_required_severity_has_a_limit(self) -> PostmortemPolicy:
