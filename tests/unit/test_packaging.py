@@ -25,7 +25,8 @@ def pinned(path: Path) -> dict[str, str]:
         if not line or line.startswith("-"):
             continue
         name, sep, version = line.partition("==")
-        assert sep and version, f"{path.name}: {line!r} is not pinned with =="
+        assert sep == "==", f"{path.name}: {line!r} is not pinned with =="
+        assert version, f"{path.name}: {line!r} has no version"
         pins[canonicalize_name(name.split("[")[0])] = version
     return pins
 
