@@ -81,7 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         print(f"store ready: {init_store(args.url)}")
     except Exception as exc:  # one line for the init container's log, exit code for compose
-        print(f"store initialisation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        print(f"store initialisation failed: {type(exc).__name__}: {first_line}", file=sys.stderr)
         return 1
     return 0
 
