@@ -283,6 +283,7 @@ def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     """Summarise the run, write its report files and close the run record."""
     from followthrough.report.summary import build_summary, write_report
+    from followthrough.store.audit import CHECKPOINT_FILE
 
     store = open_store()
     summary = build_summary(store, run_id, as_timestamp(as_of))
@@ -290,8 +291,12 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     summary["report"] = str(folder / "report.html")
     store.append_audit(run_id, [("run_recorded", None, {"summary": summary})])
     store.finish_run(run_id, summary)
+    # the anchor outside the store: report folder, XCom and task log (see store/audit.py)
+    checkpoint = store.audit_checkpoint(run_id, record=True).as_dict()
+    (folder / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2) + "\n")
     log.info("report written to %s", summary["report"])
-    return {"report": summary["report"], "open_findings": summary["findings"]["open"]}
+    log.info("audit checkpoint: %s", json.dumps(checkpoint, sort_keys=True))
+    return {"report": summary["report"], "open_findings": summary["findings"]["open"], "audit_checkpoint": checkpoint}
 
 
 def list_digest_teams(run_id: str) -> list[str]:

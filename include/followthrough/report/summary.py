@@ -25,9 +25,9 @@ ACTION_REPORT_COLUMNS = ["idempotency_key", "channel", "action", "step", "recipi
 
 def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
     run = store.get_run(run_id) or {}
-    open_findings = store.findings_frame("open")
-    changes = Counter(e["kind"].removeprefix("finding_") for e in store.audit_events(run_id)
-                      if e["kind"].startswith("finding_"))
+    stored = store.findings_frame()
+    open_findings = stored[stored["status"] == "open"]
+    changes = Counter(_change(e) for e in store.audit_events(run_id) if e["kind"].startswith("finding_"))
     actions = store.outbox_frame(run_id)
     quarantine = store.quarantine_seen_in(run_id)
     return {
@@ -36,6 +36,7 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
         "policy_hash": run.get("policy_hash"),
         "findings": {
             "open": len(open_findings),
+            "waived": int((stored["status"] == "waived").sum()),
             "by_rule": _counts(open_findings, "rule"),
             "by_team": _counts(open_findings, "team_id"),
             "by_rule_and_team": {
@@ -54,6 +55,14 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
             "by_reason": dict(sorted(Counter(f"{q['entity']}: {q['reason_code']}" for q in quarantine).items())),
         },
     }
+
+
+def _change(event: dict[str, Any]) -> str:
+    """The change an audit event records; a finding that is new and waived at once counts as waived."""
+    change = str(event["kind"]).removeprefix("finding_")
+    if change in ("new", "reopened") and (event.get("payload") or {}).get("status") == "waived":
+        return "waived"
+    return change
 
 
 def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
@@ -164,7 +173,7 @@ def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None
     lines = [
         f"Followthrough run {summary['run_id']}",
         f"As of {summary['as_of']}, policy {str(summary['policy_hash'])[:12]}",
-        f"Open findings: {f['open']}  (this run: " + ", ".join(f"{k} {v}" for k, v in f["changes_this_run"].items())
+        f"Open findings: {f['open']}, waived: {f.get('waived', 0)}  (this run: " + ", ".join(f"{k} {v}" for k, v in f["changes_this_run"].items())
         + ")",
         "",
         "Open findings by rule and team:",
