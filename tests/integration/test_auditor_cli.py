@@ -11,39 +11,23 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from followthrough import tasks
 from followthrough.cli import main
 from followthrough.config import safe_name
 from followthrough.store.repository import Store
-from tests.pipeline import DEMO, expected_findings, use_embedded_store, write_policy
+from tests.integration.conftest import DEMO_RUNS
+from tests.pipeline import expected_findings
 
-RUNS = ["manual__2026-07-15T10:00:00+00:00", "scheduled__2026-07-16T07:00:00+00:00"]
+RUNS = DEMO_RUNS
 BIN = Path(sys.executable).parent
 
 
-def _run_pipeline(run_id: str, as_of: str) -> dict:
-    tasks.extract_sources(run_id, "followthrough_enforce", as_of)
-    tasks.validate_source_contract(run_id, as_of)
-    tasks.evaluate_rules(run_id, as_of)
-    tasks.reconcile_findings(run_id, as_of)
-    tasks.plan_actions(run_id, as_of)
-    tasks.dispatch_outbox(run_id, as_of)
-    return tasks.record_run(run_id, as_of)
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    base = tmp_path_factory.mktemp("auditor")
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        use_embedded_store(monkeypatch, base / "home", write_policy(base, DEMO))
-        results = [_run_pipeline(run_id, run_id.split("__")[1]) for run_id in RUNS]
-        (base / "home" / "xcom.json").write_text(json.dumps(results))
-        yield base / "home"
+@pytest.fixture
+def home(demo_home: Path) -> Path:
+    return demo_home
 
 
 @pytest.fixture
