@@ -35,11 +35,19 @@ $(AIRFLOW_HOME)/airflow.db: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow pools set jira_api 2 "Caps concurrent Jira calls (Followthrough)" >> $(AIRFLOW_HOME)/db-migrate.log 2>&1
 
-demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## run followthrough_enforce once on the bundled data (dry-run) and print the summary
+# The demo's audit key (the Connection followthrough_audit stands in for it in production; see README)
+AUDIT_KEY := $(FOLLOWTHROUGH_HOME)/audit.key
+demo airflow: export FOLLOWTHROUGH_AUDIT_KEY_FILE ?= $(AUDIT_KEY)
+
+$(AUDIT_KEY):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+
+demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## run followthrough_enforce once on the bundled data (dry-run) and print the summary
 	@echo "Running followthrough_enforce as of $(DEMO_AS_OF) (airflow dags test; about a minute)..."
 	@PATH=$(CURDIR)/$(BIN):$$PATH FOLLOWTHROUGH_RUN_DEADLINE_MINUTES=0 $(BIN)/airflow dags test followthrough_enforce $(DEMO_AS_OF) > $(FOLLOWTHROUGH_HOME)/demo-run.log 2>&1 \
 		|| (tail -n 60 $(FOLLOWTHROUGH_HOME)/demo-run.log; echo "demo run failed; full log: $(FOLLOWTHROUGH_HOME)/demo-run.log"; exit 1)
-	@$(BIN)/python -m followthrough report
+	@$(BIN)/followthrough report
 
 test: $(STAMP)  ## lint, type-check and run every test
 	$(BIN)/ruff check dags include plugins tests bench scripts
@@ -49,7 +57,7 @@ test: $(STAMP)  ## lint, type-check and run every test
 unit: $(STAMP)  ## only the fast tests (no Airflow runs)
 	$(BIN)/python -m pytest -m "not e2e and not deployment" $(PYTEST_ARGS)
 
-airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## start a local Airflow (standalone, SQLite) with the project's DAGs
+airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## start a local Airflow (standalone, SQLite) with the project's DAGs
 	@echo "Starting Airflow at http://localhost:8080 ; the admin password is printed below and kept in"
 	@echo "$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated. Stop with Ctrl-C."
 	PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW__LOGGING__LOGGING_LEVEL=INFO $(BIN)/airflow standalone

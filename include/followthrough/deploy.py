@@ -58,12 +58,13 @@ def init_store(url: str | None = None) -> str:
     """Create the store's database when needed and migrate it to the newest schema; the safe URL."""
     from followthrough.store.repository import Store
 
+    connect_args: dict = {}
     if url is None:
-        from followthrough.tasks import store_url
+        from followthrough.tasks import store_connection
 
-        url = store_url()
+        url, connect_args = store_connection()
     ensure_database(url)
-    store = Store(url)
+    store = Store(url, connect_args=connect_args)
     store.migrate()
     return store.safe_url
 

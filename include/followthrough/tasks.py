@@ -306,16 +306,26 @@ def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
 
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     """Summarise the run, write its report files and close the run record."""
-    from followthrough.report.summary import build_summary, write_report
+    from followthrough.report.metrics import compute_metrics
+    from followthrough.report.summary import build_summary, team_timezones, write_report
+    from followthrough.store.audit import CHECKPOINT_FILE
 
+    loaded = load_policy(config.policy_path())
+    frames = load_clean_frames(run_id, loaded)
     store = open_store()
     summary = build_summary(store, run_id, as_timestamp(as_of))
-    folder = write_report(store, run_id, summary, config.report_dir(run_id))
+    summary["metrics"] = compute_metrics(frames, store.findings_frame(), loaded.policy, as_timestamp(as_of))
+    zones = team_timezones(frames, {t: o.timezone for t, o in loaded.policy.teams.items()})
+    folder = write_report(store, run_id, summary, config.report_dir(run_id), zones)
     summary["report"] = str(folder / "report.html")
-    store.append_audit(run_id, [("run_recorded", None, {"summary": summary})])
+    store.append_audit(run_id, [("run_recorded", None, {"summary": {k: v for k, v in summary.items() if k != "metrics"}})])
     store.finish_run(run_id, summary)
+    # the anchor outside the store: report folder, XCom and task log (see store/audit.py)
+    checkpoint = store.audit_checkpoint(run_id, record=True).as_dict()
+    (folder / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2) + "\n")
     log.info("report written to %s", summary["report"])
-    return {"report": summary["report"], "open_findings": summary["findings"]["open"]}
+    log.info("audit checkpoint: %s", json.dumps(checkpoint, sort_keys=True))
+    return {"report": summary["report"], "open_findings": summary["findings"]["open"], "audit_checkpoint": checkpoint}
 
 
 def list_digest_teams(run_id: str) -> list[str]:

@@ -1,8 +1,8 @@
 """Reads and writes of the store. Every write is an upsert or an insert-if-absent.
 
-Each public method runs in one transaction. The audit log is append-only and hash-chained:
-each event's hash covers the previous event's hash and its own content, so an edited or
-deleted event breaks the chain (`verify_audit_chain`).
+Each public method runs in one transaction. The audit log is append-only and chained with
+HMAC-SHA256 under the audit key: the chain itself lives in store/audit.py, the methods here
+delegate to it.
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
+from followthrough.store import audit
 from followthrough.store import source_rows as source_rows_store
+from followthrough.store.audit import AuditEvent, AuditKey, Checkpoint, Verdict
 from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs, watermarks
 
 if TYPE_CHECKING:
@@ -27,7 +29,6 @@ if TYPE_CHECKING:
 
     from followthrough.store.source_rows import Completeness, UpsertCounts
 
-GENESIS_HASH = "0" * 64
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -320,20 +321,25 @@ class Store:
         with self.transaction() as connection:
             return [dict(r) for r in connection.execute(query).mappings()]
 
-    def verify_audit_chain(self) -> tuple[bool, str]:
-        """Recompute every hash in order; report the first event that does not match."""
-        prev = GENESIS_HASH
-        events = self.audit_events()
-        for event in events:
-            expected = event_hash(prev, event["run_id"], event["recorded_at"], event["kind"], event["subject"],
-                                  event["payload"])
-            if event["prev_hash"] != prev or event["hash"] != expected:
-                return False, f"audit chain broken at event {event['seq']} ({event['kind']})"
-            prev = event["hash"]
-        return True, f"audit chain intact: {len(events)} events"
+    def verify_audit_chain(self, key: AuditKey | None = None, checkpoints: Iterable[Checkpoint] = ()) -> tuple[bool, str]:
+        """Verify the keyed chain from its start and against checkpoints (see store/audit.py)."""
+        verdict = self.verify_audit(key, checkpoints)
+        return verdict.ok, verdict.message()
 
+    def verify_audit(self, key: AuditKey | None = None, checkpoints: Iterable[Checkpoint] = ()) -> Verdict:
+        with self.transaction() as connection:
+            return audit.verify_chain(connection, key or audit.active_key(), checkpoints)
 
-AuditEvent = tuple[str, "str | None", "Mapping[str, Any]"]  # kind, subject, payload
+    def audit_checkpoint(self, run_id: str | None = None, record: bool = False,
+                         key: AuditKey | None = None) -> Checkpoint:
+        """The chain's current (seq, head), signed; `record` keeps it in the store's checkpoint table too."""
+        with self.transaction() as connection:
+            return audit.current_checkpoint(connection, key, run_id=run_id, record=record)
+
+    def prune_audit_through(self, seq: int, key: AuditKey | None = None) -> int:
+        with self.transaction() as connection:
+            return audit.prune_through(connection, seq, key)
+
 
 
 def _resolution(row: Mapping[str, Any]) -> dict[str, str]:
@@ -356,30 +362,6 @@ def _set_watermark(connection: Connection, source: str, value: datetime, run_id:
 
 
 def _append_audit(connection: Connection, run_id: str, events: Iterable[AuditEvent]) -> int:
-    """Append events to the hash chain inside the caller's transaction, so they commit with it."""
-    events = list(events)
-    if not events:
-        return 0
-    if connection.dialect.name == "postgresql":
-        # serialise writers so that two chains can never fork from the same last hash
-        connection.execute(sa.text("LOCK TABLE ft_audit_events IN EXCLUSIVE MODE"))
-    prev = connection.execute(sa.select(audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)).scalar()
-    prev = prev or GENESIS_HASH
-    for kind, subject, payload in events:
-        recorded_at = now_utc()
-        body = _json_safe(payload)
-        digest = event_hash(prev, run_id, recorded_at, kind, subject, body)
-        connection.execute(audit_events.insert().values(
-            run_id=run_id, recorded_at=recorded_at, kind=kind, subject=subject, payload=body,
-            prev_hash=prev, hash=digest))
-        prev = digest
-    return len(events)
+    """Append events to the keyed chain inside the caller's transaction, so they commit with it."""
+    return audit.append_events(connection, run_id, events)
 
-
-def event_hash(prev: str, run_id: str, recorded_at: datetime, kind: str, subject: str | None, payload: Any) -> str:
-    canonical = json.dumps(
-        {"prev": prev, "run_id": run_id, "recorded_at": recorded_at.isoformat(timespec="microseconds"),
-         "kind": kind, "subject": subject, "payload": payload},
-        sort_keys=True, separators=(",", ":"), default=str,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()

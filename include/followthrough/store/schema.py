@@ -123,6 +123,21 @@ audit_events = Table(
     Column("payload", JSON, nullable=False),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+    # hmac-sha256 (keyed, see store/audit.py); sha256 for events written before the key existed
+    Column("scheme", String(20), nullable=False, server_default="sha256"),
+)
+
+audit_checkpoints = Table(
+    "ft_audit_checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(20), nullable=False),  # run | manual | prune (the anchor retention prunes behind)
+    Column("run_id", String(250)),
+    Column("seq", Integer, nullable=False),
+    Column("head", String(64), nullable=False),
+    Column("key_id", String(20), nullable=False),
+    Column("mac", String(64), nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
 )
 
 source_rows = Table(
