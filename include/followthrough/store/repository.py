@@ -213,8 +213,11 @@ class Store:
             for action in actions:
                 if action["idempotency_key"] in existing:
                     continue
+                send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
+                held = send_after is not None and send_after > (utc_naive(as_of) or send_after)
                 connection.execute(outbox.insert().values(
-                    run_id=run_id, as_of=utc_naive(as_of), status="pending", attempts=0, created_at=now_utc(),
+                    run_id=run_id, as_of=utc_naive(as_of), status="held" if held else "pending", attempts=0,
+                    created_at=now_utc(), send_after=send_after,
                     payload=_json_safe(action["payload"]),
                     **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
                                               "action", "recipient")}))
