@@ -132,6 +132,18 @@ class IncidentPolicy(_Strict):
     root_cause_categories: tuple[str, ...] = ("root_cause",)
     detection_categories: tuple[str, ...] = ("detection",)
     repeat: RepeatPolicy = RepeatPolicy()
+    # an incident carrying any of these labels (case-insensitive), or of these severities or
+    # root-cause categories, is confidential: its subjects never appear in a channel, digest or report
+    confidential_labels: tuple[str, ...] = ("confidential", "security")
+    confidential_severities: tuple[Severity, ...] = ()
+    confidential_categories: tuple[str, ...] = ()
+
+
+class SafetyPolicy(_Strict):
+    """Safety valves against mass resolutions from a data gap or a replay (README: Safety valves)."""
+
+    # a run that would resolve more than this fraction of the open findings plans no resolutions
+    max_resolve_fraction: Annotated[float, Field(gt=0, le=1)] = 0.2
 
 
 class WorkingHours(_Strict):
@@ -283,6 +295,19 @@ class DispatchPolicy(_Strict):
     # after an ambiguous create, how long to look for the ticket by its label (Jira search lags)
     jira_search_lag_seconds: Annotated[float, Field(ge=0, le=600)] = 30
     platform_channel: str = "#incident-followup"
+    # the outbox (README: Outbox states): attempts before an entry is dead; retries each entry adds
+    # to the Jira retry budget; how long one dispatch attempt may run before it stops cleanly and
+    # leaves the rest pending; how long a claim's lease lasts; entries claimed per round
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    retries_per_entry: Annotated[int, Field(ge=0, le=100)] = 3
+    attempt_time_budget_seconds: Annotated[float, Field(gt=0, le=6 * 3600)] = 600
+    lease_seconds: Annotated[float, Field(ge=10, le=24 * 3600)] = 900
+    claim_batch: Annotated[int, Field(ge=1, le=1000)] = 25
+    # the platform channel is alerted once when the oldest undelivered entry is older than this
+    alert_backlog_after_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24
+    # transitions by name; unset: chosen by status category (done; to-do or in progress to reopen)
+    jira_resolve_transition: str | None = None
+    jira_reopen_transition: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -301,6 +326,7 @@ class Policy(_Strict):
     incidents: IncidentPolicy = IncidentPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     dispatch: DispatchPolicy = DispatchPolicy()
+    safety: SafetyPolicy = SafetyPolicy()
     teams: dict[str, TeamOverride] = {}
     waivers: tuple[Waiver, ...] = ()
     # further YAML files holding a `waivers:` list, relative to this file

@@ -290,18 +290,26 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
 
 
 def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
-    """Deliver pending outbox entries through the gateways the policy names (dry-run by default)."""
-    from followthrough.gateways.outbox import dispatch_pending, gateway_for
+    """One dispatch attempt over the outbox (dry-run by default); a backlog left pending is not a failure.
+
+    Both DAGs dispatch through the same claim (store/outbox.py). Failed and dead entries, and
+    a backlog older than `dispatch.alert_backlog_after_hours`, alert the platform channel once.
+    """
+    from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, gateway_for, plan_alerts
 
     store = open_store()
     loaded = run_policy(store, run_id)
-    dispatch = loaded.policy.dispatch
-    live = {channel for channel, mode in (("jira", dispatch.jira), ("slack", dispatch.slack)) if mode == "live"}
+    settings = DispatchSettings.from_policy(loaded.policy)
     for channel, conn_id in (("jira", config.JIRA_CONN_ID), ("slack", config.SLACK_CONN_ID)):
-        if channel in live:
+        if channel in settings.live_channels:
             connection_required(conn_id)
     now = as_timestamp(as_of).isoformat() if as_of else None
-    return dispatch_pending(store, gateway_for(loaded.policy, store), run_id, now=now, live_channels=live)
+    gateway = gateway_for(loaded.policy, store)
+    counts = dispatch_pending(store, gateway, run_id, now=now, settings=settings)
+    if plan_alerts(store, loaded.policy, run_id, now):
+        alerts = dispatch_pending(store, gateway, run_id, now=now, settings=settings, actions=["platform_alert"])
+        counts["alerts_sent"] = alerts.get("sent", 0) + alerts.get("dry_run", 0)
+    return counts
 
 
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:
@@ -310,9 +318,9 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     from followthrough.report.summary import build_summary, team_timezones, write_report
     from followthrough.store.audit import CHECKPOINT_FILE
 
-    loaded = load_policy(config.policy_path())
-    frames = load_clean_frames(run_id, loaded)
     store = open_store()
+    loaded = run_policy(store, run_id)
+    frames = load_clean_frames(run_id, loaded)
     summary = build_summary(store, run_id, as_timestamp(as_of))
     summary["metrics"] = compute_metrics(frames, store.findings_frame(), loaded.policy, as_timestamp(as_of))
     zones = team_timezones(frames, {t: o.timezone for t, o in loaded.policy.teams.items()})

@@ -108,7 +108,7 @@ def comment_entry(fingerprint: str = FP, episode: int = 1, step: int = 1) -> dic
 def resolve_entry(fingerprint: str = FP, episode: int = 1) -> dict[str, Any]:
     return {**create_entry(fingerprint, episode), "idempotency_key": f"{fingerprint}:{episode}:jira:resolve",
             "step": -1, "action": "resolve_ticket",
-            "payload": {"transition": "Done", "comment": "Resolved: the problem was no longer found on 2026-07-15."}}
+            "payload": {"comment": "Resolved: the problem was no longer found on 2026-07-15."}}
 
 
 @pytest.fixture
@@ -607,3 +607,65 @@ def test_transition_by_status_name(jira: FakeJira, client: JiraClient) -> None:
     with pytest.raises(JiraError, match="no transition to 'Nowhere'"):
         client.transition("FOLLOW-1", "Nowhere")
 
+
+
+# ---------------------------------------------------------------------------------------------- workflows
+
+
+def reopen_entry(fingerprint: str = FP, episode: int = 2) -> dict[str, Any]:
+    return {**create_entry(fingerprint, episode), "idempotency_key": f"{fingerprint}:{episode}:jira:reopen",
+            "action": "reopen_ticket", "payload": {"comment": "Reopened: the problem is back."}}
+
+
+def _resolve_then_reopen(jira: FakeJira, client: JiraClient, sleeps: Sleeps, **kwargs: Any) -> tuple[Store, str]:
+    store = Store([create_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps, **kwargs)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    assert jira.issue(key)["fields"]["status"]["statusCategory"]["key"] == "done"
+    store.pending = [reopen_entry()]
+    run_until_done(store, gateway)
+    return store, key
+
+
+def test_reopen_where_the_only_exit_from_done_is_reopen_to_reopened(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    jira.add_status("Reopened", "new")
+    jira.set_workflow([("21", "Start Progress", "In Progress", ["To Do", "Reopened"]),
+                       ("31", "Done", "Done", ["In Progress"]),
+                       ("51", "Reopen", "Reopened", ["Done"])])
+    store, key = _resolve_then_reopen(jira, client, sleeps)
+    assert jira.issue(key)["fields"]["status"]["name"] == "Reopened"
+    assert tickets(jira, FP, 2) == [key]  # the same ticket carries the new episode
+    assert store.sent[-1][1] == Receipt("sent", key)
+
+
+def test_reopen_where_done_goes_straight_back_to_to_do(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.set_workflow([("11", "Close", "Done", ["To Do"]), ("12", "Back to To Do", "To Do", ["Done"])])
+    _store, key = _resolve_then_reopen(jira, client, sleeps)
+    assert jira.issue(key)["fields"]["status"]["name"] == "To Do"
+    assert jira.requests[TRANSITION] == 2  # one hop each way
+
+
+def test_the_policys_named_transitions_are_used(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.add_status("Won't Fix", "done")
+    jira.add_status("Triage", "new")
+    jira.set_workflow([("61", "Done", "Done", None), ("62", "Wont fix", "Won't Fix", None),
+                       ("71", "To triage", "Triage", ["Done", "Won't Fix"]),
+                       ("72", "Reopen", "To Do", ["Done", "Won't Fix"])])
+    _store, key = _resolve_then_reopen(jira, client, sleeps, resolve_transition="Wont fix",
+                                       reopen_transition="To triage")
+    assert [r.body["transition"]["id"] for r in jira.requests_to(TRANSITION)] == ["62", "71"]
+    assert jira.issue(key)["fields"]["status"]["name"] == "Triage"
+
+
+def test_a_missing_transition_is_a_permanent_error_naming_those_on_offer(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    store = Store([create_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps, reopen_transition="Reopen")
+    run_until_done(store, gateway)
+    jira.set_workflow([("81", "Archive", "Done", ["Done"])])
+    with pytest.raises(DeliveryPermanent, match=r"no the transition 'Reopen' from 'Done' \(on offer: Archive -> Done\)"):
+        gateway.deliver(reopen_entry())

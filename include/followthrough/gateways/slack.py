@@ -1,7 +1,8 @@
 """Slack: the gateway that delivers the outbox's Slack actions, at most one message per idempotency key.
 
 ``SlackGateway.deliver(entry)`` handles the ladder's Slack actions (``dm_owner``, ``warn_owner``,
-``post_team_channel``, ``dm_manager``, ``leadership_digest``) through the Slack provider's
+``post_team_channel``, ``dm_manager``, ``leadership_digest``, the weekly ``team_digest``, the
+outbox's ``platform_alert`` and the folded ``dm_summary``) through the Slack provider's
 ``SlackHook`` (Connection ``slack_api_default``, the bot token in its password) or any
 ``slack_sdk.WebClient`` a factory returns.
 
@@ -78,14 +79,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "followthrough_action"
-SLACK_ACTIONS = frozenset({"dm_owner", "warn_owner", "post_team_channel", "dm_manager", "leadership_digest"})
-DM_ACTIONS = frozenset({"dm_owner", "warn_owner", "dm_manager"})
+SLACK_ACTIONS = frozenset({"dm_owner", "warn_owner", "post_team_channel", "dm_manager", "leadership_digest",
+                           "team_digest", "platform_alert", "dm_summary"})
+DM_ACTIONS = frozenset({"dm_owner", "warn_owner", "dm_manager", "dm_summary"})
+CHANNEL_ACTIONS = frozenset({"post_team_channel", "leadership_digest", "team_digest", "platform_alert"})
 ACTION_LABELS = {
     "dm_owner": "action needed",
     "warn_owner": "deadline approaching",
     "post_team_channel": "escalation to the team channel",
     "dm_manager": "escalation to the manager",
     "leadership_digest": "escalation to leadership",
+    "team_digest": "weekly digest",
+    "platform_alert": "platform alert",
+    "dm_summary": "more messages today",
 }
 SECTION_MAX = 3000  # Block Kit: characters per section text
 BLOCKS_TEXT_MAX = 12_000  # keep well under msg_blocks_too_long (seen at about 13k characters)
@@ -332,6 +338,9 @@ class SlackGateway:
         self.backoff_max = backoff_max
         self.max_list_pages = max_list_pages
         self.stats: Counter[str] = Counter()
+        # a monotonic instant no wait may cross (the dispatch attempt's time budget); None: no limit
+        self.deadline: float | None = None
+        self.monotonic: Callable[[], float] = time.monotonic
         self._not_found: set[str] = set()  # e-mails Slack does not know (this gateway's life only)
         self._dms: dict[str, str] = {}  # user id -> DM channel id
         self._directory: dict[str, tuple[str, bool]] | None = None  # channel name -> (id, archived)
@@ -378,7 +387,7 @@ class SlackGateway:
         payload = entry.get("payload") or {}
         action = str(entry["action"])
         recipient = str(entry.get("recipient") or payload.get("to") or "").strip()
-        if action in {"post_team_channel", "leadership_digest"} and not recipient:
+        if action in CHANNEL_ACTIONS and not recipient:
             primary = _Target(label=f"({action} channel)", kind="channel")
         else:
             primary = _target(recipient, str(payload.get("slack_id") or ""), str(payload.get("email") or ""))
@@ -493,8 +502,9 @@ class SlackGateway:
                    reasons: list[str]) -> tuple[str, str, bool]:
         """(channel, ts, already_posted): find the key in history or post; raises _Unreachable."""
         key = str(entry["idempotency_key"])
-        if self.check_history_first:
-            found = self._find_posted(conversation, key, refresh=False)
+        if self.check_history_first or entry.get("uncertain"):
+            # an uncertain entry (an earlier attempt or an expired claim may have posted): read history afresh
+            found = self._find_posted(conversation, key, refresh=bool(entry.get("uncertain")))
             if found:
                 return conversation, found, True
         text, blocks = self._message(entry, target, primary, reasons)
@@ -627,6 +637,7 @@ class SlackGateway:
                             f"Slack {method}: rate-limited {waits} times (Retry-After {delay:.0f} s); giving up for now",
                             error="ratelimited",
                         ) from None
+                    self._within_deadline(method, delay)
                     self.stats["rate_limited"] += 1
                     log.warning("Slack %s: rate-limited, waiting %.1f s (Retry-After) [%d/%d]", method, delay, waits,
                                 self.max_rate_limit_waits)
@@ -650,8 +661,13 @@ class SlackGateway:
             failures += 1
             if failures >= self.max_read_attempts:
                 raise SlackUnavailable(f"Slack {method}: failed {failures} times (last: {problem})") from None
+            self._within_deadline(method, self._backoff(failures))
             log.warning("Slack %s: %s; retrying [%d/%d]", method, problem, failures, self.max_read_attempts)
             self.sleep(self._backoff(failures))
+
+    def _within_deadline(self, method: str, wait: float) -> None:
+        if self.deadline is not None and self.monotonic() + wait > self.deadline:
+            raise SlackUnavailable(f"Slack {method}: waiting {wait:.1f} s would pass this dispatch attempt's time budget")
 
     def _classify(self, exc: _AppError, what: str) -> Exception:
         if exc.error in UNREACHABLE:

@@ -110,7 +110,7 @@ class Store:
                 # two tasks starting at once must not both create the tables
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(74657301)"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")  # branches merge at review; each is independent
+            command.upgrade(config, "head")
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, run_id: str, dag_id: str, as_of: Any, policy_hash: str) -> None:
@@ -232,8 +232,11 @@ class Store:
             for action in actions:
                 if action["idempotency_key"] in existing:
                     continue
+                send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
+                held = send_after is not None and send_after > (utc_naive(as_of) or send_after)
                 connection.execute(outbox.insert().values(
-                    run_id=run_id, as_of=utc_naive(as_of), status="pending", attempts=0, created_at=now_utc(),
+                    run_id=run_id, as_of=utc_naive(as_of), status="held" if held else "pending", attempts=0,
+                    created_at=now_utc(), send_after=send_after,
                     payload=_json_safe(action["payload"]),
                     **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
                                               "action", "recipient")}))

@@ -86,11 +86,18 @@ outbox = Table(
     Column("action", String(40), nullable=False),
     Column("recipient", String(250)),
     Column("payload", JSON, nullable=False),
-    Column("status", String(20), nullable=False),  # pending | dry_run | sent | failed
-    Column("attempts", Integer, nullable=False, default=0),
+    # pending | held | claimed | sent | dry_run | failed | dead | cancelled (store/outbox.py, README: Outbox states)
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),  # every delivery attempt, whatever its outcome
     Column("created_at", DateTime, nullable=False),
     Column("dispatched_at", DateTime),
     Column("external_ref", String(250)),
+    Column("send_after", DateTime),  # held until this instant (the recipient team's working hours)
+    Column("lease_owner", String(250)),  # the dispatcher holding the claim
+    Column("lease_expires_at", DateTime),  # after it, another dispatcher may reclaim (uncertain-write check)
+    Column("last_attempt_at", DateTime),
+    Column("error_category", String(20)),  # deferred | uncertain | permanent | configuration
+    Column("last_error", Text),  # the reason of a failed entry, or of the last deferred attempt
     Index("ix_ft_outbox_status", "status"),
 )
 

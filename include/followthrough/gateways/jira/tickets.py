@@ -98,8 +98,8 @@ class JiraTicketGateway:
         search_lag_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
-        done_status: str = "Done",
-        reopen_status: str = "To Do",
+        resolve_transition: str | None = None,
+        reopen_transition: str | None = None,
         priority_names: Mapping[str, str] | None = None,
         max_transition_hops: int = 4,
     ) -> None:
@@ -112,8 +112,8 @@ class JiraTicketGateway:
         self.search_lag_seconds = float(search_lag_seconds)
         self.sleep = sleep
         self.clock = clock
-        self.done_status = done_status
-        self.reopen_status = reopen_status
+        self.resolve_transition = resolve_transition
+        self.reopen_transition = reopen_transition
         self.priority_names = dict(DEFAULT_PRIORITY_NAMES if priority_names is None else priority_names)
         self.max_transition_hops = max_transition_hops
 
@@ -306,9 +306,7 @@ class JiraTicketGateway:
             return self._create(entry)
         label = idempotency_label(fingerprint, episode)
         self.client.edit_issue(previous, update={"labels": [{"add": label}]})
-        status = (self.client.get_issue(previous, fields=("status",)).get("fields") or {}).get("status") or {}
-        if (status.get("statusCategory") or {}).get("key") == "done":
-            self.client.transition(previous, self.reopen_status)
+        self._move_out_of_done(previous)
         comment = str((entry.get("payload") or {}).get("comment") or "Reopened: the problem is back.")
         self._comment_once(previous, comment, str(entry["idempotency_key"]))
         return previous
@@ -316,48 +314,88 @@ class JiraTicketGateway:
     def _resolve(self, entry: Mapping[str, Any]) -> str:
         key = self._ticket(entry)
         payload = entry.get("payload") or {}
-        self._move_to_done(key, str(payload.get("transition") or self.done_status))
+        self._move_to_done(key, str(payload.get("transition") or self.resolve_transition or "") or None)
         comment = str(payload.get("comment") or "")
         if comment:
             self._comment_once(key, comment, str(entry["idempotency_key"]))
         return key
 
-    def _move_to_done(self, key: str, target: str) -> None:
+    def _status(self, key: str) -> Mapping[str, Any]:
+        status: Mapping[str, Any] = (self.client.get_issue(key, fields=("status",)).get("fields") or {}).get(
+            "status") or {}
+        return status
+
+    def _move_to_done(self, key: str, named: str | None) -> None:
+        """Into the done category: by the named transition (policy), else any transition into done,
+        else forward through in-progress statuses not yet visited. Never a hard-coded status name."""
         visited: set[str] = set()
         for _ in range(self.max_transition_hops + 1):
-            status = (self.client.get_issue(key, fields=("status",)).get("fields") or {}).get("status") or {}
+            status = self._status(key)
             if (status.get("statusCategory") or {}).get("key") == "done":
                 return
             visited.add(str(status.get("name")))
             available = self.client.transitions(key)
-            choice = _pick_transition(available, target, visited)
+            choice = _pick_transition(available, named, ("done",), visited)
             if choice is None:
-                names = ", ".join(f"{t.get('name')} -> {(t.get('to') or {}).get('name')}" for t in available) or "none"
-                raise DeliveryPermanent(f"{key} cannot move from {status.get('name')!r} towards {target!r} "
-                                        f"(available: {names})")
-            try:
-                self.client.do_transition(key, str(choice["id"]))
-            except JiraAmbiguousError as exc:
-                log.warning("transition of %s may have been applied (%s); re-reading its status", key, exc)
+                wanted = f"the transition {named!r}" if named else "a transition into the done category"
+                raise DeliveryPermanent(f"{key}: no {wanted} from {status.get('name')!r} "
+                                        f"(on offer: {_on_offer(available)}); set dispatch.jira_resolve_transition")
+            self._do_transition(key, choice)
         raise DeliveryPermanent(f"{key} did not reach a done status after {self.max_transition_hops} transitions")
 
+    def _move_out_of_done(self, key: str) -> None:
+        """Reopen: by the named transition (policy), else any transition into to-do, else into in progress."""
+        status = self._status(key)
+        if (status.get("statusCategory") or {}).get("key") != "done":
+            return
+        available = self.client.transitions(key)
+        named = self.reopen_transition
+        choice = _pick_transition(available, named, ("new", "indeterminate"), set())
+        if choice is None:
+            wanted = f"the transition {named!r}" if named else "a transition out of the done category"
+            raise DeliveryPermanent(f"{key}: no {wanted} from {status.get('name')!r} "
+                                    f"(on offer: {_on_offer(available)}); set dispatch.jira_reopen_transition")
+        self._do_transition(key, choice)
 
-def _pick_transition(available: Sequence[Mapping[str, Any]], target: str, visited: set[str]) -> Mapping[str, Any] | None:
-    """The transition to the target status, else to any done status, else forward to a status not yet visited."""
+    def _do_transition(self, key: str, choice: Mapping[str, Any]) -> None:
+        try:
+            self.client.do_transition(key, str(choice["id"]))
+        except JiraAmbiguousError as exc:  # the next read of the status tells whether it happened
+            log.warning("transition of %s may have been applied (%s); re-reading its status", key, exc)
+
+
+def _on_offer(available: Sequence[Mapping[str, Any]]) -> str:
+    return ", ".join(f"{t.get('name')} -> {(t.get('to') or {}).get('name')}" for t in available) or "none"
+
+
+def _pick_transition(available: Sequence[Mapping[str, Any]], named: str | None, categories: Sequence[str],
+                     visited: set[str]) -> Mapping[str, Any] | None:
+    """The transition to take.
+
+    With a name (the policy's): the transition of that name or into the status of that name.
+    Without: the first transition into each wanted status category in turn. Towards done,
+    failing those, one hop forward into an in-progress status not yet visited.
+    """
     def to(t: Mapping[str, Any]) -> Mapping[str, Any]:
         return t.get("to") or {}
 
     def category(t: Mapping[str, Any]) -> str:
         return str((to(t).get("statusCategory") or {}).get("key", ""))
 
-    for accept in (
-        lambda t: str(to(t).get("name", "")).casefold() == target.casefold(),
-        lambda t: category(t) == "done",
-        lambda t: category(t) == "indeterminate" and str(to(t).get("name")) not in visited,
-    ):
-        found = next((t for t in available if accept(t)), None)
+    if named:
+        wanted = named.casefold()
+        found = next((t for t in available if str(t.get("name", "")).casefold() == wanted
+                      or str(to(t).get("name", "")).casefold() == wanted), None)
         if found is not None:
             return found
+    else:
+        for wanted_category in categories:
+            found = next((t for t in available if category(t) == wanted_category), None)
+            if found is not None:
+                return found
+    if "done" in categories:
+        return next((t for t in available if category(t) == "indeterminate" and str(to(t).get("name")) not in visited),
+                    None)
     return None
 
 
