@@ -1,5 +1,6 @@
 # Followthrough: `make demo` runs the enforcement DAG on the bundled data, `make test` runs the tests.
-# Both create or refresh the virtual environment from requirements.txt when needed.
+# Both create or refresh the virtual environment from requirements.txt (runtime) and
+# requirements-dev.txt (test and lint tools) when needed.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -20,10 +21,10 @@ DEMO_AS_OF := 2026-07-15T10:00:00+00:00
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv==0.9.30
-	$(BIN)/uv pip install --quiet -p $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet -p $(BIN)/python -r requirements.txt -r requirements-dev.txt
 	$(BIN)/uv pip install --quiet -p $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
@@ -54,7 +55,7 @@ test: $(STAMP)  ## lint, type-check and run every test
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)  ## only the fast tests (no Airflow runs)
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not deployment" $(PYTEST_ARGS)
 
 airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## start a local Airflow (standalone, SQLite) with the project's DAGs
 	@echo "Starting Airflow at http://localhost:8080 ; the admin password is printed below and kept in"
@@ -69,8 +70,9 @@ demo-data: $(STAMP)  ## regenerate data/demo from scripts/make_demo_data.py and 
 	$(BIN)/python scripts/make_demo_data.py
 	$(BIN)/python scripts/check_demo_data.py
 
-lock:  ## re-resolve requirements.in into requirements.txt (needs the venv)
+lock:  ## re-resolve requirements.in / requirements-dev.in into the pinned sets (needs the venv)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+	$(BIN)/uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.txt
 
 clean:  ## remove run state (store, reports, Airflow home), keep the venv
 	rm -rf var

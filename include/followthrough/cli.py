@@ -4,8 +4,8 @@ Commands read the store named by --db, else FOLLOWTHROUGH_DB_URL, else the embed
 store in FOLLOWTHROUGH_HOME; they never create one. `runs`, `report` and `audit trail` answer
 auditors' questions (exports as CSV or JSON); `verify-audit` and `audit checkpoint` need the
 audit key. The lint commands let teams check material before it reaches the pipeline; their
-findings are data (exit 0). Exit codes: 0 done, 1 a check failed (audit chain broken), 2 bad
-input (unreadable or malformed file, invalid policy, unknown run, no store, bad parameter).
+findings are data (exit 0, or 1 with --fail-on; followthrough.lint_cli).
+Exit codes: 0 done, 1 a check failed (audit chain broken, findings with --fail-on), 2 bad input (unreadable or malformed file, invalid policy, unknown run, no store, bad parameter).
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough import config
 from followthrough.exceptions import FollowthroughError
+from followthrough.lint_cli import BadInput
 
 if TYPE_CHECKING:
-    from followthrough.policy import Policy
     from followthrough.store.audit import AuditKey
     from followthrough.store.repository import Store
 
@@ -184,75 +184,12 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
     from followthrough.policy import load_policy
 
     loaded = load_policy(args.file)
-    print(f"policy {loaded.path} is valid (sha256 {loaded.content_hash[:12]})")
-    return 0
-
-
-class BadInput(FollowthroughError):
-    """A file given on the command line cannot be used."""
-
-
-def _policy(path: str | None) -> Policy:
-    from followthrough.policy import load_policy, policy_for_tests
-
-    return load_policy(path).policy if path else policy_for_tests()
-
-
-def cmd_lint_actions(args: argparse.Namespace) -> int:
-    import json
-
-    import pandas as pd
-
-    from followthrough.rules.action_items import owner_problem
-    from followthrough.rules.common import is_blank
-    from followthrough.rules.vague import assess_summaries
-
-    try:
-        items = pd.read_csv(args.file, dtype="string", keep_default_na=False, na_filter=False)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise BadInput(f"cannot read {args.file}: {str(exc).splitlines()[0] if str(exc) else exc}") from None
-    missing = [c for c in ("id", "summary") if c not in items.columns]
+    missing = loaded.missing_paths()
     if missing:
-        raise BadInput(f"{args.file} lacks column(s) {', '.join(missing)}; needs at least id,summary")
-    policy = _policy(args.policy)
-    verdicts = assess_summaries(items["summary"])
-    problems = owner_problem(items["owner"], set(), policy) if "owner" in items else None
-    no_due = is_blank(items["due"]) if "due" in items else None
-    for index, row in items.iterrows():
-        findings = [{"rule": "AI-VAGUE", "reason": r["detail"], "code": r["code"]}
-                    for r in verdicts.at[index, "reasons"]]
-        if problems is not None and problems[index]:
-            findings.append({"rule": "AI-NO-OWNER", "reason": str(problems[index])})
-        if no_due is not None and no_due[index]:
-            findings.append({"rule": "AI-NO-DUE", "reason": "no due date"})
-        print(json.dumps({"id": row["id"], "vague": bool(verdicts.at[index, "vague"]), "findings": findings}))
-    return 0
-
-
-def cmd_lint_postmortem(args: argparse.Namespace) -> int:
-    import json
-    from pathlib import Path
-
-    from followthrough.rules.postmortem_text import SECTIONS, detect_sections, find_blame
-
-    try:
-        text = Path(args.file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot read {args.file}: {exc}") from None
-    if "\x00" in text:
-        raise BadInput(f"{args.file} is not a text document")
-    policy = _policy(args.policy)
-    status = detect_sections(text)
-    blame = find_blame(text)
-    findings = []
-    for section in policy.postmortem.required_sections:
-        if status[section].empty:
-            findings.append({"rule": "PM-INCOMPLETE", "reason": f"section {section} is empty or a placeholder"})
-        elif not status[section].present:
-            findings.append({"rule": "PM-INCOMPLETE", "reason": f"section {section} is missing"})
-    findings += [{"rule": "PM-BLAME", "reason": f"blame-first language ({b.phrase}): {b.quote}"} for b in blame]
-    print(json.dumps({"sections": {s: status[s].present for s in SECTIONS}, "blame": [b.quote for b in blame],
-                      "findings": findings}))
+        print(f"followthrough: policy {loaded.path} names paths that do not exist: {'; '.join(missing)}",
+              file=sys.stderr)
+        return 2
+    print(f"policy {loaded.path} is valid (sha256 {loaded.content_hash[:12]})")
     return 0
 
 
@@ -300,14 +237,9 @@ def build_parser() -> argparse.ArgumentParser:
     trail.add_argument("--output", help="write to this file instead of stdout")
     trail.add_argument("--db", help=db_help)
     trail.set_defaults(func=cmd_trail)
-    lint_actions = sub.add_parser("lint-actions", help="check action items in a CSV (columns id,summary[,owner,due,...])")
-    lint_actions.add_argument("file")
-    lint_actions.add_argument("--policy", help="policy file for owner rules (default: built-in defaults)")
-    lint_actions.set_defaults(func=cmd_lint_actions)
-    lint_pm = sub.add_parser("lint-postmortem", help="check a postmortem document (Markdown, HTML or text)")
-    lint_pm.add_argument("file")
-    lint_pm.add_argument("--policy", help="policy file for the required sections (default: built-in defaults)")
-    lint_pm.set_defaults(func=cmd_lint_postmortem)
+    from followthrough.lint_cli import add_lint_commands
+
+    add_lint_commands(sub)
     check = sub.add_parser("check-policy", help="validate a policy file")
     check.add_argument("file", nargs="?", default=str(config.policy_path()))
     check.set_defaults(func=cmd_check_policy)

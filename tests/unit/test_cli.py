@@ -23,14 +23,14 @@ def test_lint_actions_reports_each_row(tmp_path: Path, capsys: pytest.CaptureFix
     assert first["id"] == "A-1"
     assert first["vague"] is True
     assert {f["rule"] for f in first["findings"]} == {"AI-VAGUE", "AI-NO-OWNER", "AI-NO-DUE"}
-    assert second == {"id": "A-2", "vague": False, "findings": []}
+    assert second == {"id": "A-2", "vague": False, "verdict": "judged", "findings": []}
 
 
 def test_lint_actions_needs_only_id_and_summary(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "items.csv"
     path.write_text('id,summary\n7,"Set max connections to 400 in payments-db pgbouncer config"\n')
     assert main(["lint-actions", str(path)]) == 0
-    assert _lines(capsys) == [{"id": "7", "vague": False, "findings": []}]
+    assert _lines(capsys) == [{"id": "7", "vague": False, "verdict": "judged", "findings": []}]
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -62,7 +62,9 @@ def test_lint_postmortem_reports_sections_blame_and_findings(tmp_path: Path,
                                   "actions": True}
     assert any("forgot" in quote for quote in report["blame"])
     reasons = [f["reason"] for f in report["findings"] if f["rule"] == "PM-INCOMPLETE"]
-    assert reasons == ["section timeline is missing", "section impact is empty or a placeholder"]
+    assert [r.split(":")[0] for r in reasons] == ["section timeline is missing",
+                                                  "section impact is empty or a placeholder"]
+    assert "\u201cTBD\u201d" in reasons[1]  # the finding quotes what it judged
 
 
 def test_lint_postmortem_html(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -91,3 +93,13 @@ def test_check_policy_reports_an_invalid_file(tmp_path: Path, capsys: pytest.Cap
     path.write_text("sources: [{name: x, path: .}]\naction_items: {update_interval_days: 0}\n")
     assert main(["check-policy", str(path)]) == 2
     assert "action_items.update_interval_days" in capsys.readouterr().err
+
+
+def test_check_policy_reports_a_source_folder_that_does_not_exist(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("sources:\n  - {name: demo, path: no-such-folder}\n")
+    assert main(["check-policy", str(path)]) == 2
+    assert f"sources.demo.path: {tmp_path / 'no-such-folder'} is not a folder" in capsys.readouterr().err
+    (tmp_path / "no-such-folder").mkdir()
+    assert main(["check-policy", str(path)]) == 0

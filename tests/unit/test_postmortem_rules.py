@@ -169,6 +169,34 @@ def test_incomplete_names_missing_and_empty_sections() -> None:
     assert result.loc[0, "evidence"]["empty"] == ["impact"]
 
 
+PROSE_PM = (
+    "# Checkout outage\n\nCheckout returned errors for 40 minutes and 12% of orders failed, until the config "
+    "push that caused it was rolled back by the on-call engineer.\n\n# What went wrong\n\nA config push dropped "
+    "the pool limit because the deploy pipeline did not validate it.\n\n# Timeline\n- 10:00 config pushed\n"
+    "- 10:40 rolled back\n\n# Action items\n- Add a pool-limit check to the deploy pipeline\n"
+)
+
+
+def test_incomplete_counts_sections_by_content_by_default() -> None:
+    assert find_incomplete_postmortems(_reviewed(PROSE_PM), POLICY, AS_OF).empty
+
+
+def test_incomplete_with_require_headings_quotes_what_it_judged() -> None:
+    strict = POLICY.model_copy(update={"postmortem": POLICY.postmortem.model_copy(update={"require_headings": True})})
+    result = find_incomplete_postmortems(_reviewed(PROSE_PM), strict, AS_OF)
+    assert result.loc[0, "evidence"]["missing"] == ["summary", "impact"]
+    assert result.loc[0, "evidence"]["require_headings"] is True
+    reason = result.loc[0, "reason"]
+    assert reason.startswith("missing: summary (no heading naming it; headings judged: ")
+    assert "\u201cWhat went wrong\u201d" in reason
+
+
+def test_incomplete_quotes_an_empty_section() -> None:
+    text = COMPLETE.replace("12% of checkouts failed.", "TBD")
+    reason = find_incomplete_postmortems(_reviewed(text), POLICY, AS_OF).loc[0, "reason"]
+    assert "\u201cTBD\u201d" in reason
+
+
 def test_incomplete_does_not_fire_on_a_complete_or_draft_postmortem() -> None:
     assert find_incomplete_postmortems(_reviewed(COMPLETE), POLICY, AS_OF).empty
     assert find_incomplete_postmortems(_reviewed("# Summary\nwip", status="draft"), POLICY, AS_OF).empty

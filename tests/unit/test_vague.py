@@ -389,8 +389,9 @@ def load_dev_set() -> pd.DataFrame:
 
 def test_dev_set_shape() -> None:
     dev = load_dev_set()
-    assert list(dev.columns) == ["id", "summary", "vague", "source_url", "note"]
-    assert len(dev) >= 150
+    assert list(dev.columns) == ["id", "org", "summary", "vague", "source_url", "note"]
+    assert len(dev) >= 800
+    assert dev["org"].nunique() >= 20
     assert dev["id"].is_unique
     assert dev["summary"].str.strip().ne("").all()
     assert dev["summary"].str.lower().is_unique
@@ -399,16 +400,88 @@ def test_dev_set_shape() -> None:
     assert 0.25 <= dev["vague"].mean() <= 0.45
 
 
-def test_dev_set_precision_recall_f1() -> None:
-    dev = load_dev_set()
-    truth = dev["vague"].astype(bool)
-    predicted = assess_summaries(dev["summary"])["vague"]
-    tp = int((truth & predicted).sum())
-    fp = int((~truth & predicted).sum())
-    fn = int((truth & ~predicted).sum())
-    precision = tp / (tp + fp)
-    recall = tp / (tp + fn)
-    f1 = 2 * precision * recall / (precision + recall)
-    print(f"\nAI-VAGUE dev set: n={len(dev)} tp={tp} fp={fp} fn={fn} "
-          f"precision={precision:.3f} recall={recall:.3f} F1={f1:.3f}")
-    assert f1 >= 0.85
+def test_leave_one_organisation_out_pooled_f1() -> None:
+    """The figure tests/data/README.md reports, with a margin: the rules have no fitted
+    parameters, so scoring each left-out organisation is scoring the fixed rules on it."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location("eval_vague", Path(__file__).resolve().parents[2] / "scripts" / "eval_vague.py")
+    assert spec
+    assert spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["eval_vague"] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    result = module.evaluate(module.load(DEV_SET))
+    rules, model = result["rules"], result["model"]
+    print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
+    assert rules.f1 >= 0.74
+    assert rules.precision >= 0.67
+    assert rules.recall >= 0.80
+    # the learned combination does not beat the rules, which is why none ships
+    assert model.f1 < rules.f1
+
+
+# --- failure shapes from issue 12 (examples written for these tests) ---------------------------
+
+
+@pytest.mark.parametrize("summary", [
+    "We will make changes to speed up recovery of the storage layer",
+    "We are working on better anomaly detection",
+    "Take regular backups of the config database",
+    "Define a policy for when to fail over",
+    "Stress the importance of following the change process",
+    "Engineers will take steps to reduce the impact of similar events",
+    "Make further improvements to the release tooling",
+])
+def test_narrative_commitments_without_measure_or_end_state_are_vague(summary: str) -> None:
+    verdict = assess_summary(summary)
+    assert verdict.vague, summary
+    assert verdict.reasons  # explanations stay mandatory
+    assert all(r.detail for r in verdict.reasons)
+
+
+@pytest.mark.parametrize("summary", [
+    "Look into search-api",
+    "Investigate the cache errors",
+    "Look into the payments-db replica",
+    "Investigate checkout-api 502s",
+])
+def test_investigation_whose_only_object_is_a_component_is_vague(summary: str) -> None:
+    verdict = assess_summary(summary)
+    assert verdict.vague, summary
+    assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize("summary", [
+    "Investigate why search-api returns 502 after each deploy",
+    "Investigate whether the cache errors come from the Redis eviction policy",
+    "Investigate and fix the memory leak in the kubespawner reflector",
+    "Investigate pgbarman for creating PostgreSQL backups",
+    "Take daily backups of the config database and keep 30 days",
+])
+def test_bounded_investigations_and_periods_stay_concrete(summary: str) -> None:
+    assert not assess_summary(summary).vague, summary
+
+
+@pytest.mark.parametrize("summary", [
+    "Where possible, pin the nginx-ingress chart to 4.10.1 in every cluster's helmfile and add a CI check that "
+    "fails the pipeline on unpinned charts",
+    "If needed, raise the payments-db pgbouncer max_client_conn from 400 to 800 and alert when it passes 90%",
+    "Potentially move the checkout-api rate limiter to Envoy, with a 200 requests/s per-client limit and a "
+    "load test at 2x peak before rollout",
+])
+def test_long_specific_items_with_a_hedge_word_are_not_vague(summary: str) -> None:
+    assert not assess_summary(summary).vague, summary
+
+
+def test_not_english_is_not_judged_and_empty_is_vague() -> None:
+    german = assess_summary("Überwachung für den Datenbankserver einrichten und Alarme prüfen")
+    assert (german.vague, german.verdict, german.reasons) == (False, "not judged: language", ())
+    empty = assess_summary("   ")
+    assert empty.vague
+    assert empty.verdict == "empty"
+    long = assess_summary("Add an alert on the checkout-api error rate. " * 60)
+    assert not long.vague
+    assert long.verdict.startswith("not judged: too long")
+    assert assess_summary("Improve monitoring").verdict == "judged"

@@ -37,6 +37,9 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     changes = Counter(_change(e) for e in store.audit_events(run_id) if e["kind"].startswith("finding_"))
+    # resolved because the subject left the source, not because the problem was fixed
+    changes["resolved_gone"] = sum(1 for e in store.audit_events(run_id) if e["kind"] == "finding_resolved"
+                                   and (e["payload"] or {}).get("resolution") == "gone")
     actions = store.outbox_frame(run_id)
     quarantine = store.quarantine_seen_in(run_id)
     return {
@@ -52,7 +55,8 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
                 f"{rule} / {team}": int(n)
                 for (rule, team), n in open_findings.groupby(["rule", "team_id"]).size().items()
             } if not open_findings.empty else {},
-            "changes_this_run": {k: changes.get(k, 0) for k in ("new", "reopened", "resolved", "waived")},
+            "changes_this_run": {k: changes.get(k, 0)
+                                 for k in ("new", "reopened", "resolved", "resolved_gone", "waived")},
         },
         "actions_planned_this_run": {
             "total": len(actions),

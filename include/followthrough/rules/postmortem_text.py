@@ -89,7 +89,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
 SECTIONS = ("summary", "timeline", "root_cause", "impact", "actions")
@@ -113,6 +113,11 @@ class SectionStatus:
     present: bool
     heading: str | None
     empty: bool
+    # what was judged, for the owner: the heading and the start of its body, the sentence that
+    # states the content, or what was looked for when the section is missing
+    evidence: str | None = field(default=None, compare=False)
+    # "heading", "structure" (opening prose, timestamped lines) or "content" (prose cues)
+    basis: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -591,8 +596,9 @@ _TIMESTAMP_START_RE = re.compile(
 )
 
 
-def _timestamp_lines(lines: list[str], code: list[bool]) -> int:
+def _timestamp_lines(lines: list[str], code: list[bool]) -> tuple[int, str]:
     count = 0
+    first = ""
     prev_blank = True
     for i, line in enumerate(lines):
         stripped = line.strip()
@@ -605,10 +611,12 @@ def _timestamp_lines(lines: list[str], code: list[bool]) -> int:
         starts_block = prev_blank or bool(_LIST_ITEM_RE.match(line)) or stripped.startswith("|")
         if starts_block and _TIMESTAMP_START_RE.match(stripped) and len(stripped.split()) >= 2:
             count += 1
+            first = first or stripped
         elif i > 0 and _TIMESTAMP_START_RE.match(stripped) and _TIMESTAMP_START_RE.match(lines[i - 1].strip()):
             count += 1  # consecutive timestamp lines without blank lines between them
+            first = first or stripped
         prev_blank = False
-    return count
+    return count, first
 
 
 def _lead_words(lines: list[str], code: list[bool], headings: list[_Heading]) -> int:
@@ -655,40 +663,196 @@ def _lead_words(lines: list[str], code: list[bool], headings: list[_Heading]) ->
 # --------------------------------------------------------------------------- sections
 
 
-def detect_sections(text: str | None) -> dict[str, SectionStatus]:
-    """Which of SECTIONS the postmortem text has; see the module docstring for the rules."""
+def detect_sections(text: str | None, *, require_headings: bool = False) -> dict[str, SectionStatus]:
+    """Which of SECTIONS the postmortem text has; see the module docstring for the rules.
+
+    By default a section also counts when its content is there without a heading (opening
+    prose, timestamped lines, a root cause or impact stated in prose, commitments in prose or
+    as a list of changes). ``require_headings=True`` counts headings only (a template).
+    """
     prepared = _prepare(text)
     lines = prepared.split("\n")
     code = _code_mask(lines)
     headings = _find_headings(lines, code)
-    found: dict[str, list[tuple[str, bool]]] = {s: [] for s in SECTIONS}
+    found: dict[str, list[tuple[str, bool, str]]] = {s: [] for s in SECTIONS}
     filled: set[str] = set()
     for index, head in enumerate(headings):
         if not head.sections:
             continue
         if filled.issuperset(head.sections):
             continue  # these sections already have a filled heading
-        full = _has_content(_body_lines(lines, headings, index))
+        body = _body_lines(lines, headings, index)
+        full = _has_content(body)
         for section in head.sections:
             if len(found[section]) < 2 or full:
-                found[section].append((head.text, full))
+                found[section].append((head.text, full, _heading_evidence(head.text, body)))
             if full:
                 filled.add(section)
     result: dict[str, SectionStatus] = {}
     for section in SECTIONS:
         hits = found[section]
-        good = [h for h, full in hits if full]
+        good = [(h, ev) for h, full, ev in hits if full]
         if good:
-            result[section] = SectionStatus(True, good[0], False)
+            result[section] = SectionStatus(True, good[0][0], False, good[0][1], "heading")
         elif hits:
-            result[section] = SectionStatus(False, hits[0][0], True)
+            result[section] = SectionStatus(False, hits[0][0], True, hits[0][2], "heading")
         else:
-            result[section] = SectionStatus(False, None, False)
-    if not found["summary"] and _lead_words(lines, code, headings) >= LEAD_SUMMARY_MIN_WORDS:
-        result["summary"] = SectionStatus(True, None, False)
-    if not found["timeline"] and _timestamp_lines(lines, code) >= TIMESTAMP_LINES_MIN:
-        result["timeline"] = SectionStatus(True, None, False)
+            result[section] = SectionStatus(False, None, False, _looked_for(section, headings, require_headings))
+    if require_headings:
+        return result
+    if not found["summary"]:
+        words = _lead_words(lines, code, headings)
+        if words >= LEAD_SUMMARY_MIN_WORDS:
+            result["summary"] = SectionStatus(True, None, False, f"opening prose ({words} words)", "structure")
+    if not found["timeline"]:
+        count, first = _timestamp_lines(lines, code)
+        if count >= TIMESTAMP_LINES_MIN:
+            result["timeline"] = SectionStatus(
+                True, None, False, f"{count} timestamped lines, first: \u201c{_clip(first)}\u201d", "structure"
+            )
+    wanted = [s for s in ("root_cause", "impact", "actions") if not found[s]]
+    if wanted:
+        for section, sentence in _content_cues(prepared, lines, code, wanted).items():
+            result[section] = SectionStatus(True, None, False, f"\u201c{_clip(sentence)}\u201d", "content")
     return result
+
+
+EVIDENCE_MAX_CHARS = 160
+
+
+def _clip(text: str, limit: int = EVIDENCE_MAX_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
+def _heading_evidence(heading: str, body: list[str]) -> str:
+    first = next((_strip_inline_markup(b.strip()) for b in body if b.strip() and not _SETEXT_RE.match(b)), "")
+    return f"heading \u201c{_clip(heading, 60)}\u201d: \u201c{_clip(first, 100)}\u201d" if first else (
+        f"heading \u201c{_clip(heading, 60)}\u201d with no text under it"
+    )
+
+
+def _looked_for(section: str, headings: list[_Heading], require_headings: bool) -> str:
+    names = [h.text for h in headings if h.level != _LABEL_LEVEL][:8]
+    seen = ", ".join(f"\u201c{_clip(n, 40)}\u201d" for n in names) or "none"
+    what = "no heading naming it" if require_headings else f"no heading naming it and {_CONTENT_WANTED[section]}"
+    return f"{what}; headings judged: {seen}"
+
+
+_CONTENT_WANTED = {
+    "summary": "no opening paragraph of at least 20 words",
+    "timeline": "fewer than 3 lines starting with a time or date",
+    "root_cause": "no sentence explaining why it happened (\u201ccaused by\u201d, \u201cdue to\u201d, "
+    "\u201cbecause\u201d, \u201cthe root cause\u201d ...)",
+    "impact": "no sentence saying who or what was affected and how (\u201cusers were unable to\u201d, "
+    "\u201cunavailable for 2 hours\u201d, \u201c5% of requests failed\u201d ...)",
+    "actions": "no list of changes and no sentences committing to them (\u201cwe will\u201d, "
+    "\u201cto prevent this\u201d ...)",
+}
+
+# ---- content cues (prose), used when no heading names the section --------------------
+_CAUSE_RE = re.compile(
+    r"\b(?:root[\s-]?caus\w*|caused\s+by|(?:main|primary|underlying|direct|proximate|ultimate|real|actual)\s+"
+    r"(?:\w+\s+)?(?:cause|reason|problem|issue)|the\s+(?:cause|reason)\s+(?:of|for|was|is|why)|due\s+to"
+    r"|because|as\s+a\s+result\s+of|triggered\s+by|(?:resulted|stemmed|arose|originated)\s+from"
+    r"|(?:this|which|that|it|these)\s+(?:\w+\s+)?(?:caused|led\s+to|resulted\s+in|triggered|broke)"
+    r"|the\s+(?:problem|issue|culprit|trigger|bug)\s+(?:was|is)|(?:a|the)\s+(?:\w+\s+)?bug\s+in"
+    r"|traced\s+(?:back\s+)?to|was\s+the\s+result\s+of|this\s+happened\s+(?:because|when))\b",
+    re.I,
+)
+# "the root cause is still unknown" states that the cause was *not* found
+_CAUSE_UNKNOWN_RE = re.compile(
+    r"\b(?:root\s+)?cause\s+(?:is|was|remains|has)\s+(?:still\s+|not\s+yet\s+|yet\s+to\s+be\s+)?"
+    r"(?:unknown|unclear|not\s+(?:yet\s+)?(?:known|clear|identified|determined|found)|been\s+identified\s+yet"
+    r"|under\s+investigation|being\s+investigated|to\s+be\s+determined)",
+    re.I,
+)
+_AFFECTED = (
+    r"(?:users?|customers?|clients?|visitors?|people|players?|farmers?|validators?|developers?|tenants?|members?"
+    r"|requests?|calls?|queries|builds?|launches|deploy(?:ment)?s?|pages?|(?:web)?sites?|services?|apis?|endpoints?"
+    r"|applications?|apps?|instances?|nodes?|transactions?|jobs?|pipelines?|traffic|logins?|sign[\s-]?ins?|everyone"
+    r"|accounts?|clusters?|regions?|databases?|vms?|workloads?|emails?|notifications?|packages?|chain|network"
+    r"|dashboards?|uploads?|downloads?|scans?|operations)"
+)
+_EFFECT = (
+    r"(?:unable|could\s*n[o\u2019']t|could\s+not|cannot|can[\u2019']t|were\s+not\s+able|was\s+not\s+able|failed|failing"
+    r"|unavailable|went\s+down|were\s+down|was\s+down|degraded|slow(?:er|ed)?|delayed|timed?\s*out|timing\s+out"
+    r"|errors?|blocked|lost|stuck|affected|impacted|disrupted|broken|offline|inaccessible|unreachable|halted"
+    r"|stopped|returned\s+(?:\w+\s+)?errors?|received\s+(?:\w+\s+)?errors?|experienced|saw|got|getting|receiving"
+    r"|did\s*n[o\u2019']t\s+(?:run|work|load|start|receive)|did\s+not\s+(?:run|work|load|start|receive)|missing|exposed|leaked"
+    r"|compromised|(?:not\s+)?distributed|liquidated)"
+)
+_IMPACT_RE = re.compile(
+    r"\b(?:" + _AFFECTED + r"\b(?:\W+\w+){0,8}?\W+" + _EFFECT + r"|" + _EFFECT + r"\b(?:\W+\w+){0,4}?\W+"
+    + _AFFECTED + r"|(?:outage|downtime|disruption|unavailab\w*|degradation|degraded|down|failures?|errors?|delays?)"
+    r"\b(?:\W+\w+){0,6}?\W+(?:for|of|lasting|lasted|over)\s+(?:about\s+|approximately\s+|around\s+|roughly\s+"
+    r"|almost\s+|nearly\s+|over\s+|more\s+than\s+|~\s*)?\d+(?:[.,]\d+)?\s*(?:minutes?|mins?|hours?|hrs?|h|days?|seconds?|secs?)"
+    r"|\d+(?:[.,]\d+)?\s*%\s+(?:of\s+)?(?:\w+\s+){0,3}?" + _AFFECTED + r"|(?:total|complete|partial|full|major|minor"
+    r"|brief|significant|global|regional|widespread)\s+(?:outage|downtime|disruption|degradation|service\s+loss)"
+    r"|(?:no|minimal|limited)\s+(?:customer\s+|user\s+)?impact|impact(?:ed)?\s+(?:was|were|on|to)"
+    r"|data\s+loss|lost\s+data|(?:customer|user)[\s-]facing)\b",
+    re.I,
+)
+_COMMIT_RE = re.compile(
+    r"\b(?:we(?:\s+will|\u2019ll|'ll|\s+are\s+going\s+to|\s+plan\s+to|\s+intend\s+to|\s+are\s+(?:now\s+|also\s+)?"
+    r"(?:adding|implementing|changing|introducing|building|working\s+on|moving|improving|updating|deploying|"
+    r"rolling\s+out|enforcing|requiring|reviewing|auditing|rotating|migrating|fixing|extending|increasing|reducing|"
+    r"removing|replacing|creating|developing|investing|prioriti[sz]ing|adopting|automating|enabling|disabling|making)"
+    r"|\s+have\s+(?:since\s+|now\s+|already\s+|also\s+)?(?:added|implemented|changed|introduced|updated|deployed|fixed|"
+    r"enabled|disabled|moved|migrated|rotated|removed|created|built|increased|reduced|made|put\s+in\s+place|begun|started))"
+    r"|(?:going|moving)\s+forward|to\s+prevent\s+(?:this|a\s+recurrence|recurrence|similar|such|future|further|it|the\s+same)"
+    r"|(?:will|shall)\s+(?:also\s+)?be\s+(?:added|implemented|changed|introduced|updated|deployed|rolled\s+out|enforced|"
+    r"required|reviewed|fixed|extended|increased|reduced|removed|replaced|created|improved|migrated|automated|monitored)"
+    r"|(?:are|is)\s+being\s+(?:added|implemented|changed|introduced|updated|deployed|rolled\s+out|developed|built|fixed|"
+    r"engineered|improved|reviewed|migrated))\b",
+    re.I,
+)
+_PREVENTION_RE = re.compile(
+    r"\b(?:prevent\w*|recurr\w*|reoccur\w*|in\s+the\s+future|going\s+forward|moving\s+forward|from\s+now\s+on"
+    r"|never\s+again|happen(?:s|ing)?\s+again|similar\s+(?:incidents?|issues?|events?|outages?))\b",
+    re.I,
+)
+_IMPERATIVE_ITEM_RE = re.compile(
+    r"^\s*(?:[-*+\u2022]|\d+[.)])\s+(?:\[[ xX]?\]\s*)?(?:\*\*)?(?:add|fix|create|implement|update|document|remove|enable"
+    r"|disable|set\s+up|setup|introduce|automate|monitor|alert|investigate|review|improve|ensure|make\s+sure|move|migrate"
+    r"|upgrade|rotate|replace|increase|reduce|write|deploy|change|schedule|train|build|audit|enforce|require|pin|limit"
+    r"|restrict|split|separate|refactor|revise|extend|rewrite|clean\s+up|switch|adopt|publish|block|validate|test)\b",
+    re.I,
+)
+LIST_COMMITMENTS_MIN = 2
+CUE_SENTENCE_MAX_CHARS = 600
+COMMITMENT_SENTENCES_MIN = 2
+
+
+def _content_cues(prepared: str, lines: list[str], code: list[bool], wanted: list[str]) -> dict[str, str]:
+    """The first sentence stating each wanted section (root_cause, impact, actions) in prose."""
+    out: dict[str, str] = {}
+    prose = _blame_text(prepared)
+    commitments: list[str] = []
+    for raw in _SENTENCE_SPLIT_RE.split(prose):
+        sentence = raw.strip()[:CUE_SENTENCE_MAX_CHARS]  # longer runs are not prose sentences
+        if len(sentence) < 12 or sentence.startswith("#"):
+            continue
+        wants_cause = "root_cause" in wanted and "root_cause" not in out
+        if wants_cause and _CAUSE_RE.search(sentence) and not _CAUSE_UNKNOWN_RE.search(sentence):
+            out["root_cause"] = sentence
+        if "impact" in wanted and "impact" not in out and _IMPACT_RE.search(sentence):
+            out["impact"] = sentence
+        if "actions" in wanted and "actions" not in out and _COMMIT_RE.search(sentence):
+            # each commitment counts: "we will add X, and we are moving Y" is two
+            commitments.extend([sentence] * len(_COMMIT_RE.findall(sentence)))
+            if len(commitments) >= COMMITMENT_SENTENCES_MIN or _PREVENTION_RE.search(sentence):
+                out["actions"] = commitments[0] if len(commitments) > 1 else sentence
+        if len(out) == len(wanted):
+            return out
+    if "actions" in wanted and "actions" not in out:
+        items = [line for i, line in enumerate(lines) if not code[i] and _IMPERATIVE_ITEM_RE.match(line)]
+        if len(items) >= LIST_COMMITMENTS_MIN:
+            out["actions"] = _strip_inline_markup(_LIST_MARKERS_RE.sub("", items[0].strip()))
+    return out
+
+
+_SENTENCE_SPLIT_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(\u201c])|\n\s*\n")
 
 
 # --------------------------------------------------------------------------- blame
@@ -744,6 +908,12 @@ _STANDALONE = [
     r"\breckless(?:ly|ness)?\b",
     r"\b(?:didn[\u2019']?t|did\s+not|couldn[\u2019']?t\s+be|could\s+not\s+be)\s+bother(?:ed)?\b",
     r"\b(?:his|her|my|your)\s+fault\b",
+    # character judgements of a person
+    r"\bwithout\s+(?:being|getting)\s+(?:thorough|careful|diligent)\b",
+    r"\binexperienced\s+(?:\w+\s+)?(?:engineers?|managers?|management|staff|developers?|operators?|admins?|people"
+    r"|team|employees?|leadership|person|individuals?|hires?)\b",
+    r"\b(?:unprofessional|clueless|inattentive|irresponsible)\b",
+    r"\b(?:user|operator|engineer|human)\s+error\s+(?:was|were)\s+made\b",
 ]
 # need an individual as subject ("the on-call engineer failed to ...")
 _SUBJECT_VERBS = [
@@ -758,6 +928,17 @@ _SUBJECT_VERBS = [
     r"\b(?:did\s+not|didn[\u2019']?t|failed\s+to)\s+follow\b",
     r"\bignored\s+(?:the\s+)?(?:runbook|playbook|procedure|process|alerts?|warnings?|instructions?|page)\b",
     r"\b(?:was|were|is|are)\s+(?:to\s+blame|at\s+fault|responsible\s+for\s+(?:the|this)\s+(?:outage|incident|failure))\b",
+    # a person or role as the subject of a failure ("X didn't check", "the on-call ignored ...")
+    r"\b(?:did\s+not|didn[\u2019']?t|never)\s+(?:check|verify|test|read|notice|double[\s-]check|review|escalate"
+    r"|look\s+at|pay\s+attention|ask|wait|communicate|tell|warn|think)\b",
+    r"\bignored\s+(?:the|an?|their|his|her|all|several|multiple|repeated)?\s*(?:\w+\s+)?(?:alerts?|warnings?|pages?"
+    r"|alarms?|messages?|advice|errors?|signs?|reports?|requests?|guidance|checklist|policy|rules?)\b",
+    r"\b(?:was|were)\s+(?:not|n[\u2019']t)\s+(?:careful|thorough|diligent|attentive|paying\s+attention|cautious)\b",
+    r"\b(?:was|were)\s+(?:too\s+)?(?:careless|hasty|rushed|sloppy|lazy|negligent)\b",
+    # hindsight judgements about a person
+    r"\b(?:should|could|would)\s+(?:easily\s+|obviously\s+|clearly\s+)?have\s+(?:known|seen|spotted|noticed|caught"
+    r"|avoided|prevented)\b",
+    r"\b(?:obviously|clearly)\s+(?:should|ought)\b",
 ]
 # need an individual as object ("blame the DBA", "the fault of the contractor", "John's fault")
 _OBJECT_PHRASES = [
@@ -778,7 +959,10 @@ _TRIGGER_RE = re.compile(
 _TRIGGER_STEMS = (
     "human", "error", "mistake", "fault", "oversight", "careless", "negligen", "laz", "slopp", "incompeten",
     "reckless", "bother", "blam", "forg", "fail", "neglect", "should", "ought", "made", "messed", "screwed",
-    "dropped", "follow", "ignored",
+    "dropped", "follow", "ignored", "without being", "without getting", "inexperienc", "unprofessional", "clueless",
+    "inattentive", "irresponsible", "did not", "didn", "never", "careful", "thorough", "diligent", "attentive",
+    "paying attention", "cautious", "hasty", "rushed", "have known", "have seen", "have spotted", "have noticed",
+    "have caught", "have avoided", "have prevented", "obviously", "clearly", "error was made", "error were made",
 )
 _NEGATION_RE = re.compile(
     r"n[\u2019']t\b|\b(?:not|no|never|nor|without|rather\s+than|instead\s+of|beyond|avoid\w*|reduc\w*|prevent\w*"
@@ -854,7 +1038,9 @@ def _subject_is_individual(before: str, verb_text: str, after: str) -> bool:
     if _COLLECTIVE_RE.search(window):
         return False
     lowered = [w.strip(".,'\"").lower() for w in words[-6:]]
-    if any(w in _SYSTEM_WORDS or w in {"it", "which", "this", "that", "there"} for w in lowered[-2:]):
+    # "the release manager": a role noun last makes the subject a person, whatever precedes it
+    role_last = bool(_INDIVIDUAL_RE.fullmatch("the " + lowered[-1])) and lowered[-1] not in _SYSTEM_WORDS
+    if not role_last and any(w in _SYSTEM_WORDS or w in {"it", "which", "this", "that", "there"} for w in lowered[-2:]):
         return False
     if lowered[-1].endswith("ed") and len(lowered[-1]) > 4:  # "the system which the engineer deployed failed to"
         return False
@@ -865,7 +1051,9 @@ def _subject_is_individual(before: str, verb_text: str, after: str) -> bool:
     is_name = bool(re.fullmatch(r"[A-Z][a-z]{1,20}", last)) and last.lower() not in _COMMON
     if not is_name:
         return False
-    if re.match(r"(?:forg|made|messed|screwed|dropped|ignored)", verb_text, re.I):
+    if re.match(r"(?:forg|made|messed|screwed|dropped|ignored|did|didn|never|was|were|neglect)", verb_text, re.I):
+        return True
+    if re.search(r"\b(?:known|seen|spotted|noticed|caught|avoided|prevented)\b", verb_text, re.I):  # hindsight
         return True
     return bool(_NAME_VERB_RE.match(after))
 
@@ -908,7 +1096,7 @@ def find_blame(text: str | None) -> list[BlameQuote]:
     starts, ends = _sentence_starts_ends(prose)
     quotes: list[BlameQuote] = []
     seen: set[tuple[str, int]] = set()
-    quoted: set[tuple[str, str]] = set()  # the same sentence repeated (a duplicated report) is one hit
+    quoted_sentences: set[str] = set()
     done_until = -1
     for position in _candidate_positions(prose):
         if position < done_until:
@@ -919,8 +1107,9 @@ def find_blame(text: str | None) -> list[BlameQuote]:
             if len(quotes) >= MAX_QUOTES:
                 return quotes
             quote = _check_trigger(prose, m, left, right, seen)
-            if quote is not None and (quote.phrase, quote.quote) not in quoted:
-                quoted.add((quote.phrase, quote.quote))
+            # one quote per sentence: several phrases in it (or a repeated copy of it) are one hit
+            if quote is not None and quote.quote not in quoted_sentences:
+                quoted_sentences.add(quote.quote)
                 quotes.append(quote)
     return quotes
 
@@ -979,3 +1168,88 @@ def _object_is_individual(before: str, matched: str, after: str) -> bool:
         return True
     first = head.split()[0].strip(".,") if head else ""
     return bool(re.fullmatch(r"[A-Z][a-z]{1,20}", first)) and first.lower() not in _COMMON | _SYSTEM_WORDS
+
+
+# --------------------------------------------------------------------------- action items
+
+
+@dataclass(frozen=True)
+class ListedAction:
+    """An action item listed in a postmortem: its text (markup and check boxes removed), the
+    owner it names (``@handle``, ``owner: name``, an Owner column, or ``None``) and its line."""
+
+    text: str
+    owner: str | None
+    line: int
+
+
+_OWNER_INLINE_RE = re.compile(
+    r"(?:\((?:owner|assignee|dri|owned\s+by)\s*[:=]?\s*(?P<a>[^)]+)\)|\b(?:owner|assignee|dri)\s*[:=]\s*(?P<b>@?[\w.-]+(?:\s[A-Z][\w-]+)?)"
+    r"|(?P<c>@[A-Za-z0-9][\w-]*))",
+    re.I,
+)
+
+
+_ACTION_LIST_HEADING_RE = re.compile(
+    r"\b(?:action|actions|follow[\s-]*ups?|next\s+steps|remediation|corrective|correction|preventi\w*|preventative|"
+    r"to[\s-]?do|improvements?|recommendations?|what\s+we(?:'|\u2019)?(?:re|\s+are|\s+will)?\s+(?:do|doing|chang)\w*"
+    r"|repair\s+items?|going\s+forward|future\s+work|changes)\b",
+    re.I,
+)
+_NOT_ACTIONS_HEADING_RE = re.compile(r"\b(?:went\s+well|went\s+wrong|lucky|what\s+happened|timeline)\b", re.I)
+
+
+def listed_actions(text: str | None) -> list[ListedAction]:
+    """The action items a postmortem lists under its action headings (Action items,
+    Follow-ups, Next steps, Corrective measures ...): list items and table rows."""
+    prepared = _prepare(text)
+    lines = prepared.split("\n")
+    code = _code_mask(lines)
+    headings = _find_headings(lines, code)
+    out: list[ListedAction] = []
+    seen: set[int] = set()
+    for index, head in enumerate(headings):
+        if "actions" not in head.sections or head.level == _LABEL_LEVEL or not _ACTION_LIST_HEADING_RE.search(head.text):
+            continue
+        start = head.line + 1
+        end = len(lines)
+        for other in headings[index + 1 :]:
+            if (other.level <= head.level or (other.sections and "actions" not in other.sections)
+                    or _NOT_ACTIONS_HEADING_RE.search(other.text)):
+                end = other.line
+                break
+        owner_column: int | None = None
+        for i in range(start, end):
+            if code[i] or i in seen:
+                continue
+            line = lines[i].strip()
+            if line.startswith("|"):
+                cells = [c.strip() for c in line.strip("|").split("|")]
+                lowered = [_strip_inline_markup(c).lower() for c in cells]
+                if any(c in {"owner", "owners", "assignee", "dri", "who"} for c in lowered):
+                    owner_column = next(k for k, c in enumerate(lowered) if c in {"owner", "owners", "assignee", "dri", "who"})
+                    continue
+                if _TABLE_SEPARATOR_RE.fullmatch(line) or not cells or not cells[0]:
+                    continue
+                item = _strip_inline_markup(cells[0])
+                owner = cells[owner_column] if owner_column is not None and owner_column < len(cells) else None
+                if item and not _is_placeholder(item):
+                    seen.add(i)
+                    out.append(ListedAction(item, _strip_inline_markup(owner) or None if owner else None, i + 1))
+                continue
+            if not _LIST_ITEM_RE.match(lines[i]):
+                continue
+            body = _CHECKBOX_RE.sub("", _LIST_MARKERS_RE.sub("", line))
+            # hard-wrapped continuation lines belong to the item
+            k = i + 1
+            while k < end and lines[k].strip() and lines[k].startswith((" ", "\t")) and not _LIST_ITEM_RE.match(lines[k]):
+                body += " " + lines[k].strip()
+                k += 1
+            item = _strip_inline_markup(body)
+            if not item or _NO_WORDS_RE.fullmatch(item):
+                continue
+            m = _OWNER_INLINE_RE.search(item)
+            owner = next((g for g in m.groups() if g), None) if m else None
+            seen.add(i)
+            out.append(ListedAction(item, owner.strip() if owner else None, i + 1))
+    return out

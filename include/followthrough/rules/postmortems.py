@@ -5,6 +5,7 @@ See docs/rules.md for the exact semantics of each rule.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
@@ -146,25 +147,39 @@ def find_incomplete_postmortems(frames: Mapping[str, pd.DataFrame], policy: Poli
     texts = reviewed["document_text"] if "document_text" in reviewed else reviewed["postmortem_id"].map(lambda _: "")
     missing: list[list[str]] = []
     empty: list[list[str]] = []
-    sections = _per_distinct_text(texts, detect_sections)
+    require_headings = policy.postmortem.require_headings
+    sections = _per_distinct_text(texts, functools.partial(detect_sections, require_headings=require_headings))
+    judged: list[dict[str, str]] = []
     for status in sections:
+        judged.append({s: status[s].evidence or "" for s in policy.postmortem.required_sections
+                       if not status[s].present})
         missing.append([s for s in policy.postmortem.required_sections if not status[s].present and not status[s].empty])
         empty.append([s for s in policy.postmortem.required_sections if status[s].empty])
     fires = [bool(m or e) for m, e in zip(missing, empty, strict=True)]
     hits = rows_where(reviewed, fires)
     missing = [m for m, f in zip(missing, fires, strict=True) if f]
     empty = [e for e, f in zip(empty, fires, strict=True) if f]
+    judged = [j for j, f in zip(judged, fires, strict=True) if f]
     return finding_frame(
         "PM-INCOMPLETE", "postmortem", hits,
         subject_id=hits["postmortem_id"], team_id=hits["team_id"], incident_id=hits["incident_id"],
         responsible=_owner_or_lead(frames, hits), due_at=hits["published_at"].fillna(hits["created_at"]),
         confidential=hits["confidential"], title="Postmortem for " + hits["incident_id"],
-        reason=["; ".join(filter(None, [f"missing: {', '.join(m)}" if m else "",
-                                        f"empty or placeholder: {', '.join(e)}" if e else ""]))
-                for m, e in zip(missing, empty, strict=True)],
-        evidence=[{"check": "required sections present and filled", "missing": m, "empty": e,
-                   "policy_key": "postmortem.required_sections"} for m, e in zip(missing, empty, strict=True)],
+        reason=[_incomplete_reason(m, e, j) for m, e, j in zip(missing, empty, judged, strict=True)],
+        evidence=[{"check": "required sections present and filled", "missing": m, "empty": e, "judged": j,
+                   "require_headings": require_headings,
+                   "policy_key": "postmortem.required_sections"} for m, e, j in zip(missing, empty, judged, strict=True)],
     )
+
+
+def _incomplete_reason(missing: list[str], empty: list[str], judged: dict[str, str]) -> str:
+    """"missing: impact (what was judged); empty or placeholder: timeline (the heading and its text)"."""
+    def part(label: str, sections: list[str]) -> str:
+        if not sections:
+            return ""
+        return f"{label}: " + ", ".join(f"{s} ({judged[s]})" if judged.get(s) else s for s in sections)
+
+    return "; ".join(filter(None, [part("missing", missing), part("empty or placeholder", empty)]))
 
 
 def find_blaming_postmortems(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> pd.DataFrame:

@@ -103,6 +103,8 @@ REASON_CODES = (
 )
 
 MIN_MEANINGFUL_WORDS = 4
+# an investigation whose object span (verb included) has at most this many words names only a component
+INVESTIGATION_OBJECT_MAX_WORDS = 6  # the verb (one or two words) and up to four words of object
 # Word counts are computed for items shorter than this; 80 characters hold far more than
 # MIN_MEANINGFUL_WORDS words, so longer items are never too short.
 SHORT_ITEM_CHARS = 80
@@ -125,6 +127,7 @@ class VagueVerdict:
 
     vague: bool
     reasons: tuple[Reason, ...] = ()
+    verdict: str = "judged"  # or "empty", "not judged: language", "not judged: too long (...)"
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -228,6 +231,12 @@ DELIBERATIVE_VERBS = (
     r"pay(?:ing)?(?:\s+more)?\s+attention", r"learn\w*", r"raise\s+awareness", r"socialis\w*",
     r"socializ\w*", r"remind\w*", r"work(?:s|ing)?\s+on", r"address\w*", r"deal(?:s|ing)?\s+with",
     r"tackl\w*", r"schedul\w*\s+(?:a\s+)?(?:discussion|meeting|call|session|chat|sync|workshop)",
+    # narrative commitments with no end state: "make changes to ...", "take steps to ..."
+    r"mak(?:e|es|ing)\s+(?:some\s+|several\s+|further\s+|additional\s+|the\s+necessary\s+|necessary\s+)?"
+    r"(?:changes|improvements|adjustments|enhancements)",
+    r"tak(?:e|es|ing)\s+(?:\w+\s+)?(?:steps|measures|actions?)", r"focus\w*\s+on", r"invest\w*\s+in",
+    r"(?:stress|emphasi[sz]|reinforc|underlin|highlight|reiterat|underscor)\w*\s+(?:the\s+)?(?:importance|need|value)",
+    r"do\s+(?:more|better)", r"strive\w*", r"aim\w*\s+(?:to|for)",
 )
 # Nominal exploration: "a drift analysis is needed", "a chaos session should be performed".
 NOMINAL_EXPLORATION = (
@@ -249,7 +258,8 @@ ABSTRACT_NOUNS = (
     "ways", "path", "vision", "roadmap", "best practice", "best practices", "governance",
     "ownership", "initiative", "program", "programme", "learning path", "mechanism", "mechanisms",
     "solution", "solutions", "options", "baseline", "standards", "principles", "philosophy",
-    "capability", "capabilities",
+    "capability", "capabilities", "policy for", "policies for", "guideline", "guidelines", "criteria",
+    "rules for", "procedure for", "procedures for", "standard for", "standards for",
 )
 # Verbs with a concrete end state when their object is concrete.
 CONCRETE_VERBS = (
@@ -287,6 +297,7 @@ COMPARATIVES = (
     # unspecified times and frequencies
     r"in\s+a\s+while", r"for\s+a\s+while", r"for\s+some\s+time", r"soon", r"asap",
     r"as\s+soon\s+as\s+possible", r"regularly", r"periodically", r"from\s+time\s+to\s+time",
+    r"regular", r"periodic", r"routine(?:ly)?", r"frequent(?:ly)?", r"continuous(?:ly)?", r"ongoing",
     r"occasionally", r"every\s+so\s+often", r"in\s+a\s+timely\s+manner",
     r"(?:add\w*|creat\w*|fill\w*\s+in|document\w*|writ\w*|set\s*up)\s+(?:the\s+|any\s+|all\s+)?missing\s+[a-z]+",
 )
@@ -558,7 +569,31 @@ def _patterns() -> dict[str, str]:
         "evaluative": r"\b(" + _alt(EVALUATIVES) + r")\b",
         "hedge": r"\b(" + _alt(HEDGES) + r")\b",
         "specific_question": r"\b(?:why|whether|if)\b",
+        "investigation": r"^(?:investigat\w*|look(?:s|ed|ing)?\s+(?:in\s*to|at)|dig(?:s|ging)?\s+into|analy[sz]\w*"
+        r"|diagnos\w*|research\w*|debug\w*|troubleshoot\w*)\b",
+        # features for the learned combination (see model_features)
+        "narrative": r"^(?:we|engineers|the\s+team|our\s+team|teams|microsoft|google|aws|azure|they)\s+(?:will|are|have|"
+        r"plan|intend|'ll|'re|continue|shall)\b",
+        "capability": r"\b(?:monitoring|alerting|observability|detection|visibility|telemetry|resilien\w*|hardening|"
+        r"redundancy|validation|safeguards?|protections?|processes|procedures|tooling|automation|reliability|robustness|"
+        r"capabilit\w*|mechanisms?|communications?|awareness|coverage)\b",
+        "done": r"^[a-z]+ed\b",
+        "future_passive": r"\b(?:will\s+be|is\s+being|are\s+being|to\s+be)\s+[a-z]+(?:ed|en)\b",
+        "nominal_improvement": r"^(?:improv\w*|enhanc\w*|additional|further|better|more|increased|greater|stronger|"
+        r"refin\w*|augment\w*|expan\w*)\b",
+        "failure_class": r"\b(?:this\s+class|class\s+of|such\s+(?:issues|incidents|failures|problems|events|scenarios)|"
+        r"similar\s+(?:issues|incidents|failures|problems|events|scenarios)|these\s+types?|this\s+type|future\s+occurrences?|"
+        r"recurrence|re-?occurrence|in\s+the\s+future|going\s+forward)\b",
+        # "investigate and fix the memory leak": the fix is the end state
+        "fix_coordinated": r"^[a-z-]+(?:\s+[a-z-]+)?\s+(?:and|&)\s+(?:then\s+)?(?:fix|remov|replac|resolv|patch|repair|"
+        r"correct|eliminat|mitigat)\w*\b",
+        # what bounds an investigation of a named thing: a purpose, a comparison or a fix
+        "bounded_exploration": r"\b(?:for|as|using|instead|between|versus|vs|against|and\s+(?:then\s+)?(?:fix|remov|replac|"
+        r"disabl|enabl|add|implement|updat|resolv|document|patch|rotat|upgrad|revert|drop|set|configur|mitigat|"
+        r"eliminat|correct|repair|deploy|tun|adjust|clean)\w*)\b",
         "wh_question": r"^(?:how|what|which|who|where|when)\b",
+        # "Where possible, pin ...": a hedge, not a question
+        "hedged_wh": r"^(?:where|when|if)\s+(?:possible|needed|necessary|applicable|appropriate|feasible|required)\b",
         "questions": r"\?[^?]*\?",
         "explicit_bound": _EXPLICIT_BOUND,
         "copula": r"\b(?:needs?|has|have|ought|is going|are going|wants?)\s+to\s+be\b",
@@ -834,7 +869,19 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "hedge": _extract_where(lower, p["hedge"]),
             "directional": head_match(p["directional"]),
             "specific_question": _contains(lower, p["specific_question"]),
-            "wh_question": _contains(lower, p["wh_question"]) | _contains(head, p["wh_question"]),
+            "bounded_exploration": _contains(head, p["bounded_exploration"]),
+            "investigation": head_contains(p["investigation"]),
+            "narrative": _contains(plain, p["narrative"]),
+            "capability": _contains(lower, p["capability"]),
+            "done": _contains(head, p["done"]),
+            "future_passive": _contains(lower, p["future_passive"]),
+            "nominal_improvement": _contains(head, p["nominal_improvement"]),
+            "failure_class": _contains(lower, p["failure_class"]),
+            "length": length,
+            "fix_coordinated": head_contains(p["fix_coordinated"]),
+            "span_words": _count(span, p["word"]),
+            "wh_question": (_contains(lower, p["wh_question"]) | _contains(head, p["wh_question"]))
+            & ~_contains(lower, p["hedged_wh"]),
             "questions": _contains(lower, p["questions"]),
             "explicit_bound": _contains(lower, p["explicit_bound"]),
         }
@@ -844,7 +891,8 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             frame[column] = anchor_frame[column].to_numpy()
     flags = [
         "empty", "whole_placeholder", "soft_in_span", "artefact", "method_seeking", "means", "concrete_verb",
-        "specific_question", "wh_question", "questions", "explicit_bound",
+        "specific_question", "wh_question", "questions", "explicit_bound", "bounded_exploration", "investigation",
+        "fix_coordinated", "narrative", "capability", "done", "future_passive", "nominal_improvement", "failure_class",
     ]
     frame[flags] = frame[flags].fillna(False).astype(bool)
     return frame
@@ -893,7 +941,15 @@ def _reason_columns(f: pd.DataFrame) -> dict[str, pd.Series]:
 
     # vague head verbs, by what bounds them
     explore = f["exploratory"].where(
-        f["exploratory"].notna() & (f["method_seeking"] | ~(object_strong | (f["specific_question"] & artefact)))
+        f["exploratory"].notna()
+        & (
+            f["method_seeking"]
+            | ~(object_strong | ((f["specific_question"] | f["fix_coordinated"]) & artefact))
+            # an investigation whose only object is a component ("Look into search-api",
+            # "Investigate the cache errors") says what to look at, not what must be true afterwards
+            | (f["investigation"] & (f["span_words"] <= INVESTIGATION_OBJECT_MAX_WORDS)
+               & ~f["bounded_exploration"] & ~f["specific_question"])
+        )
     )
     improve = f["improvement"].where(f["improvement"].notna() & ~(measurable | (f["means"] & anchored)))
     nominal = f["nominal"].where(f["nominal"].notna() & ~object_strong)
@@ -928,6 +984,88 @@ def _reason_columns(f: pd.DataFrame) -> dict[str, pd.Series]:
             detail(f["questions"] & not_whole, "a list of questions, not an action")
         ),
     }
+
+
+# --------------------------------------------------------------------------------------
+# Inputs for a learned combination. scripts/eval_vague.py fits a logistic regression over
+# these interpretable features leave-one-organisation-out and compares it with the rules;
+# it did not beat them (tests/data/README.md), so no model ships and the rules decide.
+# --------------------------------------------------------------------------------------
+
+# --------------------------------------------------------------------------------------
+# Learned combination: a logistic regression over the interpretable features below,
+# trained by scripts/train_vague_model.py and shipped as vague_model.json (weights only,
+# loaded with the standard library and numpy; no network, no scikit-learn at run time).
+# --------------------------------------------------------------------------------------
+
+# what each model input means, in words
+MODEL_FEATURES: dict[str, str] = {
+    "reason_placeholder": "a placeholder stands in for the content",
+    "reason_too_short": "too short to act on",
+    "reason_no_concrete_target": "names no system, component, artefact, number or name",
+    "reason_vague_verb": "a vague verb with no bounded object",
+    "reason_unmeasurable_goal": "an unmeasurable goal",
+    "reason_hedged": "a hedged commitment",
+    "reason_open_question": "an open question",
+    "number": "a number or measurement",
+    "identifier": "a code-like identifier",
+    "quoted": "a quoted literal",
+    "proper": "a product or service name",
+    "tech": "a well-known infrastructure product",
+    "object_strong": "a named target in the object",
+    "artefact": "an artefact an engineer can point at",
+    "concrete_verb": "a verb with a concrete end state",
+    "exploratory": "an exploratory verb (investigate, review, ...)",
+    "improvement": "an improvement verb (improve, enhance, ...)",
+    "deliberative": "a deliberative verb (discuss, continue, work on, ...)",
+    "abstract": "an abstract deliverable (a strategy, a process, a policy)",
+    "comparative": "a comparative with no bar (better, more, faster, regular)",
+    "evaluative": "an evaluative word with no bar (robust, proper, comprehensive)",
+    "hedge": "a hedge (maybe, potential, if possible)",
+    "specific_question": "a specific why/whether question",
+    "means": "a concrete means (with, by, using ...)",
+    "explicit_bound": "an explicit bound (within, at least, instead of ...)",
+    "investigation": "an investigation verb",
+    "narrative": "a narrative commitment (we will ..., engineers are ...)",
+    "capability": "a capability word (monitoring, resiliency, validation ...)",
+    "done": "reports work already done",
+    "future_passive": "a passive future (will be added, is being fixed)",
+    "nominal_improvement": "starts with an improvement noun (improved, additional, further ...)",
+    "failure_class": "an unnamed class of failures (similar issues, in the future)",
+    "long": "a long item (over 120 characters)",
+}
+
+
+def model_features(summaries: pd.Series) -> pd.DataFrame:
+    """The learned model's inputs (0/1 columns named as in MODEL_FEATURES), one row per summary."""
+    import pandas as pd
+
+    values = pd.Series(list(summaries), dtype=object)
+    features = _features(values)
+    return _model_inputs(features, _reason_columns(features))
+
+
+def _model_inputs(f: pd.DataFrame, columns: dict[str, pd.Series]) -> pd.DataFrame:
+    import pandas as pd
+
+    out = {f"reason_{code}": columns[code].notna() for code in REASON_CODES}
+    for name in ("number", "identifier", "quoted", "proper", "tech", "artefact", "concrete_verb", "specific_question",
+                 "means", "explicit_bound", "investigation", "narrative", "capability", "done", "future_passive",
+                 "nominal_improvement", "failure_class"):
+        out[name] = f[name].astype(bool)
+    out["object_strong"] = (f["object_number"] | f["object_identifier"] | f["object_quoted"] | f["object_proper"]
+                            | f["object_tech"]).astype(bool)
+    for name in ("exploratory", "improvement", "deliberative", "hedge"):
+        out[name] = f[name].notna()
+    out["abstract"] = f["abstract_verb"].notna() & f["abstract"].notna()
+    out["comparative"] = f["comparative"].notna()
+    out["evaluative"] = f["evaluative"].notna()
+    out["long"] = f["length"] > LONG_ITEM_CHARS
+    frame = pd.DataFrame(out, index=f.index).fillna(False).astype("int8")
+    return frame[list(MODEL_FEATURES)]
+
+
+LONG_ITEM_CHARS = 120
 
 
 def _assess_unique(values: pd.Series) -> list[list[dict[str, str]]]:
@@ -974,24 +1112,81 @@ def _assess_parallel(values: Any) -> list[list[dict[str, str]]]:
 def assess_summaries(summaries: pd.Series) -> pd.DataFrame:
     """Assess many action-item summaries at once.
 
-    Returns a frame with the same index and two columns: ``vague`` (bool) and ``reasons``
-    (a list of ``{"code", "detail"}`` dicts, empty when the item is concrete). None, NaN and
-    empty strings are handled: an empty summary is vague (``too_short`` and
-    ``no_concrete_target``). Each distinct summary is assessed once; every row still gets
-    its own reasons list.
+    Returns a frame with the same index and three columns: ``vague`` (bool), ``reasons``
+    (a list of ``{"code", "detail"}`` dicts, empty when the item is concrete) and
+    ``verdict`` (``judgements``). None, NaN and empty strings are handled: an empty summary
+    is vague (``too_short`` and ``no_concrete_target``, verdict ``empty``). A summary in
+    another language or longer than LONGEST_ITEM_CHARS is not judged: not vague, no
+    reasons, and the verdict says why. Each distinct summary is assessed once; every row
+    still gets its own reasons list.
     """
     import numpy as np
     import pandas as pd
 
     if len(summaries) == 0:
         return pd.DataFrame(
-            {"vague": pd.Series(dtype=bool), "reasons": pd.Series(dtype=object)}, index=summaries.index
+            {"vague": pd.Series(dtype=bool), "reasons": pd.Series(dtype=object), "verdict": pd.Series(dtype=object)},
+            index=summaries.index,
         )
     codes, uniques = pd.factorize(_as_text(summaries), use_na_sentinel=False)
-    per_unique = _assess_parallel(np.asarray(uniques, dtype=object))
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype="string[pyarrow]")
+    verdicts = judgements(distinct).to_numpy(dtype=object)
+    judged = np.flatnonzero((verdicts == JUDGED) | (verdicts == EMPTY))
+    per_unique: list[list[dict[str, str]]] = [[] for _ in range(len(verdicts))]
+    if len(judged):
+        for i, found in zip(judged.tolist(), _assess_parallel(np.asarray(uniques, dtype=object)[judged]), strict=True):
+            per_unique[i] = found
     vague = np.fromiter((bool(r) for r in per_unique), dtype=bool, count=len(per_unique))[codes]
     reasons = pd.Series([[dict(r) for r in per_unique[c]] for c in codes.tolist()], index=summaries.index, dtype=object)
-    return pd.DataFrame({"vague": vague, "reasons": reasons}, index=summaries.index)
+    return pd.DataFrame({"vague": vague, "reasons": reasons, "verdict": verdicts[codes]}, index=summaries.index)
+
+
+# What was done with a summary: judged; empty (vague: nothing to act on); or not judged at all
+# because it is not English (the vocabulary is English) or too long to be one action item.
+JUDGED = "judged"
+EMPTY = "empty"
+NOT_ENGLISH = "not judged: language"
+LONGEST_ITEM_CHARS = 1500
+_NON_LATIN = "[\u0370-\u03ff\u0400-\u052f\u0590-\u06ff\u0900-\u0dff\u0e00-\u0eff\u1100-\u11ff\u3040-\uffef]"
+_LATIN = "[A-Za-z\u00c0-\u024f]"
+_ENGLISH_WORDS = (
+    r"\b(?:the|and|to|of|for|with|on|in|is|are|be|we|should|will|that|this|from|when|add|fix|update|"
+    r"remove|create|ensure|make|set|use|all|not|by|an?)\b"
+)
+# function words of the other common languages of engineering write-ups (de, fr, es, pt, nl, it)
+_FOREIGN_WORDS = (
+    r"\b(?:und|nicht|f\x{00fc}r|mit|ist|wir|eine|einen|einem|auf|bei|werden|wird|sollte|sollten|m\x{00fc}ssen|der|das|"
+    r"dem|des|zur|zum|pour|avec|nous|dans|les|une|sont|\x{00ea}tre|doit|faut|sur|lors|para|con|una|los|las|del|por|"
+    r"debe|hay|n\x{00e3}o|s\x{00e3}o|uma|com|het|een|niet|voor|wij|moet|zijn|della|sono|deve|nel|alla|degli|le|du|et)\b"
+)
+
+
+def judgements(summaries: pd.Series) -> pd.Series:
+    """Per summary: JUDGED, EMPTY, NOT_ENGLISH or "not judged: too long (N characters)".
+
+    Vectorised over Arrow strings. A summary is taken for another language when most of
+    its letters are in a non-Latin script, or when it has at least two function words of
+    another European language and more of them than English ones.
+    """
+    import numpy as np
+    import pandas as pd
+
+    text = _as_text(summaries)
+    stripped = text.str.strip()
+    length = stripped.str.len().fillna(0).astype("int64").to_numpy()
+    lower = stripped.str.lower()
+    non_latin = _count(stripped, _NON_LATIN).to_numpy()
+    latin = _count(stripped, _LATIN).to_numpy()
+    foreign = _count(lower, _FOREIGN_WORDS).to_numpy()
+    english = _count(lower, _ENGLISH_WORDS).to_numpy()
+    other_language = (non_latin > latin) | ((foreign >= 2) & (foreign > english))
+    out = np.full(len(text), JUDGED, dtype=object)
+    out[other_language] = NOT_ENGLISH
+    too_long = length > LONGEST_ITEM_CHARS
+    out[too_long] = [f"not judged: too long ({n} characters; one action item is a sentence or two)"
+                     for n in length[too_long]]
+    out[length == 0] = EMPTY
+    return pd.Series(out, index=summaries.index, dtype=object)
 
 
 def assess_summary(text: str | None) -> VagueVerdict:
@@ -1002,6 +1197,7 @@ def assess_summary(text: str | None) -> VagueVerdict:
     return VagueVerdict(
         vague=bool(row["vague"]),
         reasons=tuple(Reason(r["code"], r["detail"]) for r in _reasons_of(row["reasons"])),
+        verdict=str(row["verdict"]),
     )
 
 

@@ -6,7 +6,7 @@ HMAC-SHA256, that records their count and head, so they stay verifiable and any 
 to them is detected. Migrations never see the key, so the seal is written by the code.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0002"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
