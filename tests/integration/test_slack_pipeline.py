@@ -64,7 +64,7 @@ def slack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[FakeSlack
         for n, team in enumerate(csv.DictReader((DEMO / "teams.csv").open())):
             fake.add_channel(f"C{n:08d}", team["slack_channel"].lstrip("#"))
         fake.add_channel("CPLATFORM0", "incident-followup")
-        policy = {"sources": [{"name": "small", "path": str(export)}],
+        policy = {"sources": [{"name": "small", "path": str(export), "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
                   "dispatch": {"jira": "dry_run", "slack": "live"}}
         (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
         monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(

@@ -76,7 +76,12 @@ def time_to_postmortem(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of
     _, limit = postmortem_deadlines(frames, policy, incidents)
     pms = frames["postmortems"]
     pms = pms[pms["published_at"].notna() & (pms["published_at"] <= as_of)]
-    published = incidents["incident_id"].map(pms.groupby("incident_id")["published_at"].min())
+    import pandas as pd
+
+    # reindex, not map: map with an empty mapper casts datetimes to float
+    first_published = pms.groupby("incident_id")["published_at"].min()
+    published = pd.to_datetime(pd.Series(first_published.reindex(incidents["incident_id"]).to_numpy(),
+                                         index=incidents.index), utc=True)
     days = _days(published - incidents["resolved_at"])
     within = published.notna() & (published <= limit)
     late = (published.notna() & (published > limit)) | (published.isna() & (as_of > limit))
