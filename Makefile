@@ -1,5 +1,6 @@
 # Followthrough: `make demo` runs the enforcement DAG on the bundled data, `make test` runs the tests.
-# Both create or refresh the virtual environment from requirements.txt when needed.
+# Both create or refresh the virtual environment from requirements.txt (runtime) and
+# requirements-dev.txt (test and lint tools) when needed.
 
 PYTHON ?= python3.11
 VENV := .venv
@@ -20,10 +21,10 @@ DEMO_AS_OF := 2026-07-15T10:00:00+00:00
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
 
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@test -x $(BIN)/uv || $(BIN)/pip install --quiet --disable-pip-version-check uv==0.9.30
-	$(BIN)/uv pip install --quiet -p $(BIN)/python -r requirements.txt
+	$(BIN)/uv pip install --quiet -p $(BIN)/python -r requirements.txt -r requirements-dev.txt
 	$(BIN)/uv pip install --quiet -p $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 
@@ -34,11 +35,19 @@ $(AIRFLOW_HOME)/airflow.db: $(STAMP)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (cat $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/airflow pools set jira_api 2 "Caps concurrent Jira calls (Followthrough)" >> $(AIRFLOW_HOME)/db-migrate.log 2>&1
 
-demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## run followthrough_enforce once on the bundled data (dry-run) and print the summary
+# The demo's audit key (the Connection followthrough_audit stands in for it in production; see README)
+AUDIT_KEY := $(FOLLOWTHROUGH_HOME)/audit.key
+demo airflow: export FOLLOWTHROUGH_AUDIT_KEY_FILE ?= $(AUDIT_KEY)
+
+$(AUDIT_KEY):
+	@mkdir -p $(dir $@)
+	@umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_hex(32))" > $@
+
+demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## run followthrough_enforce once on the bundled data (dry-run) and print the summary
 	@echo "Running followthrough_enforce as of $(DEMO_AS_OF) (airflow dags test; about a minute)..."
 	@PATH=$(CURDIR)/$(BIN):$$PATH FOLLOWTHROUGH_RUN_DEADLINE_MINUTES=0 $(BIN)/airflow dags test followthrough_enforce $(DEMO_AS_OF) > $(FOLLOWTHROUGH_HOME)/demo-run.log 2>&1 \
 		|| (tail -n 60 $(FOLLOWTHROUGH_HOME)/demo-run.log; echo "demo run failed; full log: $(FOLLOWTHROUGH_HOME)/demo-run.log"; exit 1)
-	@$(BIN)/python -m followthrough report
+	@$(BIN)/followthrough report
 
 test: $(STAMP)  ## lint, type-check and run every test
 	$(BIN)/ruff check dags include plugins tests bench scripts
@@ -46,9 +55,9 @@ test: $(STAMP)  ## lint, type-check and run every test
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)  ## only the fast tests (no Airflow runs)
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not deployment" $(PYTEST_ARGS)
 
-airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## start a local Airflow (standalone, SQLite) with the project's DAGs
+airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## start a local Airflow (standalone, SQLite) with the project's DAGs
 	@echo "Starting Airflow at http://localhost:8080 ; the admin password is printed below and kept in"
 	@echo "$(AIRFLOW_HOME)/simple_auth_manager_passwords.json.generated. Stop with Ctrl-C."
 	PATH=$(CURDIR)/$(BIN):$$PATH AIRFLOW__LOGGING__LOGGING_LEVEL=INFO $(BIN)/airflow standalone
@@ -56,13 +65,15 @@ airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db  ## start a local Airflow (standalo
 bench: $(STAMP)  ## run the benchmarks; figures go to bench/results.json
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/jira_requests.py
+	$(BIN)/python bench/pipeline.py
 
 demo-data: $(STAMP)  ## regenerate data/demo from scripts/make_demo_data.py and check it
 	$(BIN)/python scripts/make_demo_data.py
 	$(BIN)/python scripts/check_demo_data.py
 
-lock:  ## re-resolve requirements.in into requirements.txt (needs the venv)
+lock:  ## re-resolve requirements.in / requirements-dev.in into the pinned sets (needs the venv)
 	$(BIN)/uv pip compile requirements.in --python-version 3.11 -o requirements.txt
+	$(BIN)/uv pip compile requirements-dev.in --python-version 3.11 -o requirements-dev.txt
 
 clean:  ## remove run state (store, reports, Airflow home), keep the venv
 	rm -rf var

@@ -36,8 +36,9 @@ from followthrough.notifiers import DEADLINE_MESSAGE, PlatformAlertNotifier
 
 # A run not finished this long after it was queued alerts the platform team (from the triggerer).
 # 0 disables it: `airflow dags test` on 3.3 crashes at the end of a successful run of a DAG with
-# `deadline=`, so the demo and the end-to-end tests run without it.
-RUN_DEADLINE_MINUTES = int(os.environ.get("FOLLOWTHROUGH_RUN_DEADLINE_MINUTES", "120"))
+# `deadline=`, so the demo and the `dags test` end-to-end tests run without it (a real scheduler
+# does not crash: tests/deployment). Fractions are allowed (0.25 = 15 s, for the deployment test).
+RUN_DEADLINE_MINUTES = float(os.environ.get("FOLLOWTHROUGH_RUN_DEADLINE_MINUTES", "120"))
 RUN_DEADLINE = DeadlineAlert(
     reference=DeadlineReference.DAGRUN_QUEUED_AT,
     interval=timedelta(minutes=RUN_DEADLINE_MINUTES),

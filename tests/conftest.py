@@ -12,6 +12,9 @@ from collections.abc import Iterator
 
 import pytest
 
+# every store write seals audit events with the key; tests and the Airflow runs they start share this one
+os.environ.setdefault("FOLLOWTHROUGH_AUDIT_KEY", "followthrough-test-audit-key-0001")
+
 PG_ADMIN_URL = os.environ.get("FOLLOWTHROUGH_TEST_PG", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 
 

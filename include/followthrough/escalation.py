@@ -119,12 +119,17 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
         actions.append(_base(finding) | {
             "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:resolve",
             "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
-            "payload": {"transition": "Done", "comment": f"Resolved: the problem was no longer found on {as_of.date()}."},
+            "payload": {"comment": f"Resolved: the problem was no longer found on {as_of.date()}."},
         })
     modes = {"jira": policy.dispatch.jira, "slack": policy.dispatch.slack}
+    hours = working_hours(frames, policy)
     for planned in actions:
         if planned["channel"] == "slack":
-            planned["payload"]["send_after"] = send_after.get(planned.get("team_id") or "", send_after[""])
+            team_key = str(planned.get("team_id") or "")
+            planned["payload"]["send_after"] = send_after.get(team_key, send_after[""])
+            if modes["slack"] == "live":  # held until the team's working hours; checked again at delivery
+                planned["send_after"] = planned["payload"]["send_after"]
+                planned["payload"]["working_hours"] = hours.get(team_key, hours[""])
         if modes[planned["channel"]] == "dry_run":
             # a dry-run record never stands in for the real action: switching to live plans it anew
             planned["idempotency_key"] = f"dry_run/{planned['idempotency_key']}"
@@ -146,6 +151,26 @@ def _reopens(finding: pd.Series, policy: Policy) -> bool:
 def _base(finding: pd.Series) -> dict[str, Any]:
     return {"fingerprint": finding["fingerprint"], "episode": int(finding["episode"]),
             "team_id": _text(finding.get("team_id"))}
+
+
+def working_hours(frames: Mapping[str, pd.DataFrame], policy: Policy) -> dict[str, dict[str, Any]]:
+    """Per team ("" for none), where and when its people work: the dispatcher delivers inside these hours."""
+    import pandas as pd
+
+    from followthrough.rules.common import team_regions
+
+    team_ids = pd.Series(list(frames["teams"]["team_id"]) + [""], dtype="string")
+    zones = team_timezones(frames, team_ids, policy)
+    regions = team_regions(frames, team_ids, policy)
+    result = {}
+    for team, zone, region in zip(team_ids, zones, regions, strict=True):
+        override = policy.teams.get(str(team))
+        hours = override.working_hours if override and override.working_hours else policy.calendar.working_hours
+        result[str(team)] = {"timezone": str(zone), "region": "" if pd.isna(region) else str(region),
+                             "start": hours.start.isoformat(), "end": hours.end.isoformat(),
+                             "public": policy.calendar.public_holidays,
+                             "extra": [d.isoformat() for d in policy.calendar.extra_holidays]}
+    return result
 
 
 def _send_after(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> dict[str, str]:

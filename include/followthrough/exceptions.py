@@ -28,3 +28,11 @@ class StoreError(FollowthroughError):
 
 class ConnectionMissing(NotRetryableError):
     """A live source or gateway needs an Airflow Connection that is not defined."""
+
+
+class StagingMissing(FollowthroughError):
+    """A task's staged input (written by an earlier task of the run) is not where it should be.
+
+    Never read as "no rows": empty inputs would resolve every finding. Retried, since object
+    storage may lag; a staging base that workers do not share fails every retry the same way.
+    """

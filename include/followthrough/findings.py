@@ -20,6 +20,13 @@ if TYPE_CHECKING:
     from followthrough.policy import Waiver
 
 
+# why a finding's episode resolved (the store's `resolution`; in the audit trail and the report)
+RESOLUTION_REASONS = {
+    "fixed": "the problem is no longer found in the source",
+    "gone": "subject no longer in the source",
+}
+
+
 def fingerprint(rule: str, subject_type: str, subject_id: str) -> str:
     return hashlib.sha256(f"{rule}|{subject_type}|{subject_id}".encode()).hexdigest()[:32]
 

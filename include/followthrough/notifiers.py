@@ -26,7 +26,8 @@ DEFAULT_MESSAGE = (
 
 
 DEADLINE_MESSAGE = (
-    "Followthrough pipeline late: {{ dag_run.dag_id }} run {{ dag_run.run_id }} has not finished by its "
+    "Followthrough pipeline late: {{ dag_run.dag_id }} run {{ dag_run.dag_run_id or dag_run.run_id }} has not "
+    "finished by its "
     "deadline ({{ deadline.deadline_time }})."
 )
 
@@ -68,8 +69,9 @@ class PlatformAlertNotifier(BaseNotifier):
         from followthrough.gateways.slack import SlackGateway, hook_client_factory
 
         dag_run = context.get("dag_run")
-        if isinstance(dag_run, dict):  # a Deadline Alert's context: the DAG run as JSON
-            run_id, dag_id = str(dag_run.get("run_id") or "unknown-run"), str(dag_run.get("dag_id") or "unknown-dag")
+        if isinstance(dag_run, dict):  # a Deadline Alert's context: the DAG run as REST JSON (DAGRunResponse)
+            run_id = str(dag_run.get("dag_run_id") or dag_run.get("run_id") or "unknown-run")
+            dag_id = str(dag_run.get("dag_id") or "unknown-dag")
         else:
             run_id = str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown-run")
             dag_id = str(getattr(context.get("dag"), "dag_id", None) or "unknown-dag")

@@ -9,6 +9,7 @@ produced which findings.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -27,7 +28,7 @@ from pydantic import (
 
 from followthrough.exceptions import PolicyError
 from followthrough.model import SEVERITIES
-from followthrough.sources.jira import JiraSourceConfig
+from followthrough.source_config import JiraSourceConfig
 
 
 class _Strict(BaseModel):
@@ -131,6 +132,18 @@ class IncidentPolicy(_Strict):
     root_cause_categories: tuple[str, ...] = ("root_cause",)
     detection_categories: tuple[str, ...] = ("detection",)
     repeat: RepeatPolicy = RepeatPolicy()
+    # an incident carrying any of these labels (case-insensitive), or of these severities or
+    # root-cause categories, is confidential: its subjects never appear in a channel, digest or report
+    confidential_labels: tuple[str, ...] = ("confidential", "security")
+    confidential_severities: tuple[Severity, ...] = ()
+    confidential_categories: tuple[str, ...] = ()
+
+
+class SafetyPolicy(_Strict):
+    """Safety valves against mass resolutions from a data gap or a replay (README: Safety valves)."""
+
+    # a run that would resolve more than this fraction of the open findings plans no resolutions
+    max_resolve_fraction: Annotated[float, Field(gt=0, le=1)] = 0.2
 
 
 class WorkingHours(_Strict):
@@ -228,11 +241,18 @@ class EscalationPolicy(_Strict):
 SourceName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$")]
 
 
+EntityName = Literal["teams", "people", "services", "incidents", "postmortems", "action_items", "status_updates",
+                     "action_item_history"]
+
+
 class FileSource(_Strict):
     name: SourceName
     kind: Literal["files"] = "files"
     # a folder of CSV exports (see data/demo/README.md); relative paths are relative to the policy file
     path: str
+    # entities this export does not provide: their files may be absent. Any other missing file fails
+    # the run (read as "no rows", it would resolve every finding about that entity)
+    absent_entities: tuple[EntityName, ...] = ()
 
 
 class JiraSource(_Strict):
@@ -241,7 +261,7 @@ class JiraSource(_Strict):
     name: SourceName
     kind: Literal["jira"]
     conn_id: str = "jira_default"
-    # JQL per entity, field mapping, overlap, page size: followthrough.sources.jira.JiraSourceConfig
+    # JQL per entity, field mapping, overlap, page size: followthrough.source_config.JiraSourceConfig
     jira: JiraSourceConfig
 
 
@@ -275,6 +295,19 @@ class DispatchPolicy(_Strict):
     # after an ambiguous create, how long to look for the ticket by its label (Jira search lags)
     jira_search_lag_seconds: Annotated[float, Field(ge=0, le=600)] = 30
     platform_channel: str = "#incident-followup"
+    # the outbox (README: Outbox states): attempts before an entry is dead; retries each entry adds
+    # to the Jira retry budget; how long one dispatch attempt may run before it stops cleanly and
+    # leaves the rest pending; how long a claim's lease lasts; entries claimed per round
+    max_attempts: Annotated[int, Field(ge=1, le=100)] = 8
+    retries_per_entry: Annotated[int, Field(ge=0, le=100)] = 3
+    attempt_time_budget_seconds: Annotated[float, Field(gt=0, le=6 * 3600)] = 600
+    lease_seconds: Annotated[float, Field(ge=10, le=24 * 3600)] = 900
+    claim_batch: Annotated[int, Field(ge=1, le=1000)] = 25
+    # the platform channel is alerted once when the oldest undelivered entry is older than this
+    alert_backlog_after_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24
+    # transitions by name; unset: chosen by status category (done; to-do or in progress to reopen)
+    jira_resolve_transition: str | None = None
+    jira_reopen_transition: str | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -293,6 +326,7 @@ class Policy(_Strict):
     incidents: IncidentPolicy = IncidentPolicy()
     escalation: EscalationPolicy = EscalationPolicy()
     dispatch: DispatchPolicy = DispatchPolicy()
+    safety: SafetyPolicy = SafetyPolicy()
     teams: dict[str, TeamOverride] = {}
     waivers: tuple[Waiver, ...] = ()
     # further YAML files holding a `waivers:` list, relative to this file
@@ -321,6 +355,22 @@ class LoadedPolicy(BaseModel):
     def source_path(self, source: FileSource) -> Path:
         path = Path(source.path)
         return path if path.is_absolute() else (self.path.parent / path).resolve()
+
+    def to_record(self) -> dict[str, Any]:
+        """The validated policy as JSON, for the run's later tasks (see `from_record`)."""
+        return {"path": str(self.path), "content_hash": self.content_hash,
+                "policy": self.policy.model_dump(mode="json")}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, Any]) -> LoadedPolicy:
+        """The policy a run stored: its waivers are already read, so no file is opened."""
+        return cls(policy=Policy.model_validate(record["policy"]), path=Path(str(record["path"])),
+                   content_hash=str(record["content_hash"]))
+
+    def missing_paths(self) -> list[str]:
+        """Source folders the policy names that do not exist (missing waiver files fail `load_policy`)."""
+        return [f"sources.{s.name}.path: {self.source_path(s)} is not a folder"
+                for s in self.policy.sources if isinstance(s, FileSource) and not self.source_path(s).is_dir()]
 
 
 def _describe(error: dict[str, object]) -> str:

@@ -1,20 +1,21 @@
 """Task adapters: what each task of `followthrough_enforce` does, between Airflow and the domain.
 
 Each function takes plain values (run id, DAG id, the run's as-of instant as ISO text) and
-returns a small JSON-able dict for XCom. Frames travel between tasks as Parquet files in
-the run's staging folder (FOLLOWTHROUGH_HOME/runs/<run>), never through XCom. Every step
-can be re-run: writes are upserts and every action has an idempotency key.
+returns a small JSON-able dict for XCom. No task reads a file another task wrote to a worker's
+disk: the sources' canonical rows, the run's policy and every finding live in the store, and the
+frames one task hands to the next are staged under FOLLOWTHROUGH_STAGING_URL (an Airflow
+ObjectStoragePath: a folder by default, object storage in a deployment); a missing staged input
+fails the task. Every step can be re-run: writes are upserts and every action has an
+idempotency key.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from followthrough import config
+from followthrough import config, staging
 from followthrough.model import ENTITIES
 from followthrough.policy import JiraSource, LoadedPolicy, load_policy
 
@@ -25,7 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXTRACT_QUARANTINE = "_extract_quarantine"  # staged rows an extractor could not map
+# subject types of findings -> the canonical entity whose rows they are about
+SUBJECT_ENTITIES = {"incident": "incidents", "postmortem": "postmortems", "action_item": "action_items"}
 
 
 def as_timestamp(as_of: str) -> pd.Timestamp:
@@ -35,81 +37,81 @@ def as_timestamp(as_of: str) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
-def store_url() -> str:
-    """The Connection `followthrough_db` when it exists, else the embedded SQLite store."""
+def store_connection() -> tuple[str, dict[str, Any]]:
+    """The store's SQLAlchemy URL and driver options: the Connection `followthrough_db` when it
+    exists (read through the postgres provider, so extras such as sslmode and options apply),
+    else the embedded SQLite store."""
     try:
         from airflow.sdk import BaseHook
         from airflow.sdk.exceptions import AirflowNotFoundException
     except ImportError:  # outside Airflow (CLI, unit tests)
-        return config.default_store_url()
+        return config.default_store_url(), {}
     try:
         connection = BaseHook.get_connection(config.STORE_CONN_ID)
     except AirflowNotFoundException:
         log.info("no Connection %s: using the embedded store %s", config.STORE_CONN_ID, config.default_store_url())
-        return config.default_store_url()
-    return sqlalchemy_url(connection.conn_type, connection.host, connection.login, connection.password,
-                          connection.port, connection.schema)
+        return config.default_store_url(), {}
+    return connection_url(connection)
 
 
-def sqlalchemy_url(conn_type: str | None, host: str | None, login: str | None, password: str | None,
-                   port: int | None, schema: str | None) -> str:
-    """A SQLAlchemy URL from the fields of an Airflow Connection (postgres or sqlite)."""
-    from sqlalchemy.engine import URL
+def connection_url(connection: Any) -> tuple[str, dict[str, Any]]:
+    """URL and connect_args for an Airflow Connection of type postgres (or sqlite, for tests)."""
+    if connection.conn_type in ("postgres", "postgresql"):
+        from airflow.providers.postgres.hooks.postgres import PostgresHook
 
-    if conn_type in ("postgres", "postgresql"):
-        url = URL.create("postgresql+psycopg2", username=login or None, password=password or None,
-                         host=host or None, port=port or None, database=schema or None)
-        return url.render_as_string(hide_password=False)
-    if conn_type == "sqlite":
-        return f"sqlite:///{host}"
-    raise ValueError(f"Connection {config.STORE_CONN_ID} has type {conn_type!r}; use postgres or sqlite")
+        hook = PostgresHook(postgres_conn_id=connection.conn_id)
+        hook.connection = connection
+        url = hook.sqlalchemy_url
+        if url.drivername == "postgresql":
+            url = url.set(drivername="postgresql+psycopg2")
+        extras = {k: v for k, v in connection.extra_dejson.items() if k not in hook.ignored_extra_options}
+        return url.render_as_string(hide_password=False), extras
+    if connection.conn_type == "sqlite":
+        return f"sqlite:///{connection.host}", {}
+    raise ValueError(f"Connection {config.STORE_CONN_ID} has type {connection.conn_type!r}; use postgres or sqlite")
 
 
 def open_store() -> Store:
     from followthrough.store.repository import Store
 
-    store = Store(store_url())
+    url, connect_args = store_connection()
+    store = Store(url, connect_args=connect_args)
     store.migrate()
     return store
 
 
-def _write_frames(folder: Path, frames: Mapping[str, pd.DataFrame]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in frames.items():
-        frame.to_parquet(folder / f"{name}.parquet", index=False)
-
-
-def _read_frames(folder: Path) -> dict[str, pd.DataFrame]:
-    import pandas as pd
-
-    return {path.stem: pd.read_parquet(path) for path in sorted(folder.glob("*.parquet"))}
-
-
-def _staging(run_id: str, stage: str, source: str | None = None) -> Path:
-    folder = config.run_dir(run_id) / stage
-    return folder / source if source else folder
+def run_policy(store: Store, run_id: str) -> LoadedPolicy:
+    """The policy this run's first task stored; a run that stored none (a digest run) reads the file."""
+    record = store.run_policy(run_id)
+    return LoadedPolicy.from_record(record) if record else load_policy(config.policy_path())
 
 
 def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = False) -> dict[str, Any]:
-    """Read every configured source into raw frames; open the run record.
+    """Read every configured source and upsert its rows into the store; open the run record.
 
-    `full_extract` ignores the Jira watermarks (a backfill of the whole history).
+    The policy is read here, once, and stored with the run: every later task of the run uses
+    that copy. `full_extract` ignores the Jira watermarks (a backfill of the whole history).
     """
     from followthrough.sources.files import read_export_folder
+    from followthrough.store.source_rows import Completeness
 
     loaded = load_policy(config.policy_path())
     store = open_store()
     store.start_run(run_id, dag_id, as_timestamp(as_of), loaded.content_hash)
+    store.store_run_policy(run_id, loaded.to_record())
+    loaded = run_policy(store, run_id)  # a retry keeps the policy its first attempt stored
     store.append_audit(run_id, [("run_started", None, {
         "dag_id": dag_id, "as_of": as_of, "policy_path": str(loaded.path), "policy_hash": loaded.content_hash,
         "sources": [s.model_dump() for s in loaded.policy.sources]})])
     rows: dict[str, dict[str, int]] = {}
     for source in loaded.policy.sources:
         if isinstance(source, JiraSource):
-            frames = _extract_jira(store, source, run_id, full_extract)
+            frames = _extract_jira(store, source, run_id, as_of, full_extract)
         else:
-            frames = read_export_folder(loaded.source_path(source))
-        _write_frames(_staging(run_id, "raw", source.name), frames)
+            frames = read_export_folder(loaded.source_path(source), absent=source.absent_entities)
+            # a file export is a complete snapshot: a row no longer in it is gone
+            store.upsert_source_rows(source.name, frames, Completeness(entities=set(frames)), run_id,
+                                     as_timestamp(as_of))
         rows[source.name] = {name: len(frame) for name, frame in frames.items()}
         log.info("source %s: %s", source.name, rows[source.name])
     return {"policy_hash": loaded.content_hash, "rows": rows}
@@ -129,70 +131,75 @@ def connection_required(conn_id: str) -> None:
                                 "access through it (see README: Configuration)") from None
 
 
-def _extract_jira(store: Store, source: JiraSource, run_id: str, full_extract: bool = False) -> dict[str, pd.DataFrame]:
-    """Extract changes since the watermark and upsert them into the source's canonical snapshot.
+def _extract_jira(store: Store, source: JiraSource, run_id: str, as_of: str,
+                 full_extract: bool = False) -> dict[str, pd.DataFrame]:
+    """Extract changes since the watermark and upsert them into the store with the new watermark.
 
-    The snapshot (FOLLOWTHROUGH_HOME/sources/<name>/) holds every row seen so far; changed
-    issues replace their earlier rows by id. The watermark moves only after the snapshot is
-    written, so a crash in between re-extracts the same changes (the upsert makes that safe).
-    Rows the extractor could not map are passed on as `_extract_quarantine`.
+    Changed issues replace their earlier rows by id; the comments and changes of a re-read issue
+    that Jira no longer returns are gone. Once a day (the first run of a UTC day) and on every
+    backfill, an id-only sweep lists every issue in scope: rows of issues it does not list were
+    deleted or moved out of scope, and are gone. Rows the extractor could not map are quarantined.
     """
-    import pandas as pd
-
     from followthrough.gateways.jira import JiraClient
-    from followthrough.model import ENTITY_BY_NAME
     from followthrough.sources.jira import extract
+    from followthrough.store.source_rows import Completeness
 
     connection_required(source.conn_id)
     client = JiraClient.from_connection(source.conn_id)
+    instant = as_timestamp(as_of)
     watermark = None if full_extract else store.watermark(source.name)
-    result = extract(client, source.jira, watermark)
-    folder = config.home() / "sources" / source.name
-    snapshot = _read_frames(folder) if folder.exists() else {}
-    merged: dict[str, pd.DataFrame] = {}
-    for name, changed in result.frames.items():
-        id_column = ENTITY_BY_NAME[name].id_column
-        earlier = snapshot.get(name)
-        if earlier is not None and not earlier.empty:
-            kept = earlier[~earlier[id_column].isin(changed[id_column])]
-            changed = pd.concat([kept, changed], ignore_index=True) if not changed.empty else kept
-        frame = changed.reset_index(drop=True).copy()
-        frame["_row"] = range(1, len(frame) + 1)  # row numbers of the snapshot, for the contract's reasons
-        merged[name] = frame
-    _write_frames(folder, merged)
-    quarantine = result.quarantine.assign(raw=result.quarantine["raw"].map(json.dumps))
-    if result.watermark is not None:
-        store.set_watermark(source.name, result.watermark, run_id)
-    log.info("jira source %s: fetched %s since %s", source.name, result.fetched, watermark)
-    return {**merged, EXTRACT_QUARANTINE: quarantine}
+    sweep_mark = f"{source.name}:sweep"
+    last_sweep = store.watermark(sweep_mark)
+    sweep = watermark is None or last_sweep is None or last_sweep.date() < instant.date()
+    known = store.source_frames(source.name).get("action_items")
+    known_linked = [] if known is None or "via_link" not in known else \
+        known.loc[known["via_link"] == "true", "action_item_id"].tolist()
+    result = extract(client, source.jira, watermark, sweep=sweep, known_linked=known_linked)
+    store.upsert_quarantine(source.name, run_id, instant, result.quarantine)
+    reread = set(result.frames["action_items"]["action_item_id"].astype(str))
+    complete = Completeness(parents={"status_updates": reread, "action_item_history": reread})
+    if result.present_keys is not None:
+        complete.entities = set(result.present_keys)
+        complete.keys = result.present_keys
+    counts = store.upsert_source_rows(source.name, result.frames, complete, run_id, instant, watermark=result.watermark)
+    if result.present_keys is not None:
+        store.set_watermark(sweep_mark, instant.to_pydatetime(), run_id)
+    log.info("jira source %s: fetched %s (%s through links) since %s, JQL dates in %s; sweep: %s; gone: %s",
+             source.name, result.fetched, result.linked, watermark, result.timezone, sweep,
+             {entity: c.gone for entity, c in counts.items() if c.gone})
+    return result.frames
 
 
 def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
-    """Great Expectations source contract: quarantine bad rows (kept in the store), keep the rest."""
+    """Great Expectations source contract: quarantine bad rows (kept in the store), stage the rest."""
     import pandas as pd
 
     from followthrough.model import empty_raw_frame
-    from followthrough.quality.gx import apply_source_contract
+    from followthrough.quality.gx import QUARANTINE_COLUMNS, apply_source_contract
 
-    loaded = load_policy(config.policy_path())
     store = open_store()
+    loaded = run_policy(store, run_id)
+    extracted = {str(e["subject"]) for e in store.audit_events(run_id) if e["kind"] == "source_extracted"}
     quarantined: dict[str, int] = {}
     for source in loaded.policy.sources:
-        raw = _read_frames(_staging(run_id, "raw", source.name))
-        extracted_bad = raw.pop(EXTRACT_QUARANTINE, None)
-        for schema in ENTITIES:  # a source may provide only some entities (Jira has no roster)
+        if source.name not in extracted:
+            from followthrough.exceptions import StagingMissing
+
+            raise StagingMissing(f"source {source.name} was not extracted in run {run_id}: run extract_sources first")
+        raw = store.source_frames(source.name, renumber=isinstance(source, JiraSource))
+        for schema in ENTITIES:  # entities a source does not provide (Jira has no roster; absent_entities)
             if schema.name not in raw:
                 raw[schema.name] = empty_raw_frame(schema)
         docs = config.report_dir(run_id) / "data_docs" / "source_contract" / source.name
         result = apply_source_contract(raw, list(ENTITIES), docs_folder=docs)
-        if extracted_bad is not None and not extracted_bad.empty:
-            extracted_bad = extracted_bad.assign(raw=extracted_bad["raw"].map(json.loads))
-            result.quarantine = pd.concat([result.quarantine, extracted_bad], ignore_index=True)
         store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), result.quarantine)
-        quarantine = result.quarantine.assign(raw=result.quarantine["raw"].map(json.dumps))
-        _write_frames(_staging(run_id, "clean", source.name), {**result.clean, "quarantine": quarantine})
-        quarantined[source.name] = len(result.quarantine)
-        for row in result.quarantine.to_dict("records"):
+        # this run's quarantine of the source: the contract's rows and those its extractor could not map
+        seen = [q for q in store.quarantine_seen_in(run_id) if q["source"] == source.name]
+        quarantine = pd.DataFrame(seen, columns=[*QUARANTINE_COLUMNS, "source"])[QUARANTINE_COLUMNS]
+        quarantine["raw"] = quarantine["raw"].map(json.dumps)
+        staging.write_frames(run_id, f"clean/{source.name}", {**result.clean, "quarantine": quarantine})
+        quarantined[source.name] = len(quarantine)
+        for row in seen:
             log.warning("quarantined %s row %s (%s): %s", row["entity"], row["row_number"], row["record_id"],
                         row["reason"])
     return {"quarantined_rows": quarantined}
@@ -202,7 +209,7 @@ def load_clean_frames(run_id: str, loaded: LoadedPolicy) -> dict[str, pd.DataFra
     """The typed canonical frames of every source of this run, concatenated."""
     import pandas as pd
 
-    per_source = [_read_frames(_staging(run_id, "clean", s.name)) for s in loaded.policy.sources]
+    per_source = [staging.read_frames(run_id, f"clean/{s.name}") for s in loaded.policy.sources]
     frames = {
         name: pd.concat([f[name] for f in per_source], ignore_index=True)
         for name in [e.name for e in ENTITIES] + ["quarantine"]
@@ -217,35 +224,52 @@ def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
     from followthrough.quality.gx import validate_followup
     from followthrough.rules import evaluate_rules as run_rules
 
-    loaded = load_policy(config.policy_path())
+    store = open_store()
+    loaded = run_policy(store, run_id)
     frames = load_clean_frames(run_id, loaded)
     findings = run_rules(frames, loaded.policy, as_timestamp(as_of))
     validate_followup(findings, list(RULE_IDS), list(frames["teams"]["team_id"]),
                       docs_folder=config.report_dir(run_id) / "data_docs" / "followup")
     staged = findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True, default=str)))
-    _staging(run_id, "findings").mkdir(parents=True, exist_ok=True)
-    staged.to_parquet(_staging(run_id, "findings") / "findings.parquet", index=False)
+    staging.write_frames(run_id, "findings", {"findings": staged})
     by_rule = findings.groupby("rule").size().to_dict() if not findings.empty else {}
     return {"findings": len(findings), "by_rule": {str(k): int(v) for k, v in by_rule.items()},
             "data_docs": str(config.report_dir(run_id) / "data_docs" / "followup" / "index.html")}
 
 
 def reconcile_findings(run_id: str, as_of: str) -> dict[str, int]:
-    """Compare today's findings with the store's: new, ongoing, reopened, resolved."""
-    import pandas as pd
-
+    """Compare today's findings with the store's: new, ongoing, reopened, resolved (fixed or gone)."""
     from followthrough.findings import apply_waivers, reconcile, with_fingerprints
 
-    loaded = load_policy(config.policy_path())
-    current = pd.read_parquet(_staging(run_id, "findings") / "findings.parquet")
+    store = open_store()
+    loaded = run_policy(store, run_id)
+    current = staging.read_frames(run_id, "findings")["findings"]
     current["evidence"] = current["evidence"].map(json.loads)
     current = apply_waivers(with_fingerprints(current), loaded.policy.waivers, as_timestamp(as_of))
-    store = open_store()
-    changes = reconcile(current, store.findings_frame())
+    changes = mark_gone_subjects(reconcile(current, store.findings_frame()), store)
     store.apply_reconciliation(changes, run_id, as_timestamp(as_of))
     counts = changes["change"].value_counts().to_dict() if not changes.empty else {}
-    return {change: int(counts.get(change, 0))
-            for change in ("new", "ongoing", "changed", "reopened", "resolved", "waived")}
+    result = {change: int(counts.get(change, 0))
+              for change in ("new", "ongoing", "changed", "reopened", "resolved", "waived")}
+    result["resolved_gone"] = int((changes.get("resolution") == "gone").sum()) if not changes.empty else 0
+    return result
+
+
+def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
+    """Resolved findings say why: `fixed`, or `gone` when their subject left every source."""
+    import numpy as np
+
+    if changes.empty:
+        return changes.assign(resolution=None)
+    present = store.present_ids(SUBJECT_ENTITIES.values())
+    resolved = (changes["change"] == "resolved").to_numpy()
+    gone = np.array([
+        (entity := SUBJECT_ENTITIES.get(str(kind))) is not None and str(subject) not in present[entity]
+        for kind, subject in zip(changes["subject_type"], changes["subject_id"], strict=True)
+    ], dtype=bool)
+    out = changes.copy()
+    out["resolution"] = [("gone" if g else "fixed") if r else None for r, g in zip(resolved, gone, strict=True)]
+    return out
 
 
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
@@ -253,9 +277,9 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     from followthrough.escalation import plan_actions as plan
     from followthrough.store.repository import utc_naive
 
-    loaded = load_policy(config.policy_path())
     instant = as_timestamp(as_of)
     store = open_store()
+    loaded = run_policy(store, run_id)
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
@@ -266,60 +290,76 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
 
 
 def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
-    """Deliver pending outbox entries through the gateways the policy names (dry-run by default)."""
-    from followthrough.gateways.outbox import dispatch_pending, gateway_for
+    """One dispatch attempt over the outbox (dry-run by default); a backlog left pending is not a failure.
 
-    loaded = load_policy(config.policy_path())
-    dispatch = loaded.policy.dispatch
-    live = {channel for channel, mode in (("jira", dispatch.jira), ("slack", dispatch.slack)) if mode == "live"}
-    for channel, conn_id in (("jira", config.JIRA_CONN_ID), ("slack", config.SLACK_CONN_ID)):
-        if channel in live:
-            connection_required(conn_id)
+    Both DAGs dispatch through the same claim (store/outbox.py). Failed and dead entries, and
+    a backlog older than `dispatch.alert_backlog_after_hours`, alert the platform channel once.
+    """
+    from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, gateway_for, plan_alerts
+
     store = open_store()
+    loaded = run_policy(store, run_id)
+    settings = DispatchSettings.from_policy(loaded.policy)
+    for channel, conn_id in (("jira", config.JIRA_CONN_ID), ("slack", config.SLACK_CONN_ID)):
+        if channel in settings.live_channels:
+            connection_required(conn_id)
     now = as_timestamp(as_of).isoformat() if as_of else None
-    return dispatch_pending(store, gateway_for(loaded.policy, store), run_id, now=now, live_channels=live)
+    gateway = gateway_for(loaded.policy, store)
+    counts = dispatch_pending(store, gateway, run_id, now=now, settings=settings)
+    if plan_alerts(store, loaded.policy, run_id, now):
+        alerts = dispatch_pending(store, gateway, run_id, now=now, settings=settings, actions=["platform_alert"])
+        counts["alerts_sent"] = alerts.get("sent", 0) + alerts.get("dry_run", 0)
+    return counts
 
 
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     """Summarise the run, write its report files and close the run record."""
-    from followthrough.report.summary import build_summary, write_report
+    from followthrough.report.metrics import compute_metrics
+    from followthrough.report.summary import build_summary, team_timezones, write_report
+    from followthrough.store.audit import CHECKPOINT_FILE
 
     store = open_store()
+    loaded = run_policy(store, run_id)
+    frames = load_clean_frames(run_id, loaded)
     summary = build_summary(store, run_id, as_timestamp(as_of))
-    folder = write_report(store, run_id, summary, config.report_dir(run_id))
+    summary["metrics"] = compute_metrics(frames, store.findings_frame(), loaded.policy, as_timestamp(as_of))
+    zones = team_timezones(frames, {t: o.timezone for t, o in loaded.policy.teams.items()})
+    folder = write_report(store, run_id, summary, config.report_dir(run_id), zones)
     summary["report"] = str(folder / "report.html")
-    store.append_audit(run_id, [("run_recorded", None, {"summary": summary})])
+    store.append_audit(run_id, [("run_recorded", None, {"summary": {k: v for k, v in summary.items() if k != "metrics"}})])
     store.finish_run(run_id, summary)
+    # the anchor outside the store: report folder, XCom and task log (see store/audit.py)
+    checkpoint = store.audit_checkpoint(run_id, record=True).as_dict()
+    (folder / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2) + "\n")
     log.info("report written to %s", summary["report"])
-    return {"report": summary["report"], "open_findings": summary["findings"]["open"]}
+    log.info("audit checkpoint: %s", json.dumps(checkpoint, sort_keys=True))
+    return {"report": summary["report"], "open_findings": summary["findings"]["open"], "audit_checkpoint": checkpoint}
 
 
 def list_digest_teams(run_id: str) -> list[str]:
-    """Team ids of the roster (files sources), for the digest DAG's mapping."""
-    return [str(t["team_id"]) for t in _roster_teams()]
+    """Team ids of the roster, for the digest DAG's mapping."""
+    return [str(t["team_id"]) for t in _roster_teams(open_store(), run_id)]
 
 
-def _roster_teams() -> list[dict[str, Any]]:
+def _roster_teams(store: Store, run_id: str) -> list[dict[str, Any]]:
+    """The teams the sources last provided (the store's rows, as the last extraction left them)."""
     import pandas as pd
 
-    from followthrough.model import TEAMS
-    from followthrough.sources.files import read_entity
-
-    loaded = load_policy(config.policy_path())
-    frames = [read_entity(loaded.source_path(s), TEAMS) for s in loaded.policy.sources if not isinstance(s, JiraSource)]
+    loaded = run_policy(store, run_id)
+    frames = [f["teams"] for s in loaded.policy.sources if "teams" in (f := store.source_frames(s.name))]
     teams = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["team_id"])
     teams = teams[teams["team_id"].astype(str).str.strip() != ""].drop_duplicates("team_id")
-    return [dict(r) for r in teams.to_dict("records")]
+    return [dict(r) for r in teams.drop(columns=["_row"], errors="ignore").to_dict("records")]
 
 
 def plan_team_digest(run_id: str, as_of: str, team_id: str | None) -> dict[str, Any]:
     """Put one team's weekly digest (team_id None: the leadership digest) into the outbox."""
     from followthrough.report.digest import digest_actions
 
-    loaded = load_policy(config.policy_path())
     store = open_store()
+    loaded = run_policy(store, run_id)
     instant = as_timestamp(as_of)
-    teams = [t for t in _roster_teams() if t["team_id"] == team_id] if team_id else []
+    teams = [t for t in _roster_teams(store, run_id) if t["team_id"] == team_id] if team_id else []
     actions = digest_actions(store.findings_frame(), teams, loaded.policy, instant)
     wanted = [a for a in actions if (a["action"] == "team_digest") == bool(team_id)]
     added = store.add_to_outbox(wanted, run_id, instant)

@@ -152,8 +152,9 @@ def test_backfill_gives_canonical_frames(jira: FakeJira, client: JiraClient) -> 
     result = extract(client, config(), None)
     frames = result.frames
     assert set(frames) == {"incidents", "postmortems", "action_items", "status_updates", "action_item_history"}
-    for schema in (INCIDENTS, ACTION_ITEMS, STATUS_UPDATES, ACTION_ITEM_HISTORY):
+    for schema in (INCIDENTS, STATUS_UPDATES, ACTION_ITEM_HISTORY):
         assert list(frames[schema.name].columns) == [*schema.column_names, ROW_NUMBER]
+    assert list(frames["action_items"].columns) == [*ACTION_ITEMS.column_names, ROW_NUMBER, "via_link"]
     assert list(frames["postmortems"].columns) == [*POSTMORTEMS.column_names, ROW_NUMBER, "document_text"]
     for frame in frames.values():
         assert all(str(dtype) == "string" for name, dtype in frame.dtypes.items() if name != ROW_NUMBER)
@@ -193,9 +194,12 @@ def test_backfill_gives_canonical_frames(jira: FakeJira, client: JiraClient) -> 
 
 def test_backfill_pages_through_every_query(jira: FakeJira, client: JiraClient) -> None:
     extract(client, config(page_size=5), None)
-    assert searches_by_query(jira) == {"incidents": 3, "postmortems": 1, "action_items": 3}
+    # pages of 5 with fields, then one id-only sweep page (5000 keys a page) per query
+    assert searches_by_query(jira) == {"incidents": 4, "postmortems": 2, "action_items": 4}
     bodies = [r.body for r in jira.requests_to(SEARCH)]
-    assert all(b["fields"] != ["id"] and "*all" not in b["fields"] for b in bodies)  # only the fields it maps
+    with_fields = [b for b in bodies if b["fields"] != ["id", "key"]]
+    assert all("*all" not in b["fields"] for b in with_fields)  # only the fields it maps
+    assert [b["maxResults"] for b in bodies if b["fields"] == ["id", "key"]] == [5000, 5000, 5000]
     assert sum("nextPageToken" in b for b in bodies) == 4
     assert jira.requests["GET /rest/api/3/search"] == 0  # never the removed endpoint
 
@@ -207,8 +211,10 @@ def test_the_client_follows_whatever_page_size_jira_gives(clock: Clock) -> None:
         client = JiraClient(fake.url, fake.email, fake.api_token, sleep=lambda s: None)
         result = extract(client, config(), None)
         assert result.fetched == {"incidents": 12, "postmortems": 3, "action_items": 15}
-        assert {r.body["maxResults"] for r in fake.requests_to(SEARCH)} == {100}
-        assert searches_by_query(fake) == {"incidents": 3, "postmortems": 1, "action_items": 4}
+        with_fields = [r for r in fake.requests_to(SEARCH) if r.body["fields"] != ["id", "key"]]
+        assert {r.body["maxResults"] for r in with_fields} == {100}
+        # plus the sweep: id-only pages are not capped by page_cap
+        assert searches_by_query(fake) == {"incidents": 4, "postmortems": 2, "action_items": 5}
 
 
 def test_adf_descriptions_become_markdown_like_text(jira: FakeJira, client: JiraClient) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from followthrough.gateways.delivery import DeliveryDeferred, DeliveryPermanent, Receipt
 from followthrough.gateways.jira import (
     DeliveryUncertain,
     JiraApiError,
@@ -31,7 +32,6 @@ from followthrough.gateways.jira import (
     parse_retry_after,
     text_to_adf,
 )
-from followthrough.gateways.outbox import Delivery
 from tests.fakes.jira import FakeJira, adf_problem
 
 NOW = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
@@ -56,7 +56,7 @@ class Store:
 
     def __init__(self, entries: list[dict[str, Any]]) -> None:
         self.pending = list(entries)
-        self.sent: list[tuple[dict[str, Any], Delivery]] = []
+        self.sent: list[tuple[dict[str, Any], Receipt]] = []
         self.tickets: dict[tuple[str, int], str] = {}
 
     def ticket_key_for(self, fingerprint: str, episode: int) -> str | None:
@@ -108,7 +108,7 @@ def comment_entry(fingerprint: str = FP, episode: int = 1, step: int = 1) -> dic
 def resolve_entry(fingerprint: str = FP, episode: int = 1) -> dict[str, Any]:
     return {**create_entry(fingerprint, episode), "idempotency_key": f"{fingerprint}:{episode}:jira:resolve",
             "step": -1, "action": "resolve_ticket",
-            "payload": {"transition": "Done", "comment": "Resolved: the problem was no longer found on 2026-07-15."}}
+            "payload": {"comment": "Resolved: the problem was no longer found on 2026-07-15."}}
 
 
 @pytest.fixture
@@ -170,9 +170,9 @@ def test_create_fills_the_ticket_and_a_redelivery_reuses_it(jira: FakeJira, clie
         "What is wrong: the item is overdue.\n\nHow to fix it:\n\n- close it\n- or move the date")
 
     # the same entry again: through the store's record (no search), then through the label alone
-    assert gateway.deliver(create_entry()) == Delivery("sent", key)
+    assert gateway.deliver(create_entry()) == Receipt("sent", key)
     fresh = gateway_for(client, Store([]), sleeps)
-    assert fresh.deliver(create_entry()) == Delivery("sent", key)
+    assert fresh.deliver(create_entry()) == Receipt("sent", key)
     assert tickets(jira) == [key]
     assert jira.requests[CREATE] == 1
 
@@ -203,7 +203,7 @@ def test_update_adds_the_missing_labels_to_a_recorded_ticket(jira: FakeJira, cli
     store = Store([create_entry()])
     store.tickets[(FP, 1)] = "FOLLOW-7"
     run_until_done(store, gateway_for(client, store, sleeps))
-    assert store.sent[0][1] == Delivery("sent", "FOLLOW-7")
+    assert store.sent[0][1] == Receipt("sent", "FOLLOW-7")
     assert jira.requests["PUT /rest/api/3/issue/{issueIdOrKey}"] == 1
     assert jira.requests[CREATE] == 0
     assert tickets(jira) == ["FOLLOW-7"]
@@ -220,7 +220,7 @@ def test_comment_is_posted_once_with_its_marker(jira: FakeJira, client: JiraClie
     run_until_done(store, gateway)
     key = store.tickets[(FP, 1)]
     for entry in (comment_entry(step=1), comment_entry(step=2)):
-        assert gateway.deliver(entry) == Delivery("sent", key)
+        assert gateway.deliver(entry) == Receipt("sent", key)
     texts = jira.comment_texts(key)
     assert texts == [
         f"Escalation step 1 (post team channel): still unresolved.\n[followthrough:{FP}:1:jira:step1]",
@@ -250,7 +250,7 @@ def test_resolving_an_issue_someone_already_closed_only_comments(
     jira.add_issue("FOLLOW-3", {"summary": "closed by hand", "status": "Done", "labels": [label]})
     store = Store([resolve_entry()])
     run_until_done(store, gateway_for(client, store, sleeps))
-    assert store.sent[0][1] == Delivery("sent", "FOLLOW-3")
+    assert store.sent[0][1] == Receipt("sent", "FOLLOW-3")
     assert jira.requests[TRANSITION] == 0
     assert len(jira.comment_texts("FOLLOW-3")) == 1
 
@@ -275,7 +275,7 @@ def test_reopen_is_a_new_episode_with_a_new_ticket(jira: FakeJira, client: JiraC
 
 def test_other_actions_are_refused(client: JiraClient, sleeps: Sleeps) -> None:
     gateway = gateway_for(client, Store([]), sleeps)
-    with pytest.raises(ValueError, match="dm_owner"):
+    with pytest.raises(DeliveryPermanent, match="dm_owner"):
         gateway.deliver({**create_entry(), "action": "dm_owner", "channel": "slack"})
     with pytest.raises(ValueError, match="16 hex"):
         gateway.deliver(create_entry(fingerprint="not-a-fingerprint"))
@@ -442,8 +442,9 @@ def test_the_retry_budget_ends_with_a_clear_error(jira: FakeJira, sleeps: Sleeps
     client = JiraClient(jira.url, jira.email, jira.api_token, retry_budget=3, sleep=sleeps)
     jira.faults.unavailable(10, only=SEARCH)
     gateway = gateway_for(client, Store([]), sleeps)
-    with pytest.raises(JiraRetriesExhausted, match=r"retry budget of 3 retries is spent") as caught:
+    with pytest.raises(DeliveryDeferred, match=r"retry budget of 3 retries is spent") as caught:
         gateway.deliver(create_entry())
+    assert isinstance(caught.value.__cause__, JiraRetriesExhausted)  # classified once, at the gateway boundary
     assert "POST /rest/api/3/search/jql" in str(caught.value)
     assert jira.requests[SEARCH] == 4
     assert client.stats["retries"] == 3
@@ -504,6 +505,30 @@ def test_from_connection_reads_the_airflow_connection_when_called(
     assert client.base_url == jira.url
     assert client.find_user("alice@example.com") == "acc-alice"
     assert jira.api_token not in repr(client)
+    assert client._session.verify is True
+
+
+def test_from_connection_goes_through_the_providers_jira_hook(
+    jira: FakeJira, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A `jira` Connection means what Airflow users expect: its `verify` extra reaches the session."""
+    from airflow.providers.atlassian.jira.hooks import jira as jira_hooks
+
+    built: list[str] = []
+    original = jira_hooks.JiraHook.get_conn
+
+    def spy(self: Any) -> Any:
+        built.append(self.jira_conn_id)
+        return original(self)
+
+    monkeypatch.setattr(jira_hooks.JiraHook, "get_conn", spy)
+    monkeypatch.setenv("AIRFLOW_HOME", str(tmp_path / "airflow"))
+    conn = f'{{"conn_type": "jira", "host": "{jira.url}", "login": "{jira.email}", "password": "{jira.api_token}",'
+    monkeypatch.setenv("AIRFLOW_CONN_JIRA_FT_NOVERIFY", conn + ' "extra": {"verify": false}}')
+    client = JiraClient.from_connection("jira_ft_noverify")
+    assert "jira_ft_noverify" in built
+    assert client._session.verify is False
+    assert client.find_user("alice@example.com") == "acc-alice"  # the hook's session, this client's retries
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -582,3 +607,65 @@ def test_transition_by_status_name(jira: FakeJira, client: JiraClient) -> None:
     with pytest.raises(JiraError, match="no transition to 'Nowhere'"):
         client.transition("FOLLOW-1", "Nowhere")
 
+
+
+# ---------------------------------------------------------------------------------------------- workflows
+
+
+def reopen_entry(fingerprint: str = FP, episode: int = 2) -> dict[str, Any]:
+    return {**create_entry(fingerprint, episode), "idempotency_key": f"{fingerprint}:{episode}:jira:reopen",
+            "action": "reopen_ticket", "payload": {"comment": "Reopened: the problem is back."}}
+
+
+def _resolve_then_reopen(jira: FakeJira, client: JiraClient, sleeps: Sleeps, **kwargs: Any) -> tuple[Store, str]:
+    store = Store([create_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps, **kwargs)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    assert jira.issue(key)["fields"]["status"]["statusCategory"]["key"] == "done"
+    store.pending = [reopen_entry()]
+    run_until_done(store, gateway)
+    return store, key
+
+
+def test_reopen_where_the_only_exit_from_done_is_reopen_to_reopened(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    jira.add_status("Reopened", "new")
+    jira.set_workflow([("21", "Start Progress", "In Progress", ["To Do", "Reopened"]),
+                       ("31", "Done", "Done", ["In Progress"]),
+                       ("51", "Reopen", "Reopened", ["Done"])])
+    store, key = _resolve_then_reopen(jira, client, sleeps)
+    assert jira.issue(key)["fields"]["status"]["name"] == "Reopened"
+    assert tickets(jira, FP, 2) == [key]  # the same ticket carries the new episode
+    assert store.sent[-1][1] == Receipt("sent", key)
+
+
+def test_reopen_where_done_goes_straight_back_to_to_do(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.set_workflow([("11", "Close", "Done", ["To Do"]), ("12", "Back to To Do", "To Do", ["Done"])])
+    _store, key = _resolve_then_reopen(jira, client, sleeps)
+    assert jira.issue(key)["fields"]["status"]["name"] == "To Do"
+    assert jira.requests[TRANSITION] == 2  # one hop each way
+
+
+def test_the_policys_named_transitions_are_used(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.add_status("Won't Fix", "done")
+    jira.add_status("Triage", "new")
+    jira.set_workflow([("61", "Done", "Done", None), ("62", "Wont fix", "Won't Fix", None),
+                       ("71", "To triage", "Triage", ["Done", "Won't Fix"]),
+                       ("72", "Reopen", "To Do", ["Done", "Won't Fix"])])
+    _store, key = _resolve_then_reopen(jira, client, sleeps, resolve_transition="Wont fix",
+                                       reopen_transition="To triage")
+    assert [r.body["transition"]["id"] for r in jira.requests_to(TRANSITION)] == ["62", "71"]
+    assert jira.issue(key)["fields"]["status"]["name"] == "Triage"
+
+
+def test_a_missing_transition_is_a_permanent_error_naming_those_on_offer(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    store = Store([create_entry(), resolve_entry()])
+    gateway = gateway_for(client, store, sleeps, reopen_transition="Reopen")
+    run_until_done(store, gateway)
+    jira.set_workflow([("81", "Archive", "Done", ["Done"])])
+    with pytest.raises(DeliveryPermanent, match=r"no the transition 'Reopen' from 'Done' \(on offer: Archive -> Done\)"):
+        gateway.deliver(reopen_entry())

@@ -40,7 +40,8 @@ def test_deadline_alert_is_awaited_like_the_triggerer_does(monkeypatch: pytest.M
 
     from followthrough.notifiers import DEADLINE_MESSAGE
 
-    context = {"dag_run": {"dag_id": "followthrough_enforce", "run_id": "scheduled__2026-07-15"},
+    # the triggerer's context: the run as the REST API's DAGRunResponse (its id is `dag_run_id`)
+    context = {"dag_run": {"dag_id": "followthrough_enforce", "dag_run_id": "scheduled__2026-07-15"},
                "deadline": {"id": "d1", "deadline_time": "2026-07-15T09:00:00+00:00"}}
 
     async def fire() -> None:
@@ -58,4 +59,5 @@ def test_deadline_alert_is_awaited_like_the_triggerer_does(monkeypatch: pytest.M
              "dag": SimpleNamespace(dag_id="followthrough_enforce")})  # a failure is a different alert
         texts = [m["text"] for m in slack.messages("CPLATFORM0")]
     assert len(texts) == 2
-    assert "has not finished by its deadline (2026-07-15T09:00:00+00:00)" in texts[0]
+    assert "followthrough_enforce run scheduled__2026-07-15 has not finished by its deadline (2026-07-15T09:00:00+00:00)" in texts[0]
+    assert slack.messages_with_key("alert/followthrough_enforce/scheduled__2026-07-15/deadline")

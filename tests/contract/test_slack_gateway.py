@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from followthrough.escalation import escape_slack
-from followthrough.gateways.outbox import Delivery
+from followthrough.gateways.delivery import Receipt
 from followthrough.gateways.slack import (
     EVENT_TYPE,
     SlackConfigurationError,
@@ -112,7 +112,7 @@ def entry(action: str = "dm_owner", recipient: str = "omar.owner", *, slack_id: 
     }
 
 
-def sent(delivery: Delivery) -> SlackDelivery:
+def sent(delivery: Receipt) -> SlackDelivery:
     assert isinstance(delivery, SlackDelivery)
     assert delivery.status == "sent"
     return delivery
@@ -464,9 +464,9 @@ def test_tokens_never_reach_logs_or_exceptions(monkeypatch: pytest.MonkeyPatch, 
 
 
 def test_not_a_slack_entry(gateway: SlackGateway) -> None:
-    with pytest.raises(ValueError, match="not a Slack outbox entry"):
+    with pytest.raises(SlackRejected, match="not a Slack outbox entry"):
         gateway.deliver({**entry(), "channel": "jira"})
-    with pytest.raises(ValueError, match="not a Slack outbox entry"):
+    with pytest.raises(SlackRejected, match="not a Slack outbox entry"):
         gateway.deliver({**entry(), "action": "create_ticket"})
     with pytest.raises(SlackRejected, match="no text"):
         gateway.deliver(entry(text="  "))

@@ -116,3 +116,10 @@ def test_digest_dag_fans_out_by_team(dagbag_report: dict) -> None:
 
 def test_enforcement_runs_have_a_deadline_alert(dagbag_report: dict) -> None:
     assert dagbag_report["dags"]["followthrough_enforce"]["deadline"]
+
+
+def test_dispatch_dag_runs_hourly_through_the_shared_claim(dagbag_report: dict) -> None:
+    dag = dagbag_report["dags"]["followthrough_dispatch"]
+    assert list(dag["tasks"]) == ["dispatch_due"]
+    assert "0 * * * *" in dag["schedule"]  # every hour: a weekday somewhere spans Sunday to Saturday UTC
+    assert dag["tasks"]["dispatch_due"]["pool"] == "jira_api"

@@ -79,6 +79,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 from tests.fakes.faults import Fault, FaultSwitches
 from tests.fakes.openapi import OpenAPISpec, Operation, PathMatch, load_spec
@@ -707,7 +708,8 @@ _RELATIVE = re.compile(r"^([+-]?)\s*(\d+)\s*([wdhm])$", re.IGNORECASE)
 _ABSOLUTE_FORMATS = ("%Y-%m-%d %H:%M", "%Y/%m/%d %H:%M", "%Y-%m-%d", "%Y/%m/%d")
 
 
-def _jql_date(field_name: str, text: str, now: datetime) -> datetime:
+def _jql_date(field_name: str, text: str, now: datetime, zone: ZoneInfo | None = None) -> datetime:
+    """A JQL date value; absolute dates are in the searching user's profile time zone, as in Jira."""
     relative = _RELATIVE.match(text.strip())
     if relative:
         sign, amount, unit = relative.groups()
@@ -717,7 +719,7 @@ def _jql_date(field_name: str, text: str, now: datetime) -> datetime:
         return now - delta if sign == "-" else now + delta
     for fmt in _ABSOLUTE_FORMATS:
         try:
-            return datetime.strptime(text.strip(), fmt).replace(tzinfo=UTC)
+            return datetime.strptime(text.strip(), fmt).replace(tzinfo=zone or UTC)
         except ValueError:
             continue
     raise JqlError(
@@ -1079,6 +1081,26 @@ class FakeJira:
             if link_type not in self._link_types:
                 raise ValueError(f"unknown link type {link_type!r}")
             self._links.append(_Link(self._new_id("link"), link_type, inward.id, outward.id))
+
+    def add_link_type(self, name: str, inward: str, outward: str, *, id: str | None = None) -> None:
+        """Add an issue link type (e.g. "Action Item": "is action item of" / "has action item")."""
+        with self._lock:
+            self._link_types[name] = (id or str(10100 + len(self._link_types)), inward, outward)
+
+    def delete_issue(self, key: str) -> None:
+        """Delete an issue as Jira does: it and its links are gone; searches no longer find it."""
+        with self._lock:
+            issue = self._issue_or_404(key)
+            del self._issues[issue.id]
+            self._links = [link for link in self._links if issue.id not in {link.inward, link.outward}]
+            self._stale.pop(issue.id, None)
+
+    def delete_comment(self, key: str, index: int) -> None:
+        """Delete an issue's comment (by position, oldest first); the issue counts as updated."""
+        with self._lock:
+            issue = self._issue_or_404(key)
+            del issue.comments[index]
+            issue.updated = self.now()
 
     def reindex(self) -> None:
         """End all pending search lag now (search sees every issue as it is)."""
@@ -1526,7 +1548,8 @@ class FakeJira:
             return lambda issue: (value_of(issue) is None) == (op == "is")
         if op in {"in", "not in"}:
             raise JqlError(f"FakeJira does not support '{op.upper()}' on date fields.", unsupported=True)
-        bound = _jql_date(clause.field, clause.values[0].value, self.now())
+        bound = _jql_date(clause.field, clause.values[0].value, self.now(),
+                          ZoneInfo(self._users[self.account_id].time_zone))
         compare: dict[str, Callable[[datetime, datetime], bool]] = {
             "=": lambda a, b: a == b,
             "!=": lambda a, b: a != b,
@@ -1582,7 +1605,7 @@ class FakeJira:
     def _resolve_issue_ref(self, value: str, field_name: str) -> str:
         if value.isdigit() and int(value) in self._issues:
             return self._issues[int(value)].key
-        if value.upper() in self._keys:
+        if value.upper() in self._keys and self._keys[value.upper()] in self._issues:  # deleted: does not exist
             return value.upper()
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*-\d+", value):
             raise JqlError(f"The issue key '{value}' for field '{field_name}' is invalid.")

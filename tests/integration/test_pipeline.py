@@ -38,7 +38,7 @@ def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _store() -> Store:
-    return Store(tasks.store_url())
+    return tasks.open_store()
 
 
 def _set_owner(export: Path, item_id: str, owner: str) -> None:
@@ -66,7 +66,7 @@ def test_fixed_problem_resolves_and_returning_problem_reopens(workspace: Path) -
     _set_owner(workspace, unowned, active)  # a named, active person now owns it
     second = run_pipeline("run-2", DEMO_AS_OF)
     assert second["reconciled"] == {"new": 0, "ongoing": len(expected_findings()) - 1, "reopened": 0, "resolved": 1,
-                                    "waived": 0, "changed": 0}
+                                    "waived": 0, "changed": 0, "resolved_gone": 0}
     findings = _store().findings_frame()
     row = findings[(findings["rule"] == "AI-NO-OWNER") & (findings["subject_id"] == unowned)].iloc[0]
     assert row["status"] == "resolved"

@@ -93,3 +93,13 @@ def test_check_policy_reports_an_invalid_file(tmp_path: Path, capsys: pytest.Cap
     path.write_text("sources: [{name: x, path: .}]\naction_items: {update_interval_days: 0}\n")
     assert main(["check-policy", str(path)]) == 2
     assert "action_items.update_interval_days" in capsys.readouterr().err
+
+
+def test_check_policy_reports_a_source_folder_that_does_not_exist(tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("sources:\n  - {name: demo, path: no-such-folder}\n")
+    assert main(["check-policy", str(path)]) == 2
+    assert f"sources.demo.path: {tmp_path / 'no-such-folder'} is not a folder" in capsys.readouterr().err
+    (tmp_path / "no-such-folder").mkdir()
+    assert main(["check-policy", str(path)]) == 0

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from followthrough.exceptions import SourceError
-from followthrough.model import INCIDENTS
+from followthrough.model import ENTITIES, INCIDENTS
 from followthrough.sources.files import read_entity, read_export_folder
 
 
@@ -36,10 +36,51 @@ def test_missing_required_column_is_a_source_error(tmp_path: Path) -> None:
         read_entity(tmp_path, INCIDENTS)
 
 
-def test_absent_and_empty_files_give_no_rows(tmp_path: Path) -> None:
-    assert read_entity(tmp_path, INCIDENTS).empty
+def test_a_missing_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    # read as "no rows", a missing export would resolve every finding about the entity
+    with pytest.raises(SourceError, match=r"incidents\.csv is missing.*absent_entities"):
+        read_entity(tmp_path, INCIDENTS)
+
+
+def test_an_empty_file_without_header_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "incidents.csv").write_text("")
+    with pytest.raises(SourceError, match=r"incidents\.csv is empty"):
+        read_entity(tmp_path, INCIDENTS)
+
+
+def test_a_file_with_only_its_header_is_zero_rows(tmp_path: Path) -> None:
+    (tmp_path / "incidents.csv").write_text("incident_id,severity,status,team_id,started_at\n")
     assert read_entity(tmp_path, INCIDENTS).empty
+
+
+def test_a_truncated_file_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "incidents.csv").write_text(
+        "incident_id,severity,status,team_id,started_at\nINC-1,SEV1,open,payments,2026-07-01T00:00:00Z\nINC-2,SE")
+    with pytest.raises(SourceError, match=r"incidents\.csv is truncated: its last row has 2 of 5 fields"):
+        read_entity(tmp_path, INCIDENTS)
+
+
+def test_a_last_line_without_newline_but_complete_is_fine(tmp_path: Path) -> None:
+    (tmp_path / "incidents.csv").write_text(
+        "incident_id,severity,status,team_id,started_at\nINC-1,SEV1,open,payments,2026-07-01T00:00:00Z")
+    assert read_entity(tmp_path, INCIDENTS)["incident_id"].tolist() == ["INC-1"]
+
+
+def test_an_undecodable_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "incidents.csv").write_bytes(b"incident_id,severity\n\xff\xfe\x00bad\n")
+    with pytest.raises(SourceError, match=r"cannot read .*incidents\.csv"):
+        read_entity(tmp_path, INCIDENTS)
+
+
+def test_entities_declared_absent_need_no_file(tmp_path: Path) -> None:
+    (tmp_path / "teams.csv").write_text("team_id,name,timezone\npayments,Payments,UTC\n")
+    (tmp_path / "people.csv").write_text("person_id,active\n")
+    (tmp_path / "services.csv").write_text("service,team_id\n")
+    absent = ("incidents", "postmortems", "action_items", "status_updates", "action_item_history")
+    frames = read_export_folder(tmp_path, absent=absent)
+    assert sorted(frames) == ["people", "services", "teams"]
+    with pytest.raises(SourceError, match="incidents.csv is missing"):
+        read_export_folder(tmp_path, absent=absent[1:])
 
 
 def test_documents_are_read_only_inside_the_export(tmp_path: Path) -> None:
@@ -50,5 +91,6 @@ def test_documents_are_read_only_inside_the_export(tmp_path: Path) -> None:
     (export / "postmortems.csv").write_text(
         "postmortem_id,incident_id,status,document\nPM-1,INC-1,draft,postmortems/PM-1.md\n"
         "PM-2,INC-1,draft,../secret.txt\n")
-    texts = read_export_folder(export)["postmortems"]["document_text"].tolist()
+    others = [e.name for e in ENTITIES if e.name != "postmortems"]
+    texts = read_export_folder(export, absent=others)["postmortems"]["document_text"].tolist()
     assert texts == ["# Summary\nok\n", ""]

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from followthrough.exceptions import FollowthroughError
-from followthrough.gateways.outbox import Delivery, DryRunGateway, RoutingGateway, gateway_for
+from followthrough.gateways.delivery import Receipt
+from followthrough.gateways.outbox import DryRunGateway, RoutingGateway, gateway_for
 from followthrough.policy import policy_for_tests
 
 
@@ -15,9 +16,9 @@ class Recorder:
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
         self.entries.append(entry)
-        return Delivery(status="sent", external_ref="x")
+        return Receipt(status="sent", external_ref="x")
 
 
 ENTRY = {"idempotency_key": "k", "fingerprint": "fp", "episode": 1, "channel": "slack", "action": "dm_owner",

@@ -111,3 +111,35 @@ def test_impossible_unquoted_date_is_a_policy_error(tmp_path: Path) -> None:
     path.write_text("sources: [{name: x, path: .}]\ncalendar: {extra_holidays: [2026-13-01]}\n")
     with pytest.raises(PolicyError, match="not valid YAML"):
         load_policy(path)
+
+
+def test_the_bundled_policy_lists_every_key_with_its_default() -> None:
+    """config/policy.yaml is the reference: every key of every section, set to its default."""
+    import yaml
+    from pydantic import BaseModel
+
+    from followthrough.config import PROJECT_ROOT
+    from followthrough.policy import FileSource, Policy
+
+    bundled = yaml.safe_load((PROJECT_ROOT / "config" / "policy.yaml").read_text())
+    defaults = Policy.model_validate({"sources": [{"name": "x", "path": "."}]}).model_dump(mode="json")
+    validated = Policy.model_validate({**bundled, "waiver_files": []}).model_dump(mode="json")
+    problems: list[str] = []
+
+    def walk(model: type[BaseModel], raw: dict, written: dict, default: dict, where: str) -> None:
+        for name, field in model.model_fields.items():
+            key = f"{where}{name}"
+            if name not in raw:
+                problems.append(f"{key} is not listed")
+                continue
+            annotation = field.annotation
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                walk(annotation, raw[name], written[name], default[name], f"{key}.")
+            elif key not in ("sources", "waivers", "waiver_files", "teams") and written[name] != default[name]:
+                problems.append(f"{key} is {written[name]!r}, its default is {default[name]!r}")
+
+    walk(Policy, bundled, validated, defaults, "")
+    source = FileSource.model_validate(bundled["sources"][0]).model_dump(mode="json")
+    source_default = {**FileSource(name="x", path=".").model_dump(mode="json"), "name": "demo", "path": "../data/demo"}
+    walk(FileSource, bundled["sources"][0], source, source_default, "sources.0.")
+    assert problems == []

@@ -2,20 +2,25 @@
 
 Dry-run is a choice made per channel in the policy (`dispatch.jira`, `dispatch.slack`),
 never a fallback for a missing Connection: a live channel whose Connection is missing or
-rejected fails the run loudly. Each outbox entry leaves the `pending` state only when its
-gateway returns. An entry whose outcome is uncertain (an ambiguous failure the gateway
-could not settle yet) stays pending for the next run; so does everything after the run's
-retry budget is spent, and the task then fails so the platform team hears of it.
+rejected fails the run loudly. `dispatch_pending` is one dispatch attempt over the
+outbox's state machine (store/outbox.py): it claims entries under a lease, delivers each
+through the gateway, and records every attempt's outcome by its error category. One entry's
+error never stops another's delivery; a time budget ends the attempt cleanly, leaving the
+rest pending for the hourly dispatch.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
 from followthrough.exceptions import FollowthroughError
+from followthrough.gateways.delivery import Delivery, Receipt, category_of
 
 if TYPE_CHECKING:
     from followthrough.policy import Policy
@@ -24,25 +29,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Delivery:
-    status: str  # dry_run | sent
-    external_ref: str
-
-
-class Gateway(Protocol):
-    def deliver(self, entry: dict[str, Any]) -> Delivery: ...
-
-
-class DispatchIncomplete(FollowthroughError):
-    """Some entries could not be delivered this run; they stay pending for the next one."""
+Gateway = Delivery  # the protocol's older name
 
 
 class DryRunGateway:
     """Records the payload (already in the outbox) and reports it as not sent."""
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
-        return Delivery(status="dry_run", external_ref=f"dry-run:{entry['idempotency_key']}")
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
+        return Receipt(status="dry_run", external_ref=f"dry-run:{entry['idempotency_key']}")
 
 
 class RoutingGateway:
@@ -53,7 +47,7 @@ class RoutingGateway:
         self.by_channel = dict(by_channel)
         self.ticket_url = ticket_url
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
         gateway = self.by_channel.get(str(entry["channel"]))
         if gateway is None:
             raise ValueError(f"no gateway for channel {entry['channel']!r}")
@@ -72,7 +66,9 @@ def live_jira_gateway(policy: Policy, store: Store, conn_id: str = "jira_default
     client = JiraClient.from_connection(conn_id, retry_budget=policy.dispatch.jira_retry_budget)
     return JiraTicketGateway(client, policy.dispatch.jira_project, policy.dispatch.jira_issue_type,
                              ticket_key_for=store.ticket_key_for,
-                             search_lag_seconds=policy.dispatch.jira_search_lag_seconds)
+                             search_lag_seconds=policy.dispatch.jira_search_lag_seconds,
+                             resolve_transition=policy.dispatch.jira_resolve_transition,
+                             reopen_transition=policy.dispatch.jira_reopen_transition)
 
 
 def live_slack_gateway(policy: Policy, store: Store, conn_id: str = "slack_api_default") -> Gateway:
@@ -103,47 +99,187 @@ def gateway_for(policy: Policy, store: Store,
     return RoutingGateway(gateways, ticket_url=ticket_url if site else None)
 
 
-def _held(entry: Mapping[str, Any], now: str | None, live_channels: set[str]) -> bool:
-    """A live message planned for outside its team's working hours waits for a later run."""
-    send_after = (entry.get("payload") or {}).get("send_after")
-    return bool(now and send_after and entry["channel"] in live_channels and str(send_after) > now)
+@dataclass(frozen=True)
+class DispatchSettings:
+    """How one dispatch attempt runs (policy ``dispatch``; see README: Outbox states)."""
+
+    max_attempts: int = 8
+    retries_per_entry: int = 3
+    time_budget_seconds: float = 600.0
+    lease_seconds: float = 900.0
+    claim_batch: int = 25
+    alert_backlog_after_hours: float = 24.0
+    platform_channel: str = "#incident-followup"
+    live_channels: frozenset[str] = frozenset()
+
+    @classmethod
+    def from_policy(cls, policy: Policy) -> DispatchSettings:
+        d = policy.dispatch
+        live = frozenset(c for c, mode in (("jira", d.jira), ("slack", d.slack)) if mode == "live")
+        return cls(max_attempts=d.max_attempts, retries_per_entry=d.retries_per_entry,
+                   time_budget_seconds=d.attempt_time_budget_seconds, lease_seconds=d.lease_seconds,
+                   claim_batch=d.claim_batch, alert_backlog_after_hours=d.alert_backlog_after_hours,
+                   platform_channel=d.platform_channel, live_channels=live)
 
 
-def dispatch_pending(store: Store, gateway: Gateway, run_id: str, now: str | None = None,
-                     live_channels: set[str] | None = None) -> dict[str, int]:
-    """Deliver every pending outbox entry, oldest first; return counts by outcome.
+def _outside_hours(entry: Mapping[str, Any], now: Any, settings: DispatchSettings) -> Any:
+    """The next working instant of the recipient team when a live message is due outside its hours, else None."""
+    import pandas as pd
 
-    Uncertain entries stay pending and the rest go on; live messages whose `send_after` (the
-    team's working hours) is after `now` (the run's instant, ISO UTC) are held for a later run;
-    when the retry budget runs out the remaining entries stay pending and DispatchIncomplete is
-    raised after the counts are logged.
+    hours = (entry.get("payload") or {}).get("working_hours")
+    if now is None or not hours or entry["channel"] not in settings.live_channels:
+        return None
+    from datetime import time as clock_time
+
+    from followthrough.calendar import Calendars, next_working_instant
+
+    instant = pd.Timestamp(now)
+    instant = instant.tz_localize("UTC") if instant.tzinfo is None else instant.tz_convert("UTC")
+    calendars = Calendars(public=bool(hours.get("public", True)),
+                          extra=tuple(pd.Timestamp(d).date() for d in hours.get("extra") or ()))
+    due = next_working_instant(instant, str(hours["timezone"]), str(hours.get("region") or ""),
+                               clock_time.fromisoformat(str(hours["start"])), clock_time.fromisoformat(str(hours["end"])),
+                               calendars)
+    return due if due > instant else None
+
+
+def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | None = None,
+                     live_channels: set[str] | frozenset[str] | None = None, *,
+                     settings: DispatchSettings | None = None, owner: str | None = None,
+                     clock: Callable[[], float] = time.monotonic,
+                     actions: Iterable[str] | None = None) -> dict[str, int]:
+    """One dispatch attempt: claim entries, oldest first, and deliver each; return counts by outcome.
+
+    ``now`` is the run's instant (ISO UTC): held entries whose ``send_after`` passed are released,
+    and a live message whose team is outside its working hours is held until they open. Each
+    entry's error is classified (:func:`followthrough.gateways.delivery.category_of`) and acts
+    on that entry alone: deferred and uncertain go back to pending (dead after
+    ``max_attempts``), permanent fails it with its reason. A configuration error stops the
+    attempt and is raised (the task fails once). When the time budget is reached the attempt
+    stops cleanly: what it had not tried stays pending, and the counts say how many
+    (``pending``). A backlog is not a failure.
     """
-    from followthrough.gateways.jira import DeliveryUncertain, JiraRetriesExhausted
-    from followthrough.gateways.slack import SlackRejected, SlackUnavailable
+    from followthrough.store import outbox as states
+    from followthrough.store.repository import now_utc
 
-    counts: dict[str, int] = {}
-    exhausted: Exception | None = None
-    for entry in store.pending_outbox():
-        if exhausted is not None:
-            counts["deferred"] = counts.get("deferred", 0) + 1
-            continue
-        if _held(entry, now, live_channels or set()):
-            counts["held"] = counts.get("held", 0) + 1
-            continue
-        try:
-            delivery = gateway.deliver(entry)
-        except (DeliveryUncertain, SlackUnavailable, SlackRejected) as exc:
-            log.warning("left pending: %s", exc)
-            counts["uncertain"] = counts.get("uncertain", 0) + 1
-            continue
-        except JiraRetriesExhausted as exc:
-            log.error("Jira retry budget spent; the remaining entries stay pending: %s", exc)
-            exhausted = exc
-            counts["deferred"] = counts.get("deferred", 0) + 1
-            continue
-        store.mark_dispatched(entry, run_id, delivery.status, delivery.external_ref)
-        counts[delivery.status] = counts.get(delivery.status, 0) + 1
-    log.info("dispatch: %s", counts)
-    if exhausted is not None:
-        raise DispatchIncomplete(f"{counts.get('deferred', 0)} outbox entries left pending: {exhausted}")
-    return counts
+    settings = settings or DispatchSettings(live_channels=frozenset(live_channels or ()))
+    if live_channels is not None and settings.live_channels != frozenset(live_channels):
+        settings = replace(settings, live_channels=frozenset(live_channels))
+    owner = owner or f"{run_id}/{uuid.uuid4().hex[:12]}"
+    deadline = clock() + settings.time_budget_seconds
+    started = now_utc()
+    _set_deadline(gateway, deadline)
+    counts: Counter[str] = Counter()
+    if now:
+        counts["released"] = states.release_held(store, now, run_id)
+    stopped = ""
+    while not stopped:
+        if clock() >= deadline:
+            stopped = "time_budget"
+            break
+        batch = states.claim(store, owner, limit=settings.claim_batch, lease_seconds=settings.lease_seconds,
+                             not_tried_since=started, actions=actions)
+        if not batch:
+            break
+        for index, entry in enumerate(batch):
+            if clock() >= deadline:
+                states.unclaim(store, batch[index:])
+                stopped = "time_budget"
+                break
+            until = _outside_hours(entry, now, settings)
+            if until is not None:
+                states.hold(store, entry, until)
+                counts["held"] += 1
+                continue
+            _grant_retries(gateway, settings.retries_per_entry)
+            uncertain = bool(entry.get("reclaimed")) or entry.get("error_category") == "uncertain"
+            try:
+                receipt = gateway.deliver({**entry, "uncertain": uncertain})
+            except Exception as exc:  # noqa: BLE001  every error is classified here and acts on this entry alone
+                category = category_of(exc)
+                reason = f"{type(exc).__name__}: {exc}"
+                counts[category] += 1
+                if category == "configuration":
+                    states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts + 1)
+                    states.unclaim(store, batch[index + 1:])
+                    log.error("dispatch stopped: %s", reason)
+                    raise
+                status = states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts)
+                if status in ("failed", "dead"):
+                    counts[status] += 1
+                log.warning("outbox entry %s: %s (%s) -> %s", entry["idempotency_key"], category, exc, status)
+                continue
+            if states.record_delivered(store, entry, run_id, receipt.status, receipt.external_ref):
+                counts[receipt.status] += 1
+            else:
+                counts["lease_lost"] += 1
+    left = states.state_counts(store)
+    counts["pending"] = left.get("pending", 0) + left.get("claimed", 0)
+    counts["held_total"] = left.get("held", 0)
+    if stopped:
+        counts["stopped_by_time_budget"] = 1
+        log.warning("dispatch: the time budget of %.0fs is spent; %d entries stay pending for the next dispatch",
+                    settings.time_budget_seconds, counts["pending"])
+    log.info("dispatch: %s", dict(counts))
+    return dict(counts)
+
+
+def _set_deadline(gateway: Any, deadline: float) -> None:
+    for target in getattr(gateway, "by_channel", {}).values() or [gateway]:
+        client = getattr(target, "client", None)
+        if client is not None and hasattr(client, "deadline"):
+            client.deadline = deadline
+        if hasattr(target, "deadline"):
+            target.deadline = deadline
+
+
+def _grant_retries(gateway: Any, count: int) -> None:
+    for target in getattr(gateway, "by_channel", {}).values() or [gateway]:
+        grant = getattr(getattr(target, "client", None), "grant_retries", None)
+        if callable(grant):
+            grant(count)
+
+
+def plan_alerts(store: Store, policy: Policy, run_id: str, now: str | None) -> int:
+    """Plan platform alerts, each once: failed and dead entries (per set of them), and a stale backlog.
+
+    The backlog alert fires when the oldest undelivered entry was planned more than
+    ``dispatch.alert_backlog_after_hours`` before ``now``; its key names that entry, so it fires
+    once per stale backlog. Returns how many alerts were added to the outbox.
+    """
+    import hashlib
+
+    import pandas as pd
+
+    from followthrough.escalation import escape_slack
+    from followthrough.store import outbox as states
+
+    dispatch = policy.dispatch
+    prefix = "dry_run/" if dispatch.slack == "dry_run" else ""
+    alerts: list[tuple[str, str]] = []
+    problems = states.problems(store)
+    if problems:
+        keys = sorted(str(p["idempotency_key"]) for p in problems)
+        digest = hashlib.sha256("\n".join(keys).encode()).hexdigest()[:16]
+        listed = "; ".join(f"{escape_slack(p['idempotency_key'])} ({p['status']}, {p['attempts']} attempts: "
+                           f"{escape_slack(str(p['last_error'] or '')[:200])})" for p in problems[:10])
+        more = f" and {len(problems) - 10} more" if len(problems) > 10 else ""
+        alerts.append((f"alert/problems/{digest}",
+                       f"Followthrough: {len(problems)} outbox entries could not be delivered and need a look: "
+                       f"{listed}{more}. They are listed in the run report and the audit trail."))
+    oldest = states.oldest_open(store)
+    if oldest is not None and now:
+        instant = pd.Timestamp(now)
+        instant = instant.tz_convert("UTC").tz_localize(None) if instant.tzinfo else instant
+        age_hours = (instant - pd.Timestamp(oldest)).total_seconds() / 3600
+        if age_hours > dispatch.alert_backlog_after_hours:
+            waiting = states.state_counts(store)
+            open_count = sum(waiting.get(s, 0) for s in states.OPEN)
+            alerts.append((f"alert/backlog/{pd.Timestamp(oldest).isoformat()}",
+                           f"Followthrough: {open_count} outbox entries are still waiting; the oldest was planned "
+                           f"{age_hours:.0f} hours ago (alert threshold {dispatch.alert_backlog_after_hours:g} h). "
+                           "The hourly dispatch keeps delivering them."))
+    planned = [{"idempotency_key": f"{prefix}{key}", "fingerprint": key[:64], "episode": 1, "step": 0,
+                "channel": "slack", "action": "platform_alert", "recipient": dispatch.platform_channel,
+                "payload": {"to": dispatch.platform_channel, "text": text}} for key, text in alerts]
+    return store.add_to_outbox(planned, run_id, pd.Timestamp(now) if now else pd.Timestamp.now(tz="UTC"))

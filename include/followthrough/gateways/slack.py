@@ -1,7 +1,8 @@
 """Slack: the gateway that delivers the outbox's Slack actions, at most one message per idempotency key.
 
 ``SlackGateway.deliver(entry)`` handles the ladder's Slack actions (``dm_owner``, ``warn_owner``,
-``post_team_channel``, ``dm_manager``, ``leadership_digest``) through the Slack provider's
+``post_team_channel``, ``dm_manager``, ``leadership_digest``, the weekly ``team_digest``, the
+outbox's ``platform_alert`` and the folded ``dm_summary``) through the Slack provider's
 ``SlackHook`` (Connection ``slack_api_default``, the bot token in its password) or any
 ``slack_sdk.WebClient`` a factory returns.
 
@@ -62,8 +63,15 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough.config import SLACK_CONN_ID
 from followthrough.escalation import escape_slack
-from followthrough.exceptions import FollowthroughError, NotRetryableError
-from followthrough.gateways.outbox import Delivery
+from followthrough.gateways.delivery import (
+    DeliveryConfiguration,
+    DeliveryDeferred,
+    DeliveryError,
+    DeliveryPermanent,
+    DeliveryUncertain,
+    ErrorCategory,
+    Receipt,
+)
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -71,14 +79,19 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 EVENT_TYPE = "followthrough_action"
-SLACK_ACTIONS = frozenset({"dm_owner", "warn_owner", "post_team_channel", "dm_manager", "leadership_digest"})
-DM_ACTIONS = frozenset({"dm_owner", "warn_owner", "dm_manager"})
+SLACK_ACTIONS = frozenset({"dm_owner", "warn_owner", "post_team_channel", "dm_manager", "leadership_digest",
+                           "team_digest", "platform_alert", "dm_summary"})
+DM_ACTIONS = frozenset({"dm_owner", "warn_owner", "dm_manager", "dm_summary"})
+CHANNEL_ACTIONS = frozenset({"post_team_channel", "leadership_digest", "team_digest", "platform_alert"})
 ACTION_LABELS = {
     "dm_owner": "action needed",
     "warn_owner": "deadline approaching",
     "post_team_channel": "escalation to the team channel",
     "dm_manager": "escalation to the manager",
     "leadership_digest": "escalation to leadership",
+    "team_digest": "weekly digest",
+    "platform_alert": "platform alert",
+    "dm_summary": "more messages today",
 }
 SECTION_MAX = 3000  # Block Kit: characters per section text
 BLOCKS_TEXT_MAX = 12_000  # keep well under msg_blocks_too_long (seen at about 13k characters)
@@ -134,8 +147,8 @@ _SDK_METHODS = {
 # ================================================================================== errors
 
 
-class SlackGatewayError(FollowthroughError):
-    """A Slack delivery failed. Messages never carry the token."""
+class SlackGatewayError(DeliveryError):
+    """A Slack delivery failed. Messages never carry the token. Each subclass is one delivery category."""
 
     def __init__(self, message: str, *, key: str = "", error: str | None = None) -> None:
         super().__init__(message)
@@ -143,24 +156,26 @@ class SlackGatewayError(FollowthroughError):
         self.error = error
 
 
-class SlackConfigurationError(SlackGatewayError, NotRetryableError):
+class SlackConfigurationError(SlackGatewayError, DeliveryConfiguration):
     """The token or the Slack app is wrong (invalid_auth, missing_scope, ...): retrying cannot help."""
 
 
-class SlackRejected(SlackGatewayError):
+class SlackRejected(SlackGatewayError, DeliveryPermanent):
     """Slack refused this message (e.g. invalid_blocks), or no recipient, fallbacks included, was reachable."""
 
 
-class SlackUnavailable(SlackGatewayError):
+class SlackUnavailable(SlackGatewayError, DeliveryDeferred):
     """Slack kept failing (429, 5xx, timeouts) beyond the retry budget; nothing was posted for the entry."""
 
 
-class SlackDeliveryUncertain(SlackUnavailable):
+class SlackDeliveryUncertain(SlackUnavailable, DeliveryUncertain):
     """A post may have landed and history could not confirm it either way.
 
     The outbox entry must stay pending: the next delivery reads history before posting, so it
     never posts twice.
     """
+
+    category: ErrorCategory = "uncertain"
 
 
 class _AppError(Exception):
@@ -228,8 +243,8 @@ def _clip(text: str, limit: int) -> str:
 
 
 @dataclass(frozen=True)
-class SlackDelivery(Delivery):
-    """A Delivery with what Slack answered: ``external_ref`` is ``<channel>:<ts>`` plus the fallback, if any."""
+class SlackDelivery(Receipt):
+    """A Receipt with what Slack answered: ``external_ref`` is ``<channel>:<ts>`` plus the fallback, if any."""
 
     channel: str = ""
     ts: str = ""
@@ -323,21 +338,23 @@ class SlackGateway:
         self.backoff_max = backoff_max
         self.max_list_pages = max_list_pages
         self.stats: Counter[str] = Counter()
+        # a monotonic instant no wait may cross (the dispatch attempt's time budget); None: no limit
+        self.deadline: float | None = None
+        self.monotonic: Callable[[], float] = time.monotonic
         self._not_found: set[str] = set()  # e-mails Slack does not know (this gateway's life only)
         self._dms: dict[str, str] = {}  # user id -> DM channel id
         self._directory: dict[str, tuple[str, bool]] | None = None  # channel name -> (id, archived)
         self._history: dict[str, dict[str, str]] = {}  # conversation -> {idempotency key: ts}
 
-    # ----------------------------------------------------------------------------- the Gateway protocol
+    # ----------------------------------------------------------------------------- the Delivery protocol
 
-    def deliver(self, entry: dict[str, Any]) -> Delivery:
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
         """Post the entry's message once; return ``SlackDelivery(status="sent", external_ref="<channel>:<ts>...")``."""
         key = str(entry.get("idempotency_key") or "")
         action = str(entry.get("action") or "")
         if entry.get("channel") != "slack" or action not in SLACK_ACTIONS or not key:
-            raise ValueError(
-                f"not a Slack outbox entry: channel={entry.get('channel')!r} action={action!r} key={key!r}"
-            )
+            raise SlackRejected(
+                f"not a Slack outbox entry: channel={entry.get('channel')!r} action={action!r} key={key!r}", key=key)
         payload = entry.get("payload") or {}
         if not str(payload.get("text") or "").strip():
             raise SlackRejected(f"outbox entry {key} has no text", key=key)
@@ -370,7 +387,7 @@ class SlackGateway:
         payload = entry.get("payload") or {}
         action = str(entry["action"])
         recipient = str(entry.get("recipient") or payload.get("to") or "").strip()
-        if action in {"post_team_channel", "leadership_digest"} and not recipient:
+        if action in CHANNEL_ACTIONS and not recipient:
             primary = _Target(label=f"({action} channel)", kind="channel")
         else:
             primary = _target(recipient, str(payload.get("slack_id") or ""), str(payload.get("email") or ""))
@@ -485,8 +502,9 @@ class SlackGateway:
                    reasons: list[str]) -> tuple[str, str, bool]:
         """(channel, ts, already_posted): find the key in history or post; raises _Unreachable."""
         key = str(entry["idempotency_key"])
-        if self.check_history_first:
-            found = self._find_posted(conversation, key, refresh=False)
+        if self.check_history_first or entry.get("uncertain"):
+            # an uncertain entry (an earlier attempt or an expired claim may have posted): read history afresh
+            found = self._find_posted(conversation, key, refresh=bool(entry.get("uncertain")))
             if found:
                 return conversation, found, True
         text, blocks = self._message(entry, target, primary, reasons)
@@ -619,6 +637,7 @@ class SlackGateway:
                             f"Slack {method}: rate-limited {waits} times (Retry-After {delay:.0f} s); giving up for now",
                             error="ratelimited",
                         ) from None
+                    self._within_deadline(method, delay)
                     self.stats["rate_limited"] += 1
                     log.warning("Slack %s: rate-limited, waiting %.1f s (Retry-After) [%d/%d]", method, delay, waits,
                                 self.max_rate_limit_waits)
@@ -642,8 +661,13 @@ class SlackGateway:
             failures += 1
             if failures >= self.max_read_attempts:
                 raise SlackUnavailable(f"Slack {method}: failed {failures} times (last: {problem})") from None
+            self._within_deadline(method, self._backoff(failures))
             log.warning("Slack %s: %s; retrying [%d/%d]", method, problem, failures, self.max_read_attempts)
             self.sleep(self._backoff(failures))
+
+    def _within_deadline(self, method: str, wait: float) -> None:
+        if self.deadline is not None and self.monotonic() + wait > self.deadline:
+            raise SlackUnavailable(f"Slack {method}: waiting {wait:.1f} s would pass this dispatch attempt's time budget")
 
     def _classify(self, exc: _AppError, what: str) -> Exception:
         if exc.error in UNREACHABLE:

@@ -1,17 +1,24 @@
 """Run summary and report files: what was found, what would be done, what was quarantined.
 
-The report folder of a run holds `summary.json`, `findings.csv` (open findings with their
-evidence), `actions.csv` (the outbox entries this run planned), `quarantine.csv` and a
-self-contained `report.html` for people.
+The report folder of a run holds `summary.json` (counts and metrics), `findings.csv` (open
+findings with their evidence; private findings' blame quotes withheld), `actions.csv` (the
+outbox entries this run planned), `quarantine.csv` and `report.html`: a self-contained page
+rendered from Jinja2 templates (autoescaped) with matplotlib charts as inline SVG.
 """
 
 from __future__ import annotations
 
-import html
 import json
+import os
+import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from markupsafe import Markup
+
+from followthrough import config
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -20,14 +27,19 @@ if TYPE_CHECKING:
 
 FINDING_REPORT_COLUMNS = ["rule", "subject_type", "subject_id", "team_id", "incident_id", "responsible", "due_at",
                           "first_seen_as_of", "episode", "reason", "evidence"]
+TEMPLATES = Path(__file__).parent / "templates"
+UNDELIVERED = ("failed", "dead")  # outbox states that will not be delivered (see DESIGN.md, outbox states)
 ACTION_REPORT_COLUMNS = ["idempotency_key", "channel", "action", "step", "recipient", "status", "payload"]
 
 
 def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
     run = store.get_run(run_id) or {}
-    open_findings = store.findings_frame("open")
-    changes = Counter(e["kind"].removeprefix("finding_") for e in store.audit_events(run_id)
-                      if e["kind"].startswith("finding_"))
+    stored = store.findings_frame()
+    open_findings = stored[stored["status"] == "open"]
+    changes = Counter(_change(e) for e in store.audit_events(run_id) if e["kind"].startswith("finding_"))
+    # resolved because the subject left the source, not because the problem was fixed
+    changes["resolved_gone"] = sum(1 for e in store.audit_events(run_id) if e["kind"] == "finding_resolved"
+                                   and (e["payload"] or {}).get("resolution") == "gone")
     actions = store.outbox_frame(run_id)
     quarantine = store.quarantine_seen_in(run_id)
     return {
@@ -36,13 +48,15 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
         "policy_hash": run.get("policy_hash"),
         "findings": {
             "open": len(open_findings),
+            "waived": int((stored["status"] == "waived").sum()),
             "by_rule": _counts(open_findings, "rule"),
             "by_team": _counts(open_findings, "team_id"),
             "by_rule_and_team": {
                 f"{rule} / {team}": int(n)
                 for (rule, team), n in open_findings.groupby(["rule", "team_id"]).size().items()
             } if not open_findings.empty else {},
-            "changes_this_run": {k: changes.get(k, 0) for k in ("new", "reopened", "resolved", "waived")},
+            "changes_this_run": {k: changes.get(k, 0)
+                                 for k in ("new", "reopened", "resolved", "resolved_gone", "waived")},
         },
         "actions_planned_this_run": {
             "total": len(actions),
@@ -56,17 +70,28 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
     }
 
 
+def _change(event: dict[str, Any]) -> str:
+    """The change an audit event records; a finding that is new and waived at once counts as waived."""
+    change = str(event["kind"]).removeprefix("finding_")
+    if change in ("new", "reopened") and (event.get("payload") or {}).get("status") == "waived":
+        return "waived"
+    return change
+
+
 def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
     if frame.empty:
         return {}
     return {str(k): int(v) for k, v in frame[column].fillna("(none)").value_counts().sort_index().items()}
 
 
-def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Path) -> Path:
+def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Path,
+                 timezones: Mapping[str, str] | None = None) -> Path:
+    """The report folder: summary.json, findings.csv, actions.csv, quarantine.csv and report.html."""
     import pandas as pd
 
     folder.mkdir(parents=True, exist_ok=True)
-    findings = store.findings_frame("open")[FINDING_REPORT_COLUMNS]
+    stored = store.findings_frame()
+    findings = redact_private(stored[stored["status"] == "open"])[FINDING_REPORT_COLUMNS]
     actions = store.outbox_frame(run_id)[ACTION_REPORT_COLUMNS]
     quarantine = pd.DataFrame(store.quarantine_seen_in(run_id),
                               columns=["source", "entity", "row_number", "record_id", "reason_code", "reason"])
@@ -77,51 +102,170 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
         folder / "actions.csv", index=False)
     quarantine[["source", "entity", "row_number", "record_id", "reason_code", "reason"]].to_csv(
         folder / "quarantine.csv", index=False)
-    (folder / "report.html").write_text(render_html(summary, findings, actions, quarantine), encoding="utf-8")
+    view = report_view(store, run_id, summary, timezones or {})
+    view["sources"] = sorted(p.name for p in (folder / "data_docs" / "source_contract").glob("*") if p.is_dir())
+    (folder / "report.html").write_text(render("report.html", **view), encoding="utf-8")
     return folder
 
 
-def _table(frame: pd.DataFrame, columns: list[str]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{html.escape('' if v is None else str(v))}</td>" for v in row) + "</tr>"
-        for row in frame[columns].itertuples(index=False)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+PRIVATE_REASON = "(private: told to the postmortem owner only)"
 
 
-def _bars(counts: dict[str, int]) -> str:
-    top = max(counts.values(), default=1)
-    return "".join(
-        f"<div class='bar'><span>{html.escape(k)}</span><i style='width:{int(300 * v / top)}px'></i><b>{v}</b></div>"
-        for k, v in counts.items()
-    )
+def redact_private(frame: pd.DataFrame) -> pd.DataFrame:
+    """Findings as anyone may read them: a private finding's reason and evidence (blame quotes) are withheld."""
+    if frame.empty or "private" not in frame:
+        return frame
+    private = frame["private"].fillna(False).astype(bool)
+    out = frame.copy()
+    out.loc[private, "reason"] = PRIVATE_REASON
+    out["evidence"] = [({} if p else e) for p, e in zip(private, out["evidence"], strict=True)]
+    return out
 
 
-def render_html(summary: dict[str, Any], findings: pd.DataFrame, actions: pd.DataFrame,
-                quarantine: pd.DataFrame) -> str:
-    f = summary["findings"]
-    changes = ", ".join(f"{k}: {v}" for k, v in f["changes_this_run"].items())
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Followthrough run {html.escape(summary['run_id'])}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;color:#222}}table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}}th{{background:#f0f0f0}}
-.bar{{display:flex;align-items:center;gap:8px;font-size:13px}}.bar span{{width:220px}}.bar i{{display:inline-block;height:12px;background:#3b7dd8}}</style>
-</head><body>
-<h1>Followthrough enforcement run</h1>
-<p>Run <code>{html.escape(summary['run_id'])}</code>, as of <b>{html.escape(summary['as_of'])}</b>,
-policy <code>{html.escape(str(summary['policy_hash'])[:12])}</code>.
-Open findings: <b>{f['open']}</b> ({html.escape(changes)}).
-Quarantined rows: <b>{summary['quarantine']['rows']}</b>.
-Actions planned this run: <b>{summary['actions_planned_this_run']['total']}</b>.</p>
-<p>Great Expectations Data Docs: <a href="data_docs/followup/index.html">follow-up rules</a>,
-<a href="data_docs/source_contract/">source contract</a> (one site per source).</p>
-<h2>Open findings by rule</h2>{_bars(f['by_rule'])}
-<h2>Open findings by team</h2>{_bars(f['by_team'])}
-<h2>Open findings</h2>{_table(findings, ['rule', 'subject_id', 'team_id', 'responsible', 'due_at', 'reason'])}
-<h2>Actions planned this run</h2>{_table(actions, ['channel', 'action', 'step', 'recipient', 'status', 'idempotency_key'])}
-<h2>Quarantined source rows</h2>{_table(quarantine, ['source', 'entity', 'row_number', 'record_id', 'reason'])}
-</body></html>
-"""
+def render(template: str, **values: Any) -> str:
+    """A template of report/templates, autoescaped."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.globals["pct"] = lambda share: "–" if share is None else f"{100 * share:.0f}%"
+    css = (TEMPLATES / "_style.css").read_text(encoding="utf-8")
+    return env.get_template(template).render(css=css, **values)
+
+
+def rule_doc_url(rule: str) -> str:
+    """Where a rule is documented: FOLLOWTHROUGH_DOCS_URL (default: the project's docs/rules.md)."""
+    from urllib.parse import quote
+
+    base = os.environ.get("FOLLOWTHROUGH_DOCS_URL") or (config.PROJECT_ROOT / "docs").as_uri()
+    return f"{base.rstrip('/')}/rules.md#:~:text={quote('| ' + rule + ' |')}"
+
+
+def jira_browse_base() -> str | None:
+    """The Jira site of the Connection jira_default, when this runs inside Airflow and it exists."""
+    if "airflow.sdk" not in sys.modules:
+        return os.environ.get("FOLLOWTHROUGH_JIRA_URL")
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        host = BaseHook.get_connection(config.JIRA_CONN_ID).host
+    except AirflowNotFoundException:
+        return os.environ.get("FOLLOWTHROUGH_JIRA_URL")
+    return str(host).rstrip("/") if host else None
+
+
+def _local(value: Any, timezone: str | None) -> str:
+    import pandas as pd
+
+    if value is None or pd.isna(value):
+        return ""
+    ts = pd.Timestamp(value)
+    ts = ts.tz_localize("UTC") if ts.tzinfo is None else ts
+    try:
+        return ts.tz_convert(timezone or "UTC").strftime("%Y-%m-%d %H:%M %Z")
+    except (KeyError, ValueError):
+        return ts.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _naive(value: Any) -> Any:
+    import pandas as pd
+
+    ts = pd.Timestamp(value)
+    return ts.tz_convert("UTC").tz_localize(None) if ts.tzinfo else ts
+
+
+LEVEL_ORDER = {"critical": 0, "violation": 1, "warning": 2}
+
+
+def finding_rows(store: Store, frame: pd.DataFrame, as_of: Any, timezones: Mapping[str, str],
+                 jira_base: str | None) -> list[dict[str, Any]]:
+    """Open findings for people: level, title (not of confidential incidents), age, days overdue, local due."""
+    import pandas as pd
+
+    now = _naive(as_of)
+    rows = []
+    for f in frame.to_dict("records"):
+        due = f.get("due_at")
+        started = f.get("episode_started_as_of") or f.get("first_seen_as_of")
+        overdue = int((now - pd.Timestamp(due)).days) if due is not None and not pd.isna(due) and \
+            pd.Timestamp(due) < now else None
+        ticket = store.ticket_key_for(str(f["fingerprint"]), int(f["episode"]))
+        rows.append({
+            "fingerprint": f["fingerprint"], "level": "critical" if f.get("critical") else str(f.get("level")),
+            "rule": f["rule"], "rule_url": rule_doc_url(str(f["rule"])), "subject_id": f["subject_id"],
+            "title": f.get("title") or "", "title_hidden": bool(f.get("confidential")),
+            "team_id": f.get("team_id") or "", "responsible": f.get("responsible") or "",
+            "due_local": _local(due, timezones.get(str(f.get("team_id")))),
+            "age_days": int((now - pd.Timestamp(started)).days) if started is not None else None,
+            "days_overdue": overdue, "reason": f.get("reason") or "", "private": bool(f.get("private")),
+            "ticket": ticket, "ticket_url": f"{jira_base}/browse/{ticket}" if ticket and jira_base else None,
+        })
+    rows.sort(key=lambda r: (LEVEL_ORDER.get(r["level"], 3), -(r["days_overdue"] or 0), r["rule"],
+                             str(r["subject_id"])))
+    return rows
+
+
+def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: Mapping[str, str]) -> dict[str, Any]:
+    """Everything report.html shows, from the store and the run's summary."""
+    from followthrough.report import charts
+
+    stored = store.findings_frame()
+    as_of = summary["as_of"]
+    now = _naive(as_of)
+    by_fingerprint = stored.set_index("fingerprint") if not stored.empty else None
+
+    def about(fingerprint: str) -> dict[str, Any]:
+        if by_fingerprint is None or fingerprint not in by_fingerprint.index:
+            return {"rule": "", "subject_id": ""}
+        row = by_fingerprint.loc[fingerprint]
+        return {"rule": row["rule"], "subject_id": row["subject_id"]}
+
+    waived = [{"rule": f["rule"], "subject_id": f["subject_id"], "team_id": f["team_id"],
+               "approver": (f["waiver"] or {}).get("approver"), "reason": (f["waiver"] or {}).get("reason"),
+               "expires": (f["waiver"] or {}).get("expires")}
+              for f in stored[stored["status"] == "waived"].to_dict("records")]
+    resolved_now = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == now)]
+    resolved = [{"rule": f["rule"], "subject_id": f["subject_id"], "team_id": f["team_id"],
+                 "responsible": f["responsible"], "open_since": str(f["episode_started_as_of"])[:10]}
+                for f in resolved_now.to_dict("records")]
+    outbox = store.outbox_frame()
+    undelivered = [{"status": e["status"], "channel": e["channel"], "action": e["action"],
+                    "recipient": e["recipient"], **about(str(e["fingerprint"])), "attempts": e["attempts"],
+                    "dispatched_at": str(e["dispatched_at"] or "")[:19],
+                    "detail": e.get("last_error") or e.get("error") or e.get("external_ref") or ""}
+                   for e in outbox[outbox["status"].isin(UNDELIVERED)].to_dict("records")] if not outbox.empty else []
+    actions = [{"channel": e["channel"], "action": e["action"], "step": e["step"], "recipient": e["recipient"],
+                "status": e["status"], **about(str(e["fingerprint"]))}
+               for e in store.outbox_frame(run_id).to_dict("records")]
+    metrics = summary.get("metrics")
+    chart_list = [{"caption": "Open findings by rule and team",
+                   "svg": Markup(charts.rule_team_chart(summary["findings"]["by_rule_and_team"]))}]
+    if metrics:
+        chart_list = [
+            {"caption": "Weekly compliance: share of open action items on track (rebuilt from item history)",
+             "svg": Markup(charts.trend_chart(metrics["weekly_trend"]))},
+            {"caption": "Open action items by age", "svg": Markup(charts.age_chart(metrics["open_by_age"]))},
+            *chart_list,
+        ]
+    open_frame = stored[stored["status"] == "open"]
+    return {
+        "s": summary, "m": metrics, "charts": chart_list,
+        "open": finding_rows(store, open_frame, as_of, timezones, jira_browse_base()),
+        "waived": waived, "resolved": resolved, "undelivered": undelivered, "actions": actions,
+        "quarantine": store.quarantine_seen_in(run_id), "sources": [],
+    }
+
+
+def team_timezones(frames: Mapping[str, pd.DataFrame], overrides: Mapping[str, str | None]) -> dict[str, str]:
+    """Each team's time zone: the policy's override, else the roster's (teams without one show UTC)."""
+    import pandas as pd
+
+    teams = frames.get("teams")
+    zones = {} if teams is None else {str(t): str(z) for t, z in zip(teams["team_id"], teams["timezone"], strict=True)
+                                      if not pd.isna(z) and str(z)}
+    zones.update({t: z for t, z in overrides.items() if z})
+    return zones
 
 
 ACTION_WORDS = {
@@ -164,7 +308,7 @@ def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None
     lines = [
         f"Followthrough run {summary['run_id']}",
         f"As of {summary['as_of']}, policy {str(summary['policy_hash'])[:12]}",
-        f"Open findings: {f['open']}  (this run: " + ", ".join(f"{k} {v}" for k, v in f["changes_this_run"].items())
+        f"Open findings: {f['open']}, waived: {f.get('waived', 0)}  (this run: " + ", ".join(f"{k} {v}" for k, v in f["changes_this_run"].items())
         + ")",
         "",
         "Open findings by rule and team:",

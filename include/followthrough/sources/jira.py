@@ -26,8 +26,16 @@ Incident issue the incidents query does not return (``unresolved_link``). The qu
 the columns of the Great Expectations source contract's quarantine.
 
 Incremental runs: with a watermark (the largest ``updated`` seen so far) each query gets
-``AND updated >= "<watermark - overlap>"`` (``yyyy-MM-dd HH:mm`` in ``jql_timezone``, UTC by
-default); the overlap absorbs clock skew and search lag. Without one, everything is read
+``AND updated >= "<watermark - overlap>"`` (``yyyy-MM-dd HH:mm`` in the time zone Jira reads JQL
+dates in: the API user's profile time zone, read from ``/myself`` once per run, unless
+``jql_timezone`` overrides it); the overlap absorbs clock skew and search lag.
+
+Action items linked to an incident or postmortem by one of ``action_item_link_types`` (default
+"Action Item") are read even when the action-items query does not match them: fetched by key in
+batches of 100, and on later runs re-read when they changed (``known_linked``: the keys the
+caller already holds). A sweep (``sweep=True``: once a day, and with every backfill) lists every
+query's keys id-only at 5000 a page, so the caller can tell which issues were deleted or moved
+out of scope (``present_keys``). Without one, everything is read
 (backfill). Values inserted into JQL (team names) are quoted and escaped, so they can never
 change the query's meaning. Results are ordered by creation (stable while paging) and
 deduplicated by key. Incremental frames hold only the changed issues (with their full
@@ -40,13 +48,12 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
+from followthrough.exceptions import SourceError
 from followthrough.gateways.jira import (
-    MAX_PAGE_WITH_FIELDS,
+    JiraApiError,
     JiraClient,
     adf_to_text_with_unknown,
     jql_field,
@@ -62,6 +69,15 @@ from followthrough.model import (
     EntitySchema,
     empty_raw_frame,
 )
+from followthrough.source_config import DEFAULT_FIELDS, JiraSourceConfig
+from followthrough.source_config import ENTITY_SCHEMAS as _SCHEMAS
+
+# the policy's models of this source, importable from here as before
+from followthrough.source_config import DEFAULT_VALUE_MAPS as DEFAULT_VALUE_MAPS  # noqa: E402  isort: skip
+from followthrough.source_config import MAPPABLE_COLUMNS as MAPPABLE_COLUMNS  # isort: skip
+from followthrough.source_config import REQUIRED_MAPPINGS as REQUIRED_MAPPINGS  # isort: skip
+from followthrough.source_config import EntityQuery as EntityQuery  # isort: skip
+from followthrough.source_config import JiraQueries as JiraQueries  # isort: skip
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -69,28 +85,7 @@ if TYPE_CHECKING:
 # Same columns as followthrough.quality.gx.QUARANTINE_COLUMNS (not imported: keeps GE's module out).
 QUARANTINE_COLUMNS = ["entity", "row_number", "record_id", "reason_code", "reason", "raw"]
 QUERIES = ("incidents", "postmortems", "action_items")
-EntityQuery = Literal["incidents", "postmortems", "action_items"]
 
-# canonical column -> default Jira field id per entity (None: filled only when configured)
-DEFAULT_FIELDS: dict[str, dict[str, str | None]] = {
-    "incidents": {
-        "title": "summary", "severity": None, "team_id": None, "service": None, "started_at": "created",
-        "resolved_at": "resolutiondate", "confidential": None, "root_cause_category": None, "labels": "labels",
-        "affected_services": None,
-    },
-    "postmortems": {
-        "owner": "assignee", "created_at": "created", "published_at": "resolutiondate", "participants": None,
-    },
-    "action_items": {
-        "summary": "summary", "owner": "assignee", "team_id": None, "priority": "priority", "category": None,
-        "created_at": "created", "due_date": "duedate", "closed_at": "resolutiondate", "resolution_note": None,
-        "approver": None,
-    },
-}
-MAPPABLE_COLUMNS = frozenset(c for columns in DEFAULT_FIELDS.values() for c in columns)
-REQUIRED_MAPPINGS = ("severity", "team_id")
-DEFAULT_VALUE_MAPS = {"priority": {"Highest": "P1", "High": "P2", "Medium": "P3", "Low": "P4", "Lowest": "P4"}}
-_SCHEMAS = {"incidents": INCIDENTS, "postmortems": POSTMORTEMS, "action_items": ACTION_ITEMS}
 _STATUS_BY_CATEGORY = {
     "incidents": {"new": "open", "indeterminate": "open", "done": "resolved"},
     "postmortems": {"new": "draft", "indeterminate": "in_review", "done": "published"},
@@ -105,112 +100,10 @@ _COMMON_STATUS_CATEGORIES = {
 _BASE_FIELDS = ("summary", "status", "resolution", "created", "updated", "resolutiondate", "labels", "assignee",
                 "issuetype")
 _EXTRA_FIELDS = {
-    "incidents": (),
+    "incidents": ("issuelinks",),
     "postmortems": ("description", "issuelinks"),
     "action_items": ("issuelinks", "comment", "priority", "duedate"),
 }
-_FIELD_ID = re.compile(r"^(customfield_\d+|[A-Za-z][A-Za-z0-9_]*)$")
-
-
-# ================================================================================== configuration
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _without_strings(jql: str) -> str:
-    return re.sub(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'', '""', jql)
-
-
-class JiraQueries(_Strict):
-    """The JQL selecting each entity's issues (trusted configuration, without ORDER BY)."""
-
-    incidents: str
-    postmortems: str
-    action_items: str
-
-    @field_validator("incidents", "postmortems", "action_items")
-    @classmethod
-    def _bounded(cls, jql: str) -> str:
-        text = jql.strip()
-        if not text:
-            raise ValueError("must not be empty (Jira rejects unbounded queries)")
-        if re.search(r"\border\s+by\b", _without_strings(text), re.IGNORECASE):
-            raise ValueError("must not contain ORDER BY: the extractor orders by creation so paging is stable")
-        return text
-
-
-class JiraSourceConfig(_Strict):
-    """Where each entity lives in Jira and how its fields map to the canonical columns."""
-
-    jql: JiraQueries
-    # canonical column -> Jira field id, e.g. {"severity": "customfield_10010", "team_id": "customfield_10020"};
-    # unlisted columns use DEFAULT_FIELDS (summary, assignee, created, resolutiondate, duedate, priority, labels)
-    fields: dict[str, str]
-    overlap_minutes: int = Field(10, ge=0, le=24 * 60)
-    page_size: int = Field(MAX_PAGE_WITH_FIELDS, ge=1, le=MAX_PAGE_WITH_FIELDS)
-    incident_issue_type: str = "Incident"
-    # only these teams' incidents and action items (matched against the team_id field); empty: all
-    teams: tuple[str, ...] = ()
-    # Jira accountId -> person_id; otherwise the person id is the local part of the user's email
-    users: dict[str, str] = {}
-    # per column, Jira value -> canonical value (priority defaults to Highest/High/Medium/Low -> P1..P4)
-    value_maps: dict[str, dict[str, str]] = {}
-    # per entity, Jira status name -> canonical status; otherwise the status category decides
-    status_map: dict[EntityQuery, dict[str, str]] = {}
-    wont_do_resolutions: tuple[str, ...] = ("Won't Do", "Won't Fix", "Declined")
-    confidential_label: str = "confidential"
-    jql_timezone: str = "UTC"
-
-    @field_validator("fields")
-    @classmethod
-    def _known_fields(cls, fields: dict[str, str]) -> dict[str, str]:
-        unknown = sorted(set(fields) - MAPPABLE_COLUMNS)
-        if unknown:
-            raise ValueError(f"unknown canonical column(s) {unknown}; mappable: {sorted(MAPPABLE_COLUMNS)}")
-        bad = {k: v for k, v in fields.items() if not _FIELD_ID.match(v)}
-        if bad:
-            raise ValueError(f"not Jira field ids: {bad}")
-        missing = [c for c in REQUIRED_MAPPINGS if c not in fields]
-        if missing:
-            raise ValueError(f"required column(s) {missing} need a Jira field (e.g. customfield_10010)")
-        return fields
-
-    @field_validator("value_maps")
-    @classmethod
-    def _known_value_maps(cls, maps: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
-        unknown = sorted(set(maps) - MAPPABLE_COLUMNS)
-        if unknown:
-            raise ValueError(f"value maps for unknown column(s) {unknown}")
-        return maps
-
-    @field_validator("jql_timezone")
-    @classmethod
-    def _timezone(cls, name: str) -> str:
-        try:
-            ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {name!r}") from None
-        return name
-
-    @model_validator(mode="after")
-    def _statuses_allowed(self) -> JiraSourceConfig:
-        for entity, mapping in self.status_map.items():
-            allowed = next(c.allowed for c in _SCHEMAS[entity].columns if c.name == "status")
-            bad = {k: v for k, v in mapping.items() if v not in allowed}
-            if bad:
-                raise ValueError(f"status_map.{entity}: {bad} not in {list(allowed)}")
-        return self
-
-    def field_for(self, entity: str, column: str) -> str | None:
-        """The Jira field an entity's canonical column comes from (None: not mapped)."""
-        if column not in DEFAULT_FIELDS[entity]:
-            return None
-        return self.fields.get(column, DEFAULT_FIELDS[entity][column])
-
-    def value_map(self, column: str) -> dict[str, str]:
-        return {**DEFAULT_VALUE_MAPS.get(column, {}), **self.value_maps.get(column, {})}
 
 
 def build_jql(base: str, *, since: datetime | None = None, teams: Sequence[str] = (),
@@ -243,12 +136,21 @@ class ExtractResult:
     # action_item_history
     quarantine: pd.DataFrame  # QUARANTINE_COLUMNS
     watermark: datetime | None  # the largest `updated` seen (the previous watermark when nothing changed)
-    fetched: dict[str, int]  # issues returned per query
+    fetched: dict[str, int]  # issues returned per query (action_items includes the linked ones)
+    timezone: str = "UTC"  # the time zone the JQL dates were written in
+    linked: int = 0  # action items read through their incident's or postmortem's links
+    # with a sweep: the keys of every issue in scope per entity (incidents, postmortems, action_items)
+    present_keys: dict[str, set[str]] | None = None
 
 
-def extract(client: JiraClient, config: JiraSourceConfig, watermark: datetime | None) -> ExtractResult:
-    """Read the three configured queries (all of them, or what changed since ``watermark``)."""
-    return _Extraction(client, config).run(watermark)
+LINKED_BATCH = 100  # keys per `key in (...)` search
+
+
+def extract(client: JiraClient, config: JiraSourceConfig, watermark: datetime | None, *, sweep: bool = False,
+            known_linked: Iterable[str] = ()) -> ExtractResult:
+    """Read the three configured queries (all of them, or what changed since ``watermark``), the
+    action items linked to their incidents and postmortems, and with ``sweep`` every key in scope."""
+    return _Extraction(client, config).run(watermark, sweep=sweep, known_linked=set(known_linked))
 
 
 Problems = list[tuple[str, str]]
@@ -268,12 +170,19 @@ class _Extraction:
         self.known_incidents: set[str] = set()
         self.incident_listing: set[str] | None = None
         self.team_field = config.field_for("incidents", "team_id")
+        self.timezone = "UTC"
+        self.linked_incident: dict[str, str] = {}  # linked action item -> the incident it belongs to
 
     # ------------------------------------------------------------------------------ run
 
-    def run(self, watermark: datetime | None) -> ExtractResult:
+    def run(self, watermark: datetime | None, *, sweep: bool = False, known_linked: set[str] | None = None
+            ) -> ExtractResult:
+        self.timezone = self._jql_timezone()
         since = None if watermark is None else watermark - timedelta(minutes=self.config.overlap_minutes)
         issues = {query: self._fetch(query, since) for query in QUERIES}
+        linked = self._linked_items(issues, since, known_linked or set())
+        linked_keys = {str(i["key"]) for i in linked}
+        issues["action_items"] = [*issues["action_items"], *linked]
         self.known_incidents = {str(i["key"]) for i in issues["incidents"]}
         if since is None:
             self.incident_listing = self.known_incidents  # a backfill saw every incident in scope
@@ -289,14 +198,101 @@ class _Extraction:
         for issue in issues["postmortems"]:
             self._postmortem(issue)
         for issue in issues["action_items"]:
-            self._action_item(issue)
+            self._action_item(issue, via_link=str(issue["key"]) in linked_keys)
+        present = self._sweep((known_linked or set()) | linked_keys) if sweep or since is None else None
         return ExtractResult(frames=self._frames(), quarantine=self._quarantine_frame(), watermark=newest,
-                             fetched={q: len(v) for q, v in issues.items()})
+                             fetched={q: len(v) for q, v in issues.items()}, timezone=self.timezone,
+                             linked=len(linked), present_keys=present)
+
+    def _jql_timezone(self) -> str:
+        """The zone Jira reads this user's JQL dates in: the profile's, unless configured."""
+        if self.config.jql_timezone:
+            return self.config.jql_timezone
+        profile = self.client.myself()
+        name = str(profile.get("timeZone") or "")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            who = profile.get("emailAddress") or profile.get("accountId") or "the API user"
+            raise SourceError(f"Jira user {who} has the profile time zone {name!r}, which is not a known IANA time "
+                              "zone, so the incremental JQL dates cannot be written in it; fix the profile or set "
+                              "the source's jira.jql_timezone") from None
+        return name
+
+    def _linked_items(self, issues: Mapping[str, list[dict[str, Any]]], since: datetime | None,
+                      known: set[str]) -> list[dict[str, Any]]:
+        """Action items linked from the returned incidents and postmortems that no query returned,
+        read in full; and the known linked items, re-read when they changed since ``since``."""
+        returned = {str(i["key"]) for batch in issues.values() for i in batch}
+        wanted = {t.casefold() for t in self.config.action_item_link_types}
+        pm_incident = {str(i["key"]): self._linked_incident_of(i) for i in issues["postmortems"]}
+        found: set[str] = set()
+        for query in ("incidents", "postmortems"):
+            for issue in issues[query]:
+                incident = str(issue["key"]) if query == "incidents" else pm_incident[str(issue["key"])]
+                for link in (issue.get("fields") or {}).get("issuelinks") or []:
+                    other = link.get("inwardIssue") or link.get("outwardIssue") or {}
+                    if str((link.get("type") or {}).get("name", "")).casefold() in wanted and other.get("key"):
+                        found.add(str(other["key"]))
+                        if incident:
+                            self.linked_incident.setdefault(str(other["key"]), incident)
+        new = sorted(found - returned, key=_key_order)
+        changed = sorted(known - returned - set(new), key=_key_order)
+        return self._by_keys(new, None) + self._by_keys(changed, since)
+
+    def _linked_incident_of(self, issue: Mapping[str, Any]) -> str:
+        wanted_type = self.config.incident_issue_type.casefold()
+        for link in (issue.get("fields") or {}).get("issuelinks") or []:
+            other = link.get("inwardIssue") or link.get("outwardIssue") or {}
+            issue_type = ((other.get("fields") or {}).get("issuetype") or {}).get("name")
+            if other.get("key") and str(issue_type or "").casefold() == wanted_type:
+                return str(other["key"])
+        return ""
+
+    def _by_keys(self, keys: Sequence[str], since: datetime | None, *, ids_only: bool = False) -> list[dict[str, Any]]:
+        """Issues by key, in batches; a key Jira no longer has (it answers 400 for the batch) is skipped."""
+        if ids_only:
+            fields: list[str] = ["id", "key"]
+            expand = None
+        else:
+            mapped = [self.config.field_for("action_items", c) for c in DEFAULT_FIELDS["action_items"]]
+            fields = sorted({*_BASE_FIELDS, *_EXTRA_FIELDS["action_items"], *(f for f in mapped if f)})
+            expand = "changelog"
+        out: list[dict[str, Any]] = []
+        for start in range(0, len(keys), LINKED_BATCH):
+            batch = list(keys[start:start + LINKED_BATCH])
+            jql = build_jql(f"key in ({', '.join(jql_quote(k) for k in batch)})", since=since, timezone=self.timezone)
+            try:
+                out += list(self.client.search_all(jql, fields, expand=expand))
+            except JiraApiError as exc:
+                if exc.status != 400:
+                    raise
+                existing = [k for k in batch if self._exists(k)]  # one was deleted: ask for the others alone
+                if existing and len(existing) < len(batch):
+                    out += self._by_keys(existing, since, ids_only=ids_only)
+        return out
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self.client.get_issue(key, fields=("id",))
+        except JiraApiError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+    def _sweep(self, linked: set[str]) -> dict[str, set[str]]:
+        """Every key in scope, id-only (5000 a page): what is not listed was deleted or left the scope."""
+        present = {query: {str(i["key"]) for i in self.client.search_all(self._jql(query, None), ["id", "key"])}
+                   for query in QUERIES}
+        outside = sorted(linked - present["action_items"], key=_key_order)
+        present["action_items"] |= {str(i["key"]) for i in self._by_keys(outside, None, ids_only=True)}
+        return present
 
     def _jql(self, query: str, since: datetime | None) -> str:
         teams = self.config.teams if query in {"incidents", "action_items"} else ()
         return build_jql(getattr(self.config.jql, query), since=since, teams=teams, team_field=self.team_field,
-                         timezone=self.config.jql_timezone)
+                         timezone=self.timezone)
 
     def _fetch(self, query: str, since: datetime | None) -> list[dict[str, Any]]:
         mapped = [self.config.field_for(query, c) for c in DEFAULT_FIELDS[query]]
@@ -343,15 +339,17 @@ class _Extraction:
                              "extractor does not know; their text was kept"))
         self._add(POSTMORTEMS, values, problems, extra={"document_text": text})
 
-    def _action_item(self, issue: Mapping[str, Any]) -> None:
+    def _action_item(self, issue: Mapping[str, Any], via_link: bool = False) -> None:
         fields = issue.get("fields") or {}
         key = str(issue["key"])
         problems: Problems = []
         values = self._mapped("action_items", issue, problems)
         values["action_item_id"] = key
         values["status"] = self._status("action_items", fields)
-        values["incident_id"] = self._incident_link(issue, problems)
-        self._add(ACTION_ITEMS, values, problems)
+        # an item linked from a postmortem belongs to the postmortem's incident
+        values["incident_id"] = self._incident_link(issue, problems if key not in self.linked_incident else []) \
+            or self.linked_incident.get(key, "")
+        self._add(ACTION_ITEMS, values, problems, extra={"via_link": "true" if via_link else "false"})
         self._comments(key, fields.get("comment"))
         self._history(key, issue.get("changelog"))
 
@@ -598,7 +596,7 @@ class _Extraction:
     def _frames(self) -> dict[str, pd.DataFrame]:
         frames: dict[str, pd.DataFrame] = {}
         for schema in (INCIDENTS, POSTMORTEMS, ACTION_ITEMS, STATUS_UPDATES, ACTION_ITEM_HISTORY):
-            extra = ["document_text"] if schema is POSTMORTEMS else []
+            extra = {POSTMORTEMS.name: ["document_text"], ACTION_ITEMS.name: ["via_link"]}.get(schema.name, [])
             frames[schema.name] = _frame(schema, self.rows[schema.name], extra)
         return frames
 

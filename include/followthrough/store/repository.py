@@ -1,8 +1,8 @@
 """Reads and writes of the store. Every write is an upsert or an insert-if-absent.
 
-Each public method runs in one transaction. The audit log is append-only and hash-chained:
-each event's hash covers the previous event's hash and its own content, so an edited or
-deleted event breaks the chain (`verify_audit_chain`).
+Each public method runs in one transaction. The audit log is append-only and chained with
+HMAC-SHA256 under the audit key: the chain itself lives in store/audit.py, the methods here
+delegate to it.
 """
 
 from __future__ import annotations
@@ -18,13 +18,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
+from followthrough.store import audit
+from followthrough.store import source_rows as source_rows_store
+from followthrough.store.audit import AuditEvent, AuditKey, Checkpoint, Verdict
 from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs, watermarks
 
 if TYPE_CHECKING:
     import pandas as pd
     from sqlalchemy.engine import Connection, Engine
 
-GENESIS_HASH = "0" * 64
+    from followthrough.store.source_rows import Completeness, UpsertCounts
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -66,12 +70,14 @@ def _json_safe(value: Any) -> Any:
 class Store:
     """The store behind one SQLAlchemy URL (SQLite file or PostgreSQL)."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, connect_args: Mapping[str, Any] | None = None) -> None:
         self.url = url
         if url.startswith("sqlite:///"):
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+            # connect_args: the driver options of the Connection's extras (sslmode, options, ...)
+            self.engine: Engine = sa.create_engine(url, future=True, pool_pre_ping=True,
+                                                   connect_args=dict(connect_args or {}))
         except (sa.exc.ArgumentError, ImportError) as exc:
             raise StoreError(f"cannot use store URL {self.safe_url}: {exc}") from None
 
@@ -104,7 +110,7 @@ class Store:
                 # two tasks starting at once must not both create the tables
                 connection.execute(sa.text("SELECT pg_advisory_xact_lock(74657301)"))
             config.attributes["connection"] = connection
-            command.upgrade(config, "heads")  # branches merge at review; each is independent
+            command.upgrade(config, "head")
 
     # -- runs ------------------------------------------------------------------------------
     def start_run(self, run_id: str, dag_id: str, as_of: Any, policy_hash: str) -> None:
@@ -121,6 +127,17 @@ class Store:
                 runs.update().where(runs.c.run_id == run_id)
                 .values(status="succeeded", finished_at=now_utc(), summary=_json_safe(summary))
             )
+
+    def store_run_policy(self, run_id: str, policy: Mapping[str, Any]) -> None:
+        """Keep the policy the run's tasks use (its first task stores it; a re-run keeps the first)."""
+        with self.transaction() as connection:
+            connection.execute(runs.update().where((runs.c.run_id == run_id) & runs.c.policy.is_(None))
+                               .values(policy=_json_safe(policy)))
+
+    def run_policy(self, run_id: str) -> dict[str, Any] | None:
+        with self.transaction() as connection:
+            value = connection.execute(sa.select(runs.c.policy).where(runs.c.run_id == run_id)).scalar()
+        return dict(value) if value else None
 
     def get_run(self, run_id: str | None = None) -> dict[str, Any] | None:
         """One run by id, or the latest finished one."""
@@ -179,10 +196,12 @@ class Store:
                     events.append((f"finding_{change}", row["fingerprint"], {
                         "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
                         "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
-                        "evidence": row.get("evidence"), "waiver": row.get("waiver")}))
+                        "evidence": row.get("evidence"), "waiver": row.get("waiver"),
+                        **(_resolution(row) if change == "resolved" else {})}))
                 if change == "resolved":
                     connection.execute(findings.update().where(key).values(
-                        status="resolved", resolved_as_of=as_of_db, last_resolved_as_of=as_of_db, last_run_id=run_id))
+                        status="resolved", resolved_as_of=as_of_db, last_resolved_as_of=as_of_db, last_run_id=run_id,
+                        resolution=row.get("resolution") or "fixed"))
                     continue
                 current = {
                     "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
@@ -213,8 +232,11 @@ class Store:
             for action in actions:
                 if action["idempotency_key"] in existing:
                     continue
+                send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
+                held = send_after is not None and send_after > (utc_naive(as_of) or send_after)
                 connection.execute(outbox.insert().values(
-                    run_id=run_id, as_of=utc_naive(as_of), status="pending", attempts=0, created_at=now_utc(),
+                    run_id=run_id, as_of=utc_naive(as_of), status="held" if held else "pending", attempts=0,
+                    created_at=now_utc(), send_after=send_after,
                     payload=_json_safe(action["payload"]),
                     **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
                                               "action", "recipient")}))
@@ -256,6 +278,28 @@ class Store:
         with self.transaction() as connection:
             return connection.execute(query.limit(1)).scalar()
 
+    # -- canonical source rows ---------------------------------------------------------------
+    def upsert_source_rows(self, source: str, frames: Mapping[str, pd.DataFrame], complete: Completeness,
+                           run_id: str, as_of: Any, watermark: datetime | None = None) -> dict[str, UpsertCounts]:
+        """Upsert one extract's rows (see store.source_rows) and move the watermark, in one transaction."""
+        with self.transaction() as connection:
+            counts = source_rows_store.upsert(connection, source, frames, complete, run_id, utc_naive(as_of))
+            if watermark is not None:
+                _set_watermark(connection, source, watermark, run_id)
+            _append_audit(connection, run_id, [("source_extracted", source, {
+                entity: {"inserted": c.inserted, "changed": c.changed, "gone": c.gone, "unchanged": c.unchanged}
+                for entity, c in counts.items()})])
+        return counts
+
+    def source_frames(self, source: str, renumber: bool = False) -> dict[str, pd.DataFrame]:
+        """The present rows of a source, per entity it has provided (raw strings, with `_row`)."""
+        with self.transaction() as connection:
+            return source_rows_store.read(connection, source, renumber=renumber)
+
+    def present_ids(self, entities: Iterable[str]) -> dict[str, set[str]]:
+        with self.transaction() as connection:
+            return source_rows_store.present_ids(connection, entities)
+
     # -- watermarks ------------------------------------------------------------------------
     def watermark(self, source: str) -> datetime | None:
         with self.transaction() as connection:
@@ -264,16 +308,8 @@ class Store:
 
     def set_watermark(self, source: str, value: datetime, run_id: str) -> None:
         """Upsert; a watermark never moves backwards (an overlapping re-run keeps the later one)."""
-        new = utc_naive(value)
         with self.transaction() as connection:
-            current = connection.execute(sa.select(watermarks.c.value).where(watermarks.c.source == source)).scalar()
-            if current is None:
-                connection.execute(watermarks.insert().values(source=source, value=new, run_id=run_id,
-                                                              updated_at=now_utc()))
-            elif new is not None and new > current:
-                connection.execute(watermarks.update().where(watermarks.c.source == source).values(
-                    value=new, run_id=run_id, updated_at=now_utc()))
-            _append_audit(connection, run_id, [("watermark_set", source, {"value": str(new)})])
+            _set_watermark(connection, source, value, run_id)
 
     # -- audit -----------------------------------------------------------------------------
     def append_audit(self, run_id: str, events: Iterable[AuditEvent]) -> int:
@@ -288,47 +324,47 @@ class Store:
         with self.transaction() as connection:
             return [dict(r) for r in connection.execute(query).mappings()]
 
-    def verify_audit_chain(self) -> tuple[bool, str]:
-        """Recompute every hash in order; report the first event that does not match."""
-        prev = GENESIS_HASH
-        events = self.audit_events()
-        for event in events:
-            expected = event_hash(prev, event["run_id"], event["recorded_at"], event["kind"], event["subject"],
-                                  event["payload"])
-            if event["prev_hash"] != prev or event["hash"] != expected:
-                return False, f"audit chain broken at event {event['seq']} ({event['kind']})"
-            prev = event["hash"]
-        return True, f"audit chain intact: {len(events)} events"
+    def verify_audit_chain(self, key: AuditKey | None = None, checkpoints: Iterable[Checkpoint] = ()) -> tuple[bool, str]:
+        """Verify the keyed chain from its start and against checkpoints (see store/audit.py)."""
+        verdict = self.verify_audit(key, checkpoints)
+        return verdict.ok, verdict.message()
+
+    def verify_audit(self, key: AuditKey | None = None, checkpoints: Iterable[Checkpoint] = ()) -> Verdict:
+        with self.transaction() as connection:
+            return audit.verify_chain(connection, key or audit.active_key(), checkpoints)
+
+    def audit_checkpoint(self, run_id: str | None = None, record: bool = False,
+                         key: AuditKey | None = None) -> Checkpoint:
+        """The chain's current (seq, head), signed; `record` keeps it in the store's checkpoint table too."""
+        with self.transaction() as connection:
+            return audit.current_checkpoint(connection, key, run_id=run_id, record=record)
+
+    def prune_audit_through(self, seq: int, key: AuditKey | None = None) -> int:
+        with self.transaction() as connection:
+            return audit.prune_through(connection, seq, key)
 
 
-AuditEvent = tuple[str, "str | None", "Mapping[str, Any]"]  # kind, subject, payload
+
+def _resolution(row: Mapping[str, Any]) -> dict[str, str]:
+    from followthrough.findings import RESOLUTION_REASONS
+
+    resolution = str(row.get("resolution") or "fixed")
+    return {"resolution": resolution, "resolution_reason": RESOLUTION_REASONS[resolution]}
+
+
+def _set_watermark(connection: Connection, source: str, value: datetime, run_id: str) -> None:
+    new = utc_naive(value)
+    current = connection.execute(sa.select(watermarks.c.value).where(watermarks.c.source == source)).scalar()
+    if current is None:
+        connection.execute(watermarks.insert().values(source=source, value=new, run_id=run_id,
+                                                      updated_at=now_utc()))
+    elif new is not None and new > current:
+        connection.execute(watermarks.update().where(watermarks.c.source == source).values(
+            value=new, run_id=run_id, updated_at=now_utc()))
+    _append_audit(connection, run_id, [("watermark_set", source, {"value": str(new)})])
 
 
 def _append_audit(connection: Connection, run_id: str, events: Iterable[AuditEvent]) -> int:
-    """Append events to the hash chain inside the caller's transaction, so they commit with it."""
-    events = list(events)
-    if not events:
-        return 0
-    if connection.dialect.name == "postgresql":
-        # serialise writers so that two chains can never fork from the same last hash
-        connection.execute(sa.text("LOCK TABLE ft_audit_events IN EXCLUSIVE MODE"))
-    prev = connection.execute(sa.select(audit_events.c.hash).order_by(audit_events.c.seq.desc()).limit(1)).scalar()
-    prev = prev or GENESIS_HASH
-    for kind, subject, payload in events:
-        recorded_at = now_utc()
-        body = _json_safe(payload)
-        digest = event_hash(prev, run_id, recorded_at, kind, subject, body)
-        connection.execute(audit_events.insert().values(
-            run_id=run_id, recorded_at=recorded_at, kind=kind, subject=subject, payload=body,
-            prev_hash=prev, hash=digest))
-        prev = digest
-    return len(events)
+    """Append events to the keyed chain inside the caller's transaction, so they commit with it."""
+    return audit.append_events(connection, run_id, events)
 
-
-def event_hash(prev: str, run_id: str, recorded_at: datetime, kind: str, subject: str | None, payload: Any) -> str:
-    canonical = json.dumps(
-        {"prev": prev, "run_id": run_id, "recorded_at": recorded_at.isoformat(timespec="microseconds"),
-         "kind": kind, "subject": subject, "payload": payload},
-        sort_keys=True, separators=(",", ":"), default=str,
-    )
-    return hashlib.sha256(canonical.encode()).hexdigest()

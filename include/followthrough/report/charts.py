@@ -1,0 +1,125 @@
+"""Charts as inline SVG, drawn with matplotlib: compliance trend, open items by age, findings by rule and team.
+
+Used by the HTML report and the dashboard. Text is drawn as paths (no fonts needed to view
+it, and no text from the trackers reaches the markup), and the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from followthrough.report.metrics import AGE_BUCKETS
+
+PALETTE = ["#3b7dd8", "#e07b39", "#3aa675", "#c94f7c", "#8c6bb1", "#9c8f2b", "#4fa3b8", "#7f7f7f"]
+
+
+def _figure(width: float, height: float) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.hashsalt": "followthrough", "svg.fonttype": "path", "font.size": 9,
+                         "axes.spines.top": False, "axes.spines.right": False})
+    return plt.subplots(figsize=(width, height))
+
+
+def _svg(fig: Any, label: str) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.StringIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    plt.close(fig)
+    text = buffer.getvalue()
+    svg = text[text.index("<svg"):]
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" class="chart" ', 1)
+
+
+def _attr(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
+
+
+def _empty(message: str, label: str) -> str:
+    fig, ax = _figure(6, 1.2)
+    ax.axis("off")
+    ax.text(0.5, 0.5, message, ha="center", va="center", color="#666")
+    return _svg(fig, label)
+
+
+def trend_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Weekly compliance (share of open items on track) per team, plus all teams."""
+    label = "Weekly compliance trend per team"
+    series: dict[str, list[tuple[str, float]]] = {}
+    for row in rows:
+        if row.get("compliance") is not None:
+            series.setdefault(str(row["team_id"]), []).append((str(row["week_end"]), float(row["compliance"])))
+    if not series:
+        return _empty("no action items yet", label)
+    import matplotlib.dates as mdates
+    import pandas as pd
+
+    fig, ax = _figure(7.5, 3.0)
+    for index, (team, points) in enumerate(sorted(series.items(), key=lambda kv: (kv[0] != "(all)", kv[0]))):
+        days = pd.to_datetime([p[0] for p in points])
+        values = [100 * p[1] for p in points]
+        if team == "(all)":
+            ax.plot(days, values, color="#222", linewidth=2.4, label="all teams")
+        else:
+            ax.plot(days, values, color=PALETTE[index % len(PALETTE)], linewidth=1.2, label=team)
+    ax.set_ylim(0, 100)
+    ax.set_ylabel("on track (%)")
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
+    ax.grid(axis="y", color="#eee")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return _svg(fig, label)
+
+
+def age_chart(by_team: Mapping[str, Mapping[str, int]]) -> str:
+    """Open action items per team, stacked by age bucket."""
+    label = "Open action items by age bucket and team"
+    if not by_team or not any(sum(v.values()) for v in by_team.values()):
+        return _empty("no open action items", label)
+    teams = sorted(by_team)
+    fig, ax = _figure(7.5, 0.45 * len(teams) + 1.0)
+    left = [0] * len(teams)
+    colors = ["#9ecae1", "#4292c6", "#fd8d3c", "#d62728"]
+    for (bucket, _, _), color in zip(AGE_BUCKETS, colors, strict=True):
+        values = [int(by_team[t].get(bucket, 0)) for t in teams]
+        ax.barh(teams, values, left=left, color=color, label=bucket)
+        left = [a + b for a, b in zip(left, values, strict=True)]
+    ax.invert_yaxis()
+    ax.set_xlabel("open action items")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    return _svg(fig, label)
+
+
+def rule_team_chart(by_rule_and_team: Mapping[str, int]) -> str:
+    """Open findings as a rule x team grid, each cell with its count."""
+    label = "Open findings by rule and team"
+    cells = {}
+    for key, count in by_rule_and_team.items():
+        rule, _, team = key.partition(" / ")
+        cells[(rule, team)] = int(count)
+    if not cells:
+        return _empty("no open findings", label)
+    rules = sorted({r for r, _ in cells})
+    teams = sorted({t for _, t in cells})
+    grid = [[cells.get((r, t), 0) for t in teams] for r in rules]
+    fig, ax = _figure(min(1.0 + 0.9 * len(teams), 9.0), 0.32 * len(rules) + 1.2)
+    top = max(max(row) for row in grid) or 1
+    ax.imshow(grid, cmap="Oranges", vmin=0, vmax=top * 1.3, aspect="auto")
+    for i, row in enumerate(grid):
+        for j, value in enumerate(row):
+            if value:
+                ax.text(j, i, str(value), ha="center", va="center", fontsize=8)
+    ax.set_xticks(range(len(teams)), teams, rotation=30, ha="right")
+    ax.set_yticks(range(len(rules)), rules)
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    return _svg(fig, label)

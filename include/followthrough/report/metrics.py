@@ -1,0 +1,254 @@
+"""Follow-up metrics for team leads, computed as of a run's instant (definitions: docs/metrics.md).
+
+Every function is pure: canonical frames (as the source contract produced them), the store's
+findings and the policy in, JSON-able numbers out. `weekly_trend` rebuilds each past week
+from the items' history (due-date, priority and status changes), so a team sees its trend
+from the first run on, before any escalation was sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from followthrough.model import CLOSED_ACTION_STATUSES
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from followthrough.policy import Policy
+
+AGE_BUCKETS = (("0-7 days", 0, 7), ("8-30 days", 8, 30), ("31-90 days", 31, 90), ("over 90 days", 91, None))
+TREND_WEEKS = 52
+DAY_SECONDS = 86400.0
+
+
+def _round(value: float | None, digits: int = 2) -> float | None:
+    if value is None or value != value:  # NaN
+        return None
+    return round(float(value), digits)
+
+
+def _share(part: int, whole: int) -> float | None:
+    return _round(part / whole, 4) if whole else None
+
+
+def _days(delta: pd.Series) -> pd.Series:
+    return delta.dt.total_seconds() / DAY_SECONDS
+
+
+def _median(values: pd.Series) -> float | None:
+    return _round(values.median()) if len(values.dropna()) else None
+
+
+def _per_team(frame: pd.DataFrame, compute: Any) -> dict[str, Any]:
+    return {str(team): compute(rows) for team, rows in frame.groupby("team_id", sort=True)}
+
+
+def item_deadlines(frames: Mapping[str, pd.DataFrame], items: pd.DataFrame, policy: Policy,
+                   due: pd.Series | None = None) -> pd.Series:
+    """When each item becomes overdue: the end of its due day in the team's time zone (NaT: no due date)."""
+    import pandas as pd
+
+    from followthrough.calendar import local_day_start
+    from followthrough.rules.common import team_timezones
+
+    due = items["due_date"] if due is None else due
+    return local_day_start(due + pd.Timedelta(days=1), team_timezones(frames, items["team_id"], policy))
+
+
+def open_at(items: pd.DataFrame, instant: pd.Timestamp) -> pd.Series:
+    """Items that existed at `instant` and were not closed by then."""
+    created = items["created_at"].isna() | (items["created_at"] <= instant)
+    closed = items["status"].isin(CLOSED_ACTION_STATUSES) & items["closed_at"].notna() & (
+        items["closed_at"] <= instant)
+    return created & ~closed
+
+
+def time_to_postmortem(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> dict[str, Any]:
+    """Incidents that need a postmortem, resolved by as-of: days to publication, and the share within the limit."""
+    from followthrough.rules.postmortems import postmortem_deadlines, resolved_required_incidents
+
+    incidents = resolved_required_incidents(frames, policy, as_of)
+    if incidents.empty:
+        return {"incidents": 0, "published": 0, "within_sla": 0, "late": 0, "pending": 0, "share_within_sla": None,
+                "median_days": None, "by_team": {}}
+    _, limit = postmortem_deadlines(frames, policy, incidents)
+    pms = frames["postmortems"]
+    pms = pms[pms["published_at"].notna() & (pms["published_at"] <= as_of)]
+    published = incidents["incident_id"].map(pms.groupby("incident_id")["published_at"].min())
+    days = _days(published - incidents["resolved_at"])
+    within = published.notna() & (published <= limit)
+    late = (published.notna() & (published > limit)) | (published.isna() & (as_of > limit))
+    table = incidents.assign(days=days, within=within, late=late, published=published.notna())
+
+    def numbers(rows: pd.DataFrame) -> dict[str, Any]:
+        decided = int(rows["within"].sum() + rows["late"].sum())
+        return {"incidents": len(rows), "published": int(rows["published"].sum()),
+                "within_sla": int(rows["within"].sum()), "late": int(rows["late"].sum()),
+                "pending": len(rows) - decided, "share_within_sla": _share(int(rows["within"].sum()), decided),
+                "median_days": _median(rows["days"])}
+
+    return {**numbers(table), "by_team": _per_team(table, numbers)}
+
+
+def closed_within_sla(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> dict[str, Any]:
+    """Of the items with a due date that were closed or overdue by as-of: the share closed by the deadline."""
+    items = frames["action_items"]
+    items = items[items["due_date"].notna() & (items["created_at"].isna() | (items["created_at"] <= as_of))]
+    deadline = item_deadlines(frames, items, policy)
+    closed = ~open_at(items, as_of) & items["closed_at"].notna()
+    eligible = closed | (deadline <= as_of)
+    within = closed & (items["closed_at"] <= deadline)
+    table = items.assign(eligible=eligible, within=within)[eligible]
+
+    def numbers(rows: pd.DataFrame) -> dict[str, Any]:
+        return {"items": len(rows), "within_sla": int(rows["within"].sum()),
+                "share": _share(int(rows["within"].sum()), len(rows))}
+
+    return {**numbers(table), "by_team": _per_team(table, numbers)}
+
+
+def open_by_age(frames: Mapping[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, dict[str, int]]:
+    """Open items per team and age bucket (days since creation, whole days)."""
+    items = frames["action_items"]
+    items = items[open_at(items, as_of)]
+    age = (_days(as_of - items["created_at"]) // 1).fillna(0).astype("int64")
+    result: dict[str, dict[str, int]] = {}
+    for team, ages in age.groupby(items["team_id"], sort=True):
+        result[str(team)] = {name: int(((ages >= low) & (True if high is None else ages <= high)).sum())
+                             for name, low, high in AGE_BUCKETS}
+    return result
+
+
+def stale_items(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp) -> dict[str, int]:
+    """Open items per team with no status update for longer than the team's update interval."""
+    import pandas as pd
+
+    from followthrough.rules.action_items import last_activity
+
+    items = frames["action_items"]
+    items = items[open_at(items, as_of)]
+    overrides = {t: o.update_interval_days for t, o in policy.teams.items() if o.update_interval_days}
+    interval = items["team_id"].map(overrides).fillna(policy.action_items.update_interval_days).astype("int64")
+    stale = (as_of - last_activity(frames, items, as_of)) > pd.to_timedelta(interval, unit="D")
+    return {str(team): int(n) for team, n in stale.groupby(items["team_id"], sort=True).sum().items()}
+
+
+def repeat_incidents(findings: pd.DataFrame) -> dict[str, int]:
+    """Incidents with an open INC-REPEAT finding, per team."""
+    repeats = findings[(findings["rule"] == "INC-REPEAT") & (findings["status"] == "open")]
+    return {str(team): int(n) for team, n in repeats.groupby("team_id", sort=True).size().items()}
+
+
+def median_days_to_close(frames: Mapping[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, Any]:
+    """Median days from creation to closing, over items closed by as-of."""
+    items = frames["action_items"]
+    items = items[~open_at(items, as_of) & items["closed_at"].notna()]
+    days = _days(items["closed_at"] - items["created_at"])
+    return {"all": _median(days), "items": int(days.notna().sum()),
+            "by_team": {str(t): _median(d) for t, d in days.groupby(items["team_id"], sort=True)}}
+
+
+def open_findings_at(findings: pd.DataFrame, instant: pd.Timestamp) -> int:
+    """Findings open at `instant` by the store's record (first seen by then, not resolved or waived by then)."""
+    import pandas as pd
+
+    if findings.empty:
+        return 0
+    naive = instant.tz_convert("UTC").tz_localize(None) if instant.tzinfo else instant
+    seen = pd.to_datetime(findings["first_seen_as_of"]) <= naive
+    resolved = pd.to_datetime(findings["resolved_as_of"])
+    still = resolved.isna() | (resolved > naive)
+    not_waived = findings["status"] != "waived"
+    return int((seen & still & not_waived).sum())
+
+
+def week_over_week(frames: Mapping[str, pd.DataFrame], findings: pd.DataFrame, policy: Policy,
+                   as_of: pd.Timestamp) -> dict[str, dict[str, Any]]:
+    """This week against the week before (as-of minus 7 days)."""
+    import pandas as pd
+
+    before = as_of - pd.Timedelta(days=7)
+
+    def figures(instant: pd.Timestamp) -> dict[str, Any]:
+        items = frames["action_items"]
+        open_items = items[open_at(items, instant)]
+        overdue = int((item_deadlines(frames, open_items, policy) <= instant).sum())
+        return {"open_items": len(open_items), "overdue_items": overdue,
+                "closed_within_sla_share": closed_within_sla(frames, policy, instant)["share"],
+                "open_findings": open_findings_at(findings, instant)}
+
+    now, then = figures(as_of), figures(before)
+    return {name: {"this_week": now[name], "last_week": then[name],
+                   "change": _round(now[name] - then[name], 4) if now[name] is not None and then[name] is not None
+                   else None} for name in now}
+
+
+def _value_at(history: pd.DataFrame, field: str, instant: pd.Timestamp) -> pd.DataFrame:
+    """Per item, the value a field had at `instant` by the history: the old value of the first later change
+    (items without a later change kept it since); returns columns action_item_id, value."""
+    changes = history[history["field"] == field]
+    later = changes[changes["changed_at"] > instant].sort_values("changed_at")
+    first_later = later.drop_duplicates("action_item_id", keep="first")
+    return first_later[["action_item_id", "old_value"]].rename(columns={"old_value": "value"})
+
+
+def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp,
+                 weeks: int = TREND_WEEKS) -> list[dict[str, Any]]:
+    """Weekly compliance per team over the last `weeks` weeks, rebuilt from the items' history.
+
+    For each week's end W (as-of, then every 7 days back, not before the first item): the items
+    open at W, with the due date and status they had at W; compliance is the share of them with a
+    due date whose deadline had not passed at W.
+    """
+    import pandas as pd
+
+    items = frames["action_items"]
+    history = frames.get("action_item_history")
+    if items.empty:
+        return []
+    if history is None:
+        history = pd.DataFrame(columns=["action_item_id", "changed_at", "field", "old_value", "new_value"])
+    start = items["created_at"].min()
+    rows: list[dict[str, Any]] = []
+    for back in range(weeks - 1, -1, -1):
+        week_end = as_of - pd.Timedelta(days=7 * back)
+        if pd.notna(start) and week_end < start:
+            continue
+        status_changes = history[(history["field"] == "status") & (history["changed_at"] <= week_end)]
+        last_status = status_changes.sort_values("changed_at").drop_duplicates("action_item_id", keep="last")
+        status_then = items["action_item_id"].map(last_status.set_index("action_item_id")["new_value"]).astype("string")
+        created = items["created_at"].isna() | (items["created_at"] <= week_end)
+        closed_by_history = status_then.isin(CLOSED_ACTION_STATUSES)
+        closed_by_item = status_then.isna() & ~open_at(items, week_end)
+        open_then = items[created & ~closed_by_history & ~closed_by_item]
+        due_then = _value_at(history, "due_date", week_end).set_index("action_item_id")["value"]
+        changed_later = open_then["action_item_id"].isin(due_then.index)
+        earlier_due = pd.to_datetime(open_then["action_item_id"].map(due_then).astype("string").replace("", pd.NA),
+                                     utc=True, errors="coerce", format="ISO8601")
+        due = open_then["due_date"].where(~changed_later, earlier_due)
+        overdue = item_deadlines(frames, open_then, policy, due) <= week_end
+        ok = due.notna() & ~overdue
+        table = open_then.assign(overdue=overdue.fillna(False), ok=ok)
+        for team, group in [("(all)", table), *table.groupby("team_id", sort=True)]:
+            rows.append({"week_end": week_end.date().isoformat(), "team_id": str(team), "open": len(group),
+                         "overdue": int(group["overdue"].sum()),
+                         "compliance": _share(int(group["ok"].sum()), len(group))})
+    return rows
+
+
+def compute_metrics(frames: Mapping[str, pd.DataFrame], findings: pd.DataFrame, policy: Policy,
+                    as_of: pd.Timestamp, weeks: int = TREND_WEEKS) -> dict[str, Any]:
+    """Every metric of docs/metrics.md, as of the run's instant."""
+    return {
+        "as_of": as_of.isoformat(),
+        "time_to_postmortem": time_to_postmortem(frames, policy, as_of),
+        "closed_within_sla": closed_within_sla(frames, policy, as_of),
+        "open_by_age": open_by_age(frames, as_of),
+        "stale_items": stale_items(frames, policy, as_of),
+        "repeat_incidents": repeat_incidents(findings),
+        "median_days_to_close": median_days_to_close(frames, as_of),
+        "week_over_week": week_over_week(frames, findings, policy, as_of),
+        "weekly_trend": weekly_trend(frames, policy, as_of, weeks),
+    }

@@ -1,0 +1,252 @@
+"""The outbox's states in the store: claims with a lease, every attempt counted and audited.
+
+States (README: Outbox states):
+
+- ``pending``: planned, may be claimed now;
+- ``held``: waits for ``send_after`` (the recipient team's working hours); released to pending
+  at that instant;
+- ``claimed``: a dispatcher holds a lease on it (``lease_owner``, ``lease_expires_at``); a lease
+  that expired (its dispatcher died) may be claimed again, and the entry is then delivered as
+  *uncertain*: the gateway checks whether the write landed before writing;
+- ``sent`` / ``dry_run``: delivered (or recorded only), with the external reference;
+- ``failed``: a permanent error, with its reason;
+- ``dead``: ``max_attempts`` attempts and still not delivered;
+- ``cancelled``: superseded before it was sent (its finding resolved or waived).
+
+Claims are atomic. PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` then an update, in one
+transaction, so two dispatchers never see the same row. SQLite (one writer at a time): a
+conditional update per candidate row (``WHERE status = 'pending' OR the lease expired``) that
+only one dispatcher can win. Every transition after a claim is conditional on the lease
+owner, so a dispatcher whose lease was taken over cannot overwrite the new owner's outcome.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+
+from followthrough.exceptions import StoreError
+from followthrough.store.repository import _append_audit, now_utc, utc_naive
+from followthrough.store.schema import outbox
+
+if TYPE_CHECKING:
+    from followthrough.store.repository import Store
+
+T = TypeVar("T")
+P = ParamSpec("P")
+STATES = ("pending", "held", "claimed", "sent", "dry_run", "failed", "dead", "cancelled")
+DELIVERED = ("sent", "dry_run")
+FINAL = ("sent", "dry_run", "failed", "dead", "cancelled")
+OPEN = ("pending", "held", "claimed")
+
+
+def _retrying(action: Callable[[], T], attempts: int = 50) -> T:
+    """Run a store write, again when SQLite reports its single writer lock as busy (two dispatchers at once).
+
+    The failed transaction was rolled back, so running it again is safe.
+    """
+    for attempt in range(attempts):
+        try:
+            return action()
+        except StoreError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.01 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _locked_retry(function: Callable[P, T]) -> Callable[P, T]:
+    @functools.wraps(function)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        return _retrying(lambda: function(*args, **kwargs))
+    return wrapper
+
+
+def _claimable(now: datetime) -> Any:
+    return (outbox.c.status == "pending") | ((outbox.c.status == "claimed") & (outbox.c.lease_expires_at < now))
+
+
+@_locked_retry
+def release_held(store: Store, now: Any, run_id: str) -> int:
+    """Held entries whose ``send_after`` has passed become pending; return how many."""
+    instant = utc_naive(now)
+    with store.transaction() as connection:
+        result = connection.execute(outbox.update().where(
+            (outbox.c.status == "held") & (outbox.c.send_after <= instant)).values(status="pending"))
+        return int(result.rowcount or 0)
+
+
+def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
+          channels: Iterable[str] | None = None, not_tried_since: datetime | None = None,
+          actions: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """Claim up to ``limit`` entries, oldest first, for ``owner``; each gets ``reclaimed`` (an expired lease).
+
+    A reclaimed entry's previous dispatcher may have written before it died: the caller
+    delivers it as uncertain. ``not_tried_since`` skips entries attempted since that instant
+    (one dispatch attempt tries each entry once).
+    """
+    now = now_utc()
+    expires = now + timedelta(seconds=lease_seconds)
+    wanted = _claimable(now)
+    if not_tried_since is not None:
+        wanted = wanted & (outbox.c.last_attempt_at.is_(None) | (outbox.c.last_attempt_at < not_tried_since))
+    if channels is not None:
+        wanted = wanted & outbox.c.channel.in_(list(channels))
+    if actions is not None:
+        wanted = wanted & outbox.c.action.in_(list(actions))
+    query = sa.select(outbox).where(wanted).order_by(outbox.c.id).limit(limit)
+    rows = _retrying(lambda: _claim(store, query, owner, now, expires))
+    for row in rows:
+        row["reclaimed"] = row["status"] == "claimed"
+        row["status"] = "claimed"
+        row["lease_owner"] = owner
+    return rows
+
+
+def _claim(store: Store, query: Any, owner: str, now: datetime, expires: datetime) -> list[dict[str, Any]]:
+    with store.transaction() as connection:
+        if connection.dialect.name == "postgresql":
+            rows = [dict(r) for r in connection.execute(query.with_for_update(skip_locked=True)).mappings()]
+            if rows:
+                connection.execute(outbox.update().where(outbox.c.id.in_([r["id"] for r in rows])).values(
+                    status="claimed", lease_owner=owner, lease_expires_at=expires))
+        else:
+            rows = []
+            for row in (dict(r) for r in connection.execute(query).mappings()):
+                won = connection.execute(outbox.update().where((outbox.c.id == row["id"]) & _claimable(now)).values(
+                    status="claimed", lease_owner=owner, lease_expires_at=expires))
+                if won.rowcount == 1:
+                    rows.append(row)
+    return rows
+
+
+def _owned(entry: Mapping[str, Any]) -> Any:
+    return (outbox.c.id == entry["id"]) & (outbox.c.status == "claimed") & (outbox.c.lease_owner == entry["lease_owner"])
+
+
+def _attempt_event(entry: Mapping[str, Any], attempt: int, outcome: str, **details: Any) -> tuple[str, str, dict]:
+    return ("action_attempt", str(entry["fingerprint"]), {
+        "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
+        "recipient": entry["recipient"], "attempt": attempt, "outcome": outcome, **details})
+
+
+@_locked_retry
+def record_delivered(store: Store, entry: Mapping[str, Any], run_id: str, status: str,
+                     external_ref: str | None) -> bool:
+    """The claimed entry was delivered (``sent``) or recorded (``dry_run``); False if the lease was lost."""
+    attempt = int(entry.get("attempts") or 0) + 1
+    now = now_utc()
+    with store.transaction() as connection:
+        won = connection.execute(outbox.update().where(_owned(entry)).values(
+            status=status, external_ref=external_ref, dispatched_at=now, last_attempt_at=now, attempts=attempt,
+            lease_owner=None, lease_expires_at=None, error_category=None, last_error=None))
+        if won.rowcount != 1:
+            return False
+        _append_audit(connection, run_id, [
+            _attempt_event(entry, attempt, status, external_ref=external_ref),
+            (f"action_{status}", str(entry["fingerprint"]), {
+                "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
+                "recipient": entry["recipient"], "external_ref": external_ref, "attempts": attempt})])
+    return True
+
+
+@_locked_retry
+def record_error(store: Store, entry: Mapping[str, Any], run_id: str, category: str, reason: str, *,
+                 max_attempts: int) -> str:
+    """A failed attempt: permanent -> failed; otherwise pending again, or dead once attempts are spent.
+
+    Returns the entry's new status ("" if the lease was lost meanwhile).
+    """
+    attempt = int(entry.get("attempts") or 0) + 1
+    if category == "permanent":
+        status = "failed"
+    elif attempt >= max_attempts:
+        status = "dead"
+    else:
+        status = "pending"
+    now = now_utc()
+    reason = reason[:2000]
+    with store.transaction() as connection:
+        won = connection.execute(outbox.update().where(_owned(entry)).values(
+            status=status, last_attempt_at=now, attempts=attempt, lease_owner=None, lease_expires_at=None,
+            error_category=category, last_error=reason))
+        if won.rowcount != 1:
+            return ""
+        events = [_attempt_event(entry, attempt, category, reason=reason)]
+        if status in ("failed", "dead"):
+            events.append((f"action_{status}", str(entry["fingerprint"]), {
+                "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
+                "recipient": entry["recipient"], "attempts": attempt, "category": category, "reason": reason}))
+        _append_audit(connection, run_id, events)
+    return status
+
+
+@_locked_retry
+def hold(store: Store, entry: Mapping[str, Any], until: Any) -> bool:
+    """Put a claimed entry back as held until ``until`` (outside its team's working hours); no attempt."""
+    with store.transaction() as connection:
+        won = connection.execute(outbox.update().where(_owned(entry)).values(
+            status="held", send_after=utc_naive(until), lease_owner=None, lease_expires_at=None))
+        return won.rowcount == 1
+
+
+@_locked_retry
+def unclaim(store: Store, entries: Iterable[Mapping[str, Any]]) -> int:
+    """Give claimed entries back as pending without an attempt (the time budget ended first)."""
+    total = 0
+    with store.transaction() as connection:
+        for entry in entries:
+            total += int(connection.execute(outbox.update().where(_owned(entry)).values(
+                status="pending", lease_owner=None, lease_expires_at=None)).rowcount or 0)
+    return total
+
+
+@_locked_retry
+def cancel(store: Store, fingerprints: Iterable[str], run_id: str, reason: str, *,
+           channels: Iterable[str] = ("slack",)) -> int:
+    """Cancel the pending and held entries of these findings (superseded before they were sent)."""
+    keys = sorted(set(fingerprints))
+    if not keys:
+        return 0
+    with store.transaction() as connection:
+        query = sa.select(outbox.c.id, outbox.c.fingerprint, outbox.c.idempotency_key).where(
+            outbox.c.fingerprint.in_(keys) & outbox.c.status.in_(("pending", "held"))
+            & outbox.c.channel.in_(list(channels)))
+        rows = list(connection.execute(query).mappings())
+        if not rows:
+            return 0
+        connection.execute(outbox.update().where(outbox.c.id.in_([r["id"] for r in rows])
+                                                 & outbox.c.status.in_(("pending", "held"))).values(
+            status="cancelled", last_error=reason))
+        _append_audit(connection, run_id, [("action_cancelled", str(r["fingerprint"]), {
+            "idempotency_key": r["idempotency_key"], "reason": reason}) for r in rows])
+    return len(rows)
+
+
+def state_counts(store: Store) -> dict[str, int]:
+    """Entries per state."""
+    query = sa.select(outbox.c.status, sa.func.count()).group_by(outbox.c.status)
+    with store.transaction() as conn:
+        return {str(status): int(count) for status, count in conn.execute(query)}
+
+
+def oldest_open(store: Store) -> datetime | None:
+    """When the oldest entry still pending, held or claimed was planned."""
+    query = sa.select(sa.func.min(outbox.c.created_at)).where(outbox.c.status.in_(OPEN))
+    with store.transaction() as connection:
+        value = connection.execute(query).scalar()
+    return value if isinstance(value, datetime) else None
+
+
+def problems(store: Store) -> list[dict[str, Any]]:
+    """Failed and dead entries, oldest first, with their reasons (for the report and the alert)."""
+    query = sa.select(outbox.c.idempotency_key, outbox.c.channel, outbox.c.action, outbox.c.status,
+                      outbox.c.attempts, outbox.c.error_category, outbox.c.last_error).where(
+        outbox.c.status.in_(("failed", "dead"))).order_by(outbox.c.id)
+    with store.transaction() as connection:
+        return [dict(r) for r in connection.execute(query).mappings()]

@@ -1,0 +1,172 @@
+"""The canonical rows of every source, kept in the store so that no task depends on a worker's disk.
+
+Each extraction upserts its rows keyed by (source, entity, row key) in bulk, within one
+transaction that also moves the source's watermark, so a crash leaves either both or neither.
+A row the source no longer holds is not deleted but marked gone: a file source is a complete
+snapshot each run; a Jira source reports what it re-read completely (a re-extracted issue's
+comments, the daily id-only sweep of every query). Reading returns the present rows as the raw,
+all-string frames the source contract expects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from followthrough.model import ENTITY_BY_NAME, ROW_NUMBER
+from followthrough.store.schema import source_rows
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from sqlalchemy.engine import Connection
+
+ROW_KEY_PREFIX = "@row:"  # rows without a usable id keep their place by row number
+CHUNK = 500  # keys per IN (...) list: well under every back end's bound-parameter limit
+# child entities and the column naming the record they belong to
+PARENT_COLUMN = {"status_updates": "action_item_id", "action_item_history": "action_item_id"}
+
+
+@dataclass
+class Completeness:
+    """What an extract read completely, so that rows it did not return are gone.
+
+    `entities`: every row of these entities was read (a file snapshot, an id-only sweep).
+    `parents`: per child entity, the parent keys whose children were all read (re-read issues).
+    `keys`: per entity, ids known to exist without their rows being re-read (the sweep's ids).
+    """
+
+    entities: set[str] = field(default_factory=set)
+    parents: dict[str, set[str]] = field(default_factory=dict)
+    keys: dict[str, set[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class UpsertCounts:
+    inserted: int
+    changed: int
+    gone: int
+    unchanged: int
+
+
+def row_keys(ids: pd.Series, row_numbers: pd.Series) -> list[str]:
+    """The id where it is non-empty and first of its kind, else "@row:<n>"."""
+    stripped = ids.astype("string").fillna("").str.strip()
+    usable = (stripped != "") & ~stripped.duplicated(keep="first")
+    return [str(i) if ok else f"{ROW_KEY_PREFIX}{n}"
+            for i, ok, n in zip(stripped, usable, row_numbers, strict=True)]
+
+
+def _records(entity: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    import pandas as pd
+
+    schema = ENTITY_BY_NAME[entity]
+    numbers = (frame[ROW_NUMBER].astype("int64") if ROW_NUMBER in frame
+               else pd.Series(range(1, len(frame) + 1), index=frame.index))
+    keys = row_keys(frame[schema.id_column], numbers)
+    columns = [c for c in frame.columns if c != ROW_NUMBER]
+    parent = PARENT_COLUMN.get(entity)
+    out = []
+    values = frame[columns].astype(object).where(frame[columns].notna(), "").to_dict("records")
+    for key, number, data in zip(keys, numbers, values, strict=True):
+        body = {k: str(v) for k, v in data.items()}
+        digest = hashlib.sha256(json.dumps([number, body], sort_keys=True).encode()).hexdigest()
+        out.append({"row_key": key, "row_number": int(number), "data": body, "row_hash": digest,
+                    "parent_key": body.get(parent) if parent else None})
+    return out
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
+def upsert(connection: Connection, source: str, frames: Mapping[str, pd.DataFrame], complete: Completeness,
+           run_id: str, as_of_db: datetime | None) -> dict[str, UpsertCounts]:
+    """Bulk-upsert each entity's rows and mark what a complete read did not return as gone.
+
+    `as_of_db` is the run's instant as the store keeps it (naive UTC).
+    """
+    counts: dict[str, UpsertCounts] = {}
+    entities = set(frames) | complete.entities | set(complete.parents) | set(complete.keys)
+    for entity in sorted(entities):
+        if entity not in ENTITY_BY_NAME:
+            continue
+        where = (source_rows.c.source == source) & (source_rows.c.entity == entity)
+        existing = {r.row_key: r for r in connection.execute(
+            sa.select(source_rows.c.row_key, source_rows.c.row_hash, source_rows.c.present,
+                      source_rows.c.first_run_id, source_rows.c.parent_key).where(where))}
+        records = _records(entity, frames[entity]) if entity in frames else []
+        fresh, replaced = [], []
+        for record in records:
+            before = existing.get(record["row_key"])
+            if before is None:
+                fresh.append({**record, "first_run_id": run_id})
+            elif before.row_hash != record["row_hash"] or not before.present:
+                replaced.append({**record, "first_run_id": before.first_run_id})
+        # a changed row is deleted and inserted again: bulk on every back end, unlike row-wise updates
+        for chunk in _chunks([r["row_key"] for r in replaced]):
+            connection.execute(source_rows.delete().where(where & source_rows.c.row_key.in_(chunk)))
+        rows = [{**r, "source": source, "entity": entity, "present": True, "gone_as_of": None,
+                 "changed_run_id": run_id} for r in fresh + replaced]
+        if rows:
+            connection.execute(source_rows.insert(), rows)
+        returned = {r["row_key"] for r in records}
+        still_there = complete.keys.get(entity, set())
+        parents = complete.parents.get(entity)
+        gone = [key for key, row in existing.items() if row.present and key not in returned
+                and key not in still_there
+                and (entity in complete.entities or (parents is not None and row.parent_key in parents))]
+        for chunk in _chunks(gone):
+            connection.execute(source_rows.update().where(where & source_rows.c.row_key.in_(chunk)).values(
+                present=False, gone_as_of=as_of_db, changed_run_id=run_id))
+        counts[entity] = UpsertCounts(inserted=len(fresh), changed=len(replaced), gone=len(gone),
+                                      unchanged=len(records) - len(fresh) - len(replaced))
+    return counts
+
+
+def read(connection: Connection, source: str, renumber: bool = False) -> dict[str, pd.DataFrame]:
+    """The present rows of one source, per entity, as raw all-string frames with `_row`.
+
+    Entities the source never provided are absent from the result (the caller decides whether
+    that is allowed). `renumber` numbers rows 1..n by key (a Jira source has no file rows).
+    """
+    import pandas as pd
+
+    query = (sa.select(source_rows.c.entity, source_rows.c.row_key, source_rows.c.row_number, source_rows.c.data)
+             .where((source_rows.c.source == source) & source_rows.c.present)
+             .order_by(source_rows.c.entity, source_rows.c.row_number, source_rows.c.row_key))
+    by_entity: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
+    for entity, key, number, data in connection.execute(query):
+        by_entity.setdefault(entity, []).append((key, number, data))
+    provided = {e for (e,) in connection.execute(
+        sa.select(source_rows.c.entity).where(source_rows.c.source == source).distinct())}
+    frames: dict[str, pd.DataFrame] = {}
+    for entity in provided:
+        schema = ENTITY_BY_NAME[entity]
+        rows = by_entity.get(entity, [])
+        if renumber:
+            rows = sorted(rows, key=lambda r: r[0])
+        data = [r[2] for r in rows]
+        extra = sorted({k for d in data for k in d} - set(schema.column_names))
+        frame = pd.DataFrame.from_records(data, columns=schema.column_names + extra).astype("string").fillna("")
+        frame[ROW_NUMBER] = range(1, len(rows) + 1) if renumber else [r[1] for r in rows]
+        frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
+        frames[entity] = frame
+    return frames
+
+
+def present_ids(connection: Connection, entities: Iterable[str]) -> dict[str, set[str]]:
+    """The ids of present rows per entity, across every source (for "subject gone")."""
+    wanted = list(entities)
+    query = sa.select(source_rows.c.entity, source_rows.c.row_key).where(
+        source_rows.c.present & source_rows.c.entity.in_(wanted))
+    ids: dict[str, set[str]] = {e: set() for e in wanted}
+    for entity, key in connection.execute(query):
+        ids[entity].add(key)
+    return ids

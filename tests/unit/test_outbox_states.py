@@ -1,0 +1,285 @@
+"""The outbox state machine on SQLite and PostgreSQL: one test per transition, claims, and concurrency."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from followthrough.gateways.delivery import (
+    DeliveryConfiguration,
+    DeliveryDeferred,
+    DeliveryPermanent,
+    DeliveryUncertain,
+    Receipt,
+)
+from followthrough.gateways.outbox import DispatchSettings, dispatch_pending
+from followthrough.store import outbox as states
+from followthrough.store.repository import Store
+from followthrough.store.schema import metadata, outbox
+
+AS_OF = pd.Timestamp("2026-07-15T07:00Z")
+NOW = "2026-07-15T07:00:00+00:00"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+            connection.execute(sa.text("DROP TABLE IF EXISTS ft_alembic_version"))
+        engine.dispose()
+    store = Store(url)
+    store.migrate()
+    return store
+
+
+def action(key: str, *, channel: str = "jira", send_after: str | None = None, **payload: Any) -> dict[str, Any]:
+    planned: dict[str, Any] = {
+        "idempotency_key": key, "fingerprint": f"fp-{key}", "episode": 1, "step": 0, "channel": channel,
+        "action": "create_ticket" if channel == "jira" else "dm_owner", "recipient": "omar",
+        "payload": {"summary": key, "text": key, **payload}}
+    if send_after:
+        planned["send_after"] = send_after
+    return planned
+
+
+class Scripted:
+    """A gateway answering per key from a script of outcomes (an exception class or "ok"), then "ok"."""
+
+    def __init__(self, script: dict[str, list[Any]] | None = None, delay: float = 0.0) -> None:
+        self.script = {k: list(v) for k, v in (script or {}).items()}
+        self.delivered: Counter[str] = Counter()
+        self.seen: list[dict[str, Any]] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
+        key = entry["idempotency_key"]
+        with self.lock:
+            self.seen.append(entry)
+            outcome = self.script.get(key, []).pop(0) if self.script.get(key) else "ok"
+        if self.delay:
+            time.sleep(self.delay)
+        if outcome != "ok":
+            raise outcome(f"scripted {outcome.__name__} for {key}")
+        with self.lock:
+            self.delivered[key] += 1
+        return Receipt("sent", f"ref-{key}")
+
+
+def rows(store: Store) -> dict[str, dict[str, Any]]:
+    return {r["idempotency_key"]: r for r in store.outbox_frame().to_dict("records")}
+
+
+def audit_kinds(store: Store, key: str) -> list[str]:
+    return [e["kind"] for e in store.audit_events() if (e["payload"] or {}).get("idempotency_key") == key]
+
+
+def settings(**overrides: Any) -> DispatchSettings:
+    return DispatchSettings(**{"max_attempts": 3, "claim_batch": 10, **overrides})
+
+
+# ---------------------------------------------------------------------------------------------- transitions
+
+
+def test_planned_is_pending_and_pending_to_sent_counts_and_audits_the_attempt(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    assert rows(store)["a"]["status"] == "pending"
+    counts = dispatch_pending(store, Scripted(), "run-1", now=NOW, settings=settings())
+    row = rows(store)["a"]
+    assert (row["status"], row["attempts"], row["external_ref"], row["lease_owner"]) == ("sent", 1, "ref-a", None)
+    assert counts["sent"] == 1
+    assert audit_kinds(store, "a") == ["action_planned", "action_attempt", "action_sent"]
+
+
+def test_planned_outside_working_hours_is_held_then_released_to_pending_at_send_after(store: Store) -> None:
+    store.add_to_outbox([action("later", channel="slack", send_after="2026-07-15T16:00:00+00:00")], "plan", AS_OF)
+    assert rows(store)["later"]["status"] == "held"
+    gateway = Scripted()
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert rows(store)["later"]["status"] == "held"
+    assert not gateway.seen
+    dispatch_pending(store, gateway, "run-2", now="2026-07-15T16:00:00+00:00", settings=settings())
+    assert rows(store)["later"]["status"] == "sent"
+
+
+def test_a_live_message_claimed_outside_its_teams_hours_is_held_until_they_open(store: Store) -> None:
+    hours = {"timezone": "America/Los_Angeles", "region": "US", "start": "09:00:00", "end": "17:00:00",
+             "public": True, "extra": []}
+    store.add_to_outbox([action("la", channel="slack", working_hours=hours)], "plan", AS_OF)
+    gateway = Scripted()
+    counts = dispatch_pending(store, gateway, "run-1", now=NOW,
+                              settings=settings(live_channels=frozenset({"slack"})))
+    row = rows(store)["la"]
+    assert counts["held"] == 1
+    assert not gateway.seen
+    assert (row["status"], row["attempts"]) == ("held", 0)  # holding is not an attempt
+    assert pd.Timestamp(row["send_after"]) == pd.Timestamp("2026-07-15T16:00")  # 09:00 PDT
+
+
+def test_claimed_carries_a_lease_owner_and_expiry(store: Store) -> None:
+    store.add_to_outbox([action("a"), action("b")], "plan", AS_OF)
+    claimed = states.claim(store, "dispatcher-1", limit=1, lease_seconds=60)
+    assert [c["idempotency_key"] for c in claimed] == ["a"]
+    row = rows(store)["a"]
+    assert row["status"] == "claimed"
+    assert row["lease_owner"] == "dispatcher-1"
+    assert pd.Timestamp(row["lease_expires_at"]) > pd.Timestamp.now(tz="UTC").tz_localize(None)
+    assert states.claim(store, "dispatcher-2", limit=5, lease_seconds=60)[0]["idempotency_key"] == "b"
+    assert states.claim(store, "dispatcher-3", limit=5, lease_seconds=60) == []  # both leases live
+
+
+def test_an_expired_lease_is_reclaimed_and_delivered_as_uncertain(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    states.claim(store, "died", limit=1, lease_seconds=60)
+    with store.transaction() as connection:  # the dispatcher died; its lease ran out
+        connection.execute(outbox.update().values(lease_expires_at=pd.Timestamp("2026-01-01").to_pydatetime()))
+    gateway = Scripted()
+    dispatch_pending(store, gateway, "run-2", now=NOW, settings=settings())
+    assert gateway.seen[0]["uncertain"] is True  # the gateway checks whether the write landed before writing
+    assert rows(store)["a"]["status"] == "sent"
+
+
+def test_a_lost_lease_cannot_overwrite_the_new_owners_outcome(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    (first,) = states.claim(store, "slow", limit=1, lease_seconds=60)
+    with store.transaction() as connection:
+        connection.execute(outbox.update().values(lease_expires_at=pd.Timestamp("2026-01-01").to_pydatetime()))
+    (second,) = states.claim(store, "fast", limit=1, lease_seconds=60)
+    assert states.record_delivered(store, second, "run-fast", "sent", "ref-fast")
+    assert not states.record_delivered(store, first, "run-slow", "sent", "ref-slow")
+    assert rows(store)["a"]["external_ref"] == "ref-fast"
+
+
+def test_claimed_to_pending_on_a_deferred_error_counts_the_attempt(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    counts = dispatch_pending(store, Scripted({"a": [DeliveryDeferred]}), "run-1", now=NOW, settings=settings())
+    row = rows(store)["a"]
+    assert (row["status"], row["attempts"], row["error_category"]) == ("pending", 1, "deferred")
+    assert "scripted DeliveryDeferred" in row["last_error"]
+    assert counts["deferred"] == 1
+    assert counts["pending"] == 1
+    assert audit_kinds(store, "a") == ["action_planned", "action_attempt"]
+
+
+def test_an_uncertain_entry_goes_back_to_pending_and_its_next_attempt_is_checked_first(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    gateway = Scripted({"a": [DeliveryUncertain]})
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert rows(store)["a"]["status"] == "pending"
+    dispatch_pending(store, gateway, "run-2", now=NOW, settings=settings())
+    assert [e["uncertain"] for e in gateway.seen] == [False, True]
+    assert (rows(store)["a"]["status"], rows(store)["a"]["attempts"]) == ("sent", 2)
+
+
+def test_claimed_to_failed_on_a_permanent_error_with_its_reason(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    counts = dispatch_pending(store, Scripted({"a": [DeliveryPermanent]}), "run-1", now=NOW, settings=settings())
+    row = rows(store)["a"]
+    assert (row["status"], row["attempts"], row["error_category"]) == ("failed", 1, "permanent")
+    assert "scripted DeliveryPermanent for a" in row["last_error"]
+    assert counts["failed"] == 1
+    assert audit_kinds(store, "a")[-1] == "action_failed"
+    assert states.problems(store)[0]["idempotency_key"] == "a"
+    dispatch_pending(store, Scripted(), "run-2", now=NOW, settings=settings())
+    assert rows(store)["a"]["status"] == "failed"  # final: not tried again
+
+
+def test_claimed_to_dead_once_max_attempts_are_spent(store: Store) -> None:
+    store.add_to_outbox([action("a")], "plan", AS_OF)
+    gateway = Scripted({"a": [DeliveryDeferred] * 5})
+    for run in range(4):
+        dispatch_pending(store, gateway, f"run-{run}", now=NOW, settings=settings(max_attempts=3))
+    row = rows(store)["a"]
+    assert (row["status"], row["attempts"]) == ("dead", 3)
+    assert len(gateway.seen) == 3
+    assert audit_kinds(store, "a").count("action_attempt") == 3
+    assert audit_kinds(store, "a")[-1] == "action_dead"
+
+
+def test_pending_and_held_to_cancelled_when_superseded(store: Store) -> None:
+    store.add_to_outbox([action("a", channel="slack"), action("b", channel="slack", send_after="2026-07-16T09:00Z"),
+                         action("c", channel="slack")], "plan", AS_OF)
+    assert states.cancel(store, ["fp-a", "fp-b"], "run-2", "finding resolved") == 2
+    assert {k: r["status"] for k, r in rows(store).items()} == {"a": "cancelled", "b": "cancelled", "c": "pending"}
+    assert audit_kinds(store, "a")[-1] == "action_cancelled"
+    gateway = Scripted()
+    dispatch_pending(store, gateway, "run-3", now="2026-07-16T10:00Z", settings=settings())
+    assert [e["idempotency_key"] for e in gateway.seen] == ["c"]
+
+
+def test_a_configuration_error_stops_the_attempt_and_leaves_every_entry_pending(store: Store) -> None:
+    store.add_to_outbox([action("a"), action("b"), action("c")], "plan", AS_OF)
+    with pytest.raises(DeliveryConfiguration):
+        dispatch_pending(store, Scripted({"a": [DeliveryConfiguration]}), "run-1", now=NOW, settings=settings())
+    assert {k: r["status"] for k, r in rows(store).items()} == {"a": "pending", "b": "pending", "c": "pending"}
+
+
+def test_a_poisoned_first_entry_never_stops_the_others(store: Store) -> None:
+    store.add_to_outbox([action("poison")] + [action(f"e{i}") for i in range(30)], "plan", AS_OF)
+    gateway = Scripted({"poison": [ValueError]})  # e.g. a payload the gateway cannot build a request from
+    counts = dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert rows(store)["poison"]["status"] == "failed"
+    assert counts["sent"] == 30
+    assert all(gateway.delivered[f"e{i}"] == 1 for i in range(30))
+
+
+def test_the_time_budget_stops_cleanly_and_leaves_the_rest_pending(store: Store) -> None:
+    store.add_to_outbox([action(f"e{i:02d}") for i in range(20)], "plan", AS_OF)
+    ticks = iter(range(1000))
+    counts = dispatch_pending(store, Scripted(), "run-1", now=NOW, clock=lambda: float(next(ticks)),
+                              settings=settings(time_budget_seconds=8, claim_batch=5))
+    statuses = Counter(r["status"] for r in rows(store).values())
+    assert counts["stopped_by_time_budget"] == 1
+    assert 0 < statuses["sent"] < 20
+    assert statuses["pending"] == 20 - statuses["sent"]
+    assert statuses["claimed"] == 0  # unclaimed, not stranded under a lease
+    assert counts["pending"] == statuses["pending"]
+    counts = dispatch_pending(store, Scripted(), "run-2", now=NOW, settings=settings())
+    assert Counter(r["status"] for r in rows(store).values()) == {"sent": 20}
+
+
+# ---------------------------------------------------------------------------------------------- concurrency
+
+
+def test_two_dispatchers_at_once_send_each_of_200_entries_exactly_once(store: Store) -> None:
+    store.add_to_outbox([action(f"e{i:03d}") for i in range(200)], "plan", AS_OF)
+    gateway = Scripted(delay=0.001)
+    results: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(2)
+
+    def run(name: str) -> None:
+        try:
+            start.wait()
+            results.append(dispatch_pending(store, gateway, name, now=NOW, owner=name,
+                                            settings=settings(claim_batch=5)))
+        except BaseException as exc:  # noqa: BLE001  reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(f"dispatcher-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(gateway.delivered) == 200
+    assert set(gateway.delivered.values()) == {1}
+    assert sum(r.get("sent", 0) for r in results) == 200
+    assert all(r.get("sent", 0) > 0 for r in results), results  # both took part
+    assert Counter(r["status"] for r in rows(store).values()) == {"sent": 200}
+    ok, message = store.verify_audit_chain()
+    assert ok, message
+    print(f"{store.engine.dialect.name}: sent per dispatcher {[r.get('sent', 0) for r in results]}")

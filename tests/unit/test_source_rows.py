@@ -1,0 +1,105 @@
+"""Canonical source rows in the store (SQLite and PostgreSQL): bulk upserts, gone rows, keys."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import sqlalchemy as sa
+
+from followthrough.store.repository import Store
+from followthrough.store.schema import source_rows
+from followthrough.store.source_rows import Completeness
+from tests.unit.test_store import store  # noqa: F401  (the SQLite/PostgreSQL fixture)
+
+AS_OF = datetime(2026, 7, 15, 10, tzinfo=UTC)
+
+
+def items(*rows: tuple[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame([{"action_item_id": i, "summary": s} for i, s in rows],
+                         columns=["action_item_id", "summary"], dtype="string")
+    frame["_row"] = range(1, len(frame) + 1)
+    return frame
+
+
+def updates(*rows: tuple[str, str]) -> pd.DataFrame:
+    frame = pd.DataFrame([{"update_id": u, "action_item_id": a, "posted_at": "2026-07-01T00:00:00Z"}
+                          for u, a in rows], dtype="string")
+    frame["_row"] = range(1, len(frame) + 1)
+    return frame
+
+
+def test_a_snapshot_inserts_changes_and_marks_what_it_lacks_gone(store: Store) -> None:  # noqa: F811
+    complete = Completeness(entities={"action_items"})
+    first = store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"), ("A-2", "y"))}, complete,
+                                     "run-1", AS_OF)
+    assert first["action_items"].inserted == 2
+    second = store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"), ("A-3", "z"))}, complete,
+                                      "run-2", AS_OF)
+    # A-2 left the export; A-3 is new; A-1 is unchanged
+    assert (second["action_items"].inserted, second["action_items"].changed, second["action_items"].gone,
+            second["action_items"].unchanged) == (1, 0, 1, 1)
+    frame = store.source_frames("demo")["action_items"]
+    assert frame["action_item_id"].tolist() == ["A-1", "A-3"]
+    assert frame["_row"].tolist() == [1, 2]
+    assert store.present_ids(["action_items"]) == {"action_items": {"A-1", "A-3"}}
+    # a row that comes back is present again
+    third = store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"), ("A-2", "y2"), ("A-3", "z"))},
+                                     complete, "run-3", AS_OF)
+    assert third["action_items"].changed == 2  # A-2 returned (and changed), A-3 moved to row 3
+    assert sorted(store.source_frames("demo")["action_items"]["summary"]) == ["x", "y2", "z"]
+
+
+def test_an_incremental_extract_keeps_rows_it_did_not_reread(store: Store) -> None:  # noqa: F811
+    store.upsert_source_rows("jira", {"action_items": items(("A-1", "x"), ("A-2", "y"))}, Completeness(),
+                             "run-1", AS_OF)
+    store.upsert_source_rows("jira", {"action_items": items(("A-2", "y-changed"))}, Completeness(), "run-2", AS_OF)
+    frame = store.source_frames("jira", renumber=True)["action_items"]
+    assert frame.set_index("action_item_id")["summary"].to_dict() == {"A-1": "x", "A-2": "y-changed"}
+    assert frame["_row"].tolist() == [1, 2]
+
+
+def test_comments_of_a_reread_issue_that_it_no_longer_has_are_gone(store: Store) -> None:  # noqa: F811
+    store.upsert_source_rows("jira", {"status_updates": updates(("c1", "A-1"), ("c2", "A-1"), ("c3", "A-2"))},
+                             Completeness(), "run-1", AS_OF)
+    # A-1 was read again and has only c1 now (c2 was deleted); A-2 was not read again
+    counts = store.upsert_source_rows("jira", {"status_updates": updates(("c1", "A-1"))},
+                                      Completeness(parents={"status_updates": {"A-1"}}), "run-2", AS_OF)
+    assert counts["status_updates"].gone == 1
+    assert sorted(store.source_frames("jira")["status_updates"]["update_id"]) == ["c1", "c3"]
+
+
+def test_rows_without_a_usable_id_are_kept_for_the_contract(store: Store) -> None:  # noqa: F811
+    frame = items(("A-1", "first"), ("A-1", "duplicate"), ("", "no id"))
+    store.upsert_source_rows("demo", {"action_items": frame}, Completeness(entities={"action_items"}), "run-1", AS_OF)
+    stored = store.source_frames("demo")["action_items"]
+    assert stored["summary"].tolist() == ["first", "duplicate", "no id"]  # the contract quarantines two of them
+    with store.engine.connect() as connection:
+        keys = sorted(connection.execute(sa.select(source_rows.c.row_key)).scalars())
+    assert keys == ["@row:2", "@row:3", "A-1"]
+
+
+def test_the_watermark_moves_with_the_rows(store: Store) -> None:  # noqa: F811
+    mark = datetime(2026, 7, 15, 9, 30, tzinfo=UTC)
+    store.upsert_source_rows("jira", {"action_items": items(("A-1", "x"))}, Completeness(), "run-1", AS_OF,
+                             watermark=mark)
+    assert store.watermark("jira") == mark
+    events = [e["kind"] for e in store.audit_events("run-1")]
+    assert events == ["watermark_set", "source_extracted"]
+
+
+def test_an_entity_never_provided_is_absent_and_one_emptied_is_empty(store: Store) -> None:  # noqa: F811
+    complete = Completeness(entities={"action_items"})
+    store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"))}, complete, "run-1", AS_OF)
+    store.upsert_source_rows("demo", {"action_items": items()}, complete, "run-2", AS_OF)
+    frames = store.source_frames("demo")
+    assert list(frames) == ["action_items"]
+    assert frames["action_items"].empty
+
+
+def test_the_run_keeps_the_policy_its_first_task_stored(store: Store) -> None:  # noqa: F811
+    store.start_run("run-1", "followthrough_enforce", AS_OF, "h1")
+    store.store_run_policy("run-1", {"content_hash": "h1"})
+    store.store_run_policy("run-1", {"content_hash": "h2"})  # a retry after an edit keeps the first
+    assert store.run_policy("run-1") == {"content_hash": "h1"}
+    assert store.run_policy("run-unknown") is None
