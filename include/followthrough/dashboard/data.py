@@ -35,10 +35,9 @@ def store_url() -> str:
         connection = Connection.get_connection_from_secrets(config.STORE_CONN_ID)
     except AirflowNotFoundException:
         return config.default_store_url()
-    from followthrough.tasks import sqlalchemy_url
+    from followthrough.tasks import connection_url
 
-    return sqlalchemy_url(connection.conn_type, connection.host, connection.login, connection.password,
-                          connection.port, connection.schema)
+    return connection_url(connection)[0]
 
 
 def open_store() -> Store | None:
