@@ -65,6 +65,7 @@ airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## start a local Airf
 bench: $(STAMP)  ## run the benchmarks; figures go to bench/results.json
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/jira_requests.py
+	$(BIN)/python bench/pipeline.py
 
 demo-data: $(STAMP)  ## regenerate data/demo from scripts/make_demo_data.py and check it
 	$(BIN)/python scripts/make_demo_data.py
