@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query
+from fastapi import Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,6 +46,12 @@ def create_app(access_check: Any = None) -> FastAPI:
     check = access_check or _airflow_access_check()
     app = FastAPI(title="Followthrough dashboard", docs_url=None, redoc_url=None, openapi_url=None,
                   dependencies=[Depends(check)])
+
+    @app.exception_handler(RequestValidationError)
+    def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # name the bad parameters, never echo what was sent
+        names = sorted({str(e.get("loc", ["", "?"])[-1]) for e in exc.errors()})
+        return JSONResponse({"detail": f"invalid parameter(s): {', '.join(names)}"}, status_code=422)
 
     def _data(team: str | None, rule: str | None, limit: int) -> dict[str, Any] | str:
         from followthrough.dashboard.data import DashboardInputError, open_store, overview, validated

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,249}$")
 CATEGORIES = ("found", "done", "told", "run")
+# outbox events before (or instead of) a delivery: planned, tried, held, cancelled; the rest is a delivery outcome
+NOT_YET_TOLD = frozenset({"action_planned", "action_attempt", "action_claimed", "action_held", "action_cancelled",
+                          "action_released"})
 TRAIL_COLUMNS = ["recorded_at", "as_of", "run_id", "seq", "category", "kind", "rule", "subject_type", "subject_id",
                  "team_id", "incident_id", "person", "responsible", "channel", "action", "status", "detail"]
 RUN_COLUMNS = ["run_id", "folder", "as_of", "status", "policy_hash", "open", "waived", "new", "resolved",
@@ -39,7 +42,7 @@ def category(kind: str) -> str:
     """found: what the rules found; done: what was planned; told: what was delivered (or recorded, dry-run)."""
     if kind.startswith("finding_"):
         return "found"
-    if kind == "action_planned":
+    if kind in NOT_YET_TOLD:
         return "done"
     if kind.startswith("action_"):
         return "told"
