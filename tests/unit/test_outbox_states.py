@@ -5,12 +5,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from followthrough.gateways.delivery import (
     DeliveryConfiguration,
@@ -22,27 +20,10 @@ from followthrough.gateways.delivery import (
 from followthrough.gateways.outbox import DispatchSettings, dispatch_pending
 from followthrough.store import outbox as states
 from followthrough.store.repository import Store
-from followthrough.store.schema import metadata, outbox
+from followthrough.store.schema import outbox
 
 AS_OF = pd.Timestamp("2026-07-15T07:00Z")
 NOW = "2026-07-15T07:00:00+00:00"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'store.db'}"
-    else:
-        url = request.getfixturevalue("postgres_url")
-        engine = sa.create_engine(url)
-        with engine.begin() as connection:
-            for table in reversed(metadata.sorted_tables):
-                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
-            connection.execute(sa.text("DROP TABLE IF EXISTS ft_alembic_version"))
-        engine.dispose()
-    store = Store(url)
-    store.migrate()
-    return store
 
 
 def action(key: str, *, channel: str = "jira", send_after: str | None = None, **payload: Any) -> dict[str, Any]:

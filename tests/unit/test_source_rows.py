@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from followthrough.store.repository import Store
 from followthrough.store.schema import source_rows
 from followthrough.store.source_rows import Completeness
-from tests.unit.test_store import store  # noqa: F401  (the SQLite/PostgreSQL fixture)
 
 AS_OF = datetime(2026, 7, 15, 10, tzinfo=UTC)
 
@@ -29,7 +28,7 @@ def updates(*rows: tuple[str, str]) -> pd.DataFrame:
     return frame
 
 
-def test_a_snapshot_inserts_changes_and_marks_what_it_lacks_gone(store: Store) -> None:  # noqa: F811
+def test_a_snapshot_inserts_changes_and_marks_what_it_lacks_gone(store: Store) -> None:
     complete = Completeness(entities={"action_items"})
     first = store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"), ("A-2", "y"))}, complete,
                                      "run-1", AS_OF)
@@ -50,7 +49,7 @@ def test_a_snapshot_inserts_changes_and_marks_what_it_lacks_gone(store: Store) -
     assert sorted(store.source_frames("demo")["action_items"]["summary"]) == ["x", "y2", "z"]
 
 
-def test_an_incremental_extract_keeps_rows_it_did_not_reread(store: Store) -> None:  # noqa: F811
+def test_an_incremental_extract_keeps_rows_it_did_not_reread(store: Store) -> None:
     store.upsert_source_rows("jira", {"action_items": items(("A-1", "x"), ("A-2", "y"))}, Completeness(),
                              "run-1", AS_OF)
     store.upsert_source_rows("jira", {"action_items": items(("A-2", "y-changed"))}, Completeness(), "run-2", AS_OF)
@@ -59,7 +58,7 @@ def test_an_incremental_extract_keeps_rows_it_did_not_reread(store: Store) -> No
     assert frame["_row"].tolist() == [1, 2]
 
 
-def test_comments_of_a_reread_issue_that_it_no_longer_has_are_gone(store: Store) -> None:  # noqa: F811
+def test_comments_of_a_reread_issue_that_it_no_longer_has_are_gone(store: Store) -> None:
     store.upsert_source_rows("jira", {"status_updates": updates(("c1", "A-1"), ("c2", "A-1"), ("c3", "A-2"))},
                              Completeness(), "run-1", AS_OF)
     # A-1 was read again and has only c1 now (c2 was deleted); A-2 was not read again
@@ -69,7 +68,7 @@ def test_comments_of_a_reread_issue_that_it_no_longer_has_are_gone(store: Store)
     assert sorted(store.source_frames("jira")["status_updates"]["update_id"]) == ["c1", "c3"]
 
 
-def test_rows_without_a_usable_id_are_kept_for_the_contract(store: Store) -> None:  # noqa: F811
+def test_rows_without_a_usable_id_are_kept_for_the_contract(store: Store) -> None:
     frame = items(("A-1", "first"), ("A-1", "duplicate"), ("", "no id"))
     store.upsert_source_rows("demo", {"action_items": frame}, Completeness(entities={"action_items"}), "run-1", AS_OF)
     stored = store.source_frames("demo")["action_items"]
@@ -79,7 +78,7 @@ def test_rows_without_a_usable_id_are_kept_for_the_contract(store: Store) -> Non
     assert keys == ["@row:2", "@row:3", "A-1"]
 
 
-def test_the_watermark_moves_with_the_rows(store: Store) -> None:  # noqa: F811
+def test_the_watermark_moves_with_the_rows(store: Store) -> None:
     mark = datetime(2026, 7, 15, 9, 30, tzinfo=UTC)
     store.upsert_source_rows("jira", {"action_items": items(("A-1", "x"))}, Completeness(), "run-1", AS_OF,
                              watermark=mark)
@@ -88,7 +87,7 @@ def test_the_watermark_moves_with_the_rows(store: Store) -> None:  # noqa: F811
     assert events == ["watermark_set", "source_extracted"]
 
 
-def test_an_entity_never_provided_is_absent_and_one_emptied_is_empty(store: Store) -> None:  # noqa: F811
+def test_an_entity_never_provided_is_absent_and_one_emptied_is_empty(store: Store) -> None:
     complete = Completeness(entities={"action_items"})
     store.upsert_source_rows("demo", {"action_items": items(("A-1", "x"))}, complete, "run-1", AS_OF)
     store.upsert_source_rows("demo", {"action_items": items()}, complete, "run-2", AS_OF)
@@ -97,7 +96,7 @@ def test_an_entity_never_provided_is_absent_and_one_emptied_is_empty(store: Stor
     assert frames["action_items"].empty
 
 
-def test_the_run_keeps_the_policy_its_first_task_stored(store: Store) -> None:  # noqa: F811
+def test_the_run_keeps_the_policy_its_first_task_stored(store: Store) -> None:
     store.start_run("run-1", "followthrough_enforce", AS_OF, "h1")
     store.store_run_policy("run-1", {"content_hash": "h1"})
     store.store_run_policy("run-1", {"content_hash": "h2"})  # a retry after an edit keeps the first

@@ -1,0 +1,28 @@
+"""Fixtures shared by the unit tests: an empty, migrated store on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from followthrough.store.repository import Store
+from followthrough.store.schema import metadata
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        engine = sa.create_engine(url)
+        with engine.begin() as connection:  # each test starts from an empty database
+            for table in reversed(metadata.sorted_tables):
+                connection.execute(sa.text(f"DROP TABLE IF EXISTS {table.name}"))
+            connection.execute(sa.text("DROP TABLE IF EXISTS ft_alembic_version"))
+        engine.dispose()
+    store = Store(url)
+    store.migrate()
+    return store
