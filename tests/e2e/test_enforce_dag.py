@@ -91,7 +91,8 @@ def test_demo_run_on_sqlite_finds_exactly_the_planted_problems_and_is_idempotent
     latest = store.get_run()
     assert latest is not None
     assert latest["run_id"] != run["run_id"]
-    assert latest["summary"]["findings"]["changes_this_run"] == {"new": 0, "reopened": 0, "resolved": 0, "waived": 0}
+    assert latest["summary"]["findings"]["changes_this_run"] == {
+        "new": 0, "reopened": 0, "resolved": 0, "resolved_gone": 0, "waived": 0}
     assert latest["summary"]["actions_planned_this_run"]["total"] == 0
     assert store.verify_audit_chain()[0]
 

@@ -87,9 +87,11 @@ def test_live_messages_arrive_escaped_once_and_wait_for_working_hours(slack: Fak
     assert all(not FakeSlack.control_sequences(t) for t in texts)
     assert any("&lt;!channel&gt;" in t for t in texts)
     # identity (Los Angeles) is asleep at 10:00Z: its messages wait in the outbox
-    held = outbox[(outbox["channel"] == "slack") & (outbox["status"] == "pending")]
+    held = outbox[(outbox["channel"] == "slack") & (outbox["status"] == "held")]
     assert len(held) > 0
     assert all(r.startswith("kevin.nguyen") or r == "kevin.nguyen" for r in held["recipient"])
+    # held until 09:00 in Los Angeles (16:00Z), not until the next daily run
+    assert {str(t)[:16] for t in held["send_after"]} == {"2026-07-15 16:00"}
 
     run_pipeline("run-2", AS_OF)  # the same day again: nothing new is posted
     assert len(slack.messages()) == len(texts)
