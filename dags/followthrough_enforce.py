@@ -61,6 +61,8 @@ RUN_DEADLINE = DeadlineAlert(
     params={
         "full_extract": Param(False, type="boolean",
                               description="Backfill: ignore the Jira watermarks and extract the whole history"),
+        "confirm_mass_resolve": Param(False, type="boolean",
+                                      description="Apply resolutions a safety valve held (README: Safety valves)"),
     },
 )
 def followthrough_enforce() -> None:
@@ -87,7 +89,8 @@ def followthrough_enforce() -> None:
     def reconcile_findings(evaluated: dict, **context) -> dict:
         from followthrough import tasks
 
-        return tasks.reconcile_findings(context["run_id"], as_of(context))
+        return tasks.reconcile_findings(context["run_id"], as_of(context),
+                                        confirm_mass_resolve=bool(context["params"].get("confirm_mass_resolve", False)))
 
     @task
     def plan_actions(reconciled: dict, **context) -> dict:

@@ -144,6 +144,8 @@ class SafetyPolicy(_Strict):
 
     # a run that would resolve more than this fraction of the open findings plans no resolutions
     max_resolve_fraction: Annotated[float, Field(gt=0, le=1)] = 0.2
+    # ... when it would resolve at least this many (three of five open findings fixed is a good day)
+    min_resolutions_to_hold: Annotated[int, Field(ge=1, le=100_000)] = 10
 
 
 class WorkingHours(_Strict):

@@ -237,22 +237,61 @@ def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
             "data_docs": str(config.report_dir(run_id) / "data_docs" / "followup" / "index.html")}
 
 
-def reconcile_findings(run_id: str, as_of: str) -> dict[str, int]:
-    """Compare today's findings with the store's: new, ongoing, reopened, resolved (fixed or gone)."""
+def reconcile_findings(run_id: str, as_of: str, confirm_mass_resolve: bool = False) -> dict[str, Any]:
+    """Compare today's findings with the store's: new, ongoing, reopened, resolved (fixed or gone).
+
+    The safety valves (followthrough.safety) apply here: a replay changes no finding's state,
+    and a mass resolution is held, and alerted, until a run confirms it.
+    """
     from followthrough.findings import apply_waivers, reconcile, with_fingerprints
+    from followthrough.safety import emptied_entities, is_replay, mass_resolution
 
     store = open_store()
     loaded = run_policy(store, run_id)
+    instant = as_timestamp(as_of)
     current = staging.read_frames(run_id, "findings")["findings"]
     current["evidence"] = current["evidence"].map(json.loads)
-    current = apply_waivers(with_fingerprints(current), loaded.policy.waivers, as_timestamp(as_of))
-    changes = mark_gone_subjects(reconcile(current, store.findings_frame()), store)
-    store.apply_reconciliation(changes, run_id, as_timestamp(as_of))
+    current = apply_waivers(with_fingerprints(current), loaded.policy.waivers, instant)
+    stored = store.findings_frame()
+    changes = mark_gone_subjects(reconcile(current, stored), store)
     counts = changes["change"].value_counts().to_dict() if not changes.empty else {}
-    result = {change: int(counts.get(change, 0))
-              for change in ("new", "ongoing", "changed", "reopened", "resolved", "waived")}
+    result: dict[str, Any] = {change: int(counts.get(change, 0))
+                              for change in ("new", "ongoing", "changed", "reopened", "resolved", "waived")}
     result["resolved_gone"] = int((changes.get("resolution") == "gone").sum()) if not changes.empty else 0
+    latest = store.latest_run_as_of(exclude_run_id=run_id)
+    if is_replay(instant, latest):
+        # computed and reported, never applied: an older day cannot undo what later runs saw
+        store.append_audit(run_id, [("run_replay", None, {"as_of": as_of, "latest_as_of": str(latest),
+                                                          "would_change": result})])
+        log.warning("replay: as of %s is earlier than the latest run's %s; no finding changes, no actions",
+                    as_of, latest)
+        return {**result, "replay": True}
+    events = [e for e in store.audit_events(run_id) if e["kind"] == "source_extracted"]
+    hold = mass_resolution(changes, stored, loaded.policy.safety, emptied_entities(events))
+    if hold is not None and not confirm_mass_resolve:
+        changes = changes[changes["change"] != "resolved"]
+        store.append_audit(run_id, [("resolutions_held", None, hold.as_dict())])
+        _alert_hold(store, loaded.policy, run_id, as_of, hold.reason, hold.resolutions)
+        log.warning("resolutions held: %s; trigger with {\"confirm_mass_resolve\": true} to apply them", hold.reason)
+        result["held_resolutions"] = hold.resolutions
+    elif hold is not None:
+        store.append_audit(run_id, [("resolutions_confirmed", None, hold.as_dict())])
+    store.apply_reconciliation(changes, run_id, instant)
     return result
+
+
+def _alert_hold(store: Store, policy: Any, run_id: str, as_of: str, reason: str, count: int) -> None:
+    from followthrough.escalation import escape_slack
+    from followthrough.gateways.outbox import plan_platform_alerts
+
+    text = (f"Followthrough held {count} resolutions in run {escape_slack(run_id)} (as of {as_of}): "
+            f"{escape_slack(reason)}. Nothing was resolved and no ticket was closed. If the data is right, "
+            "trigger followthrough_enforce with {\"confirm_mass_resolve\": true}; otherwise fix the source.")
+    plan_platform_alerts(store, policy, run_id, as_of, [(f"alert/held/{run_id}", text)])
+
+
+def is_replay_run(store: Store, run_id: str) -> bool:
+    return any(e["kind"] == "run_replay" for e in store.audit_events(run_id))
 
 
 def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
@@ -279,6 +318,8 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
 
     instant = as_timestamp(as_of)
     store = open_store()
+    if is_replay_run(store, run_id):
+        return {"planned": 0, "added": 0, "replay": 1}
     loaded = run_policy(store, run_id)
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]

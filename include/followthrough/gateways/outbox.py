@@ -255,7 +255,6 @@ def plan_alerts(store: Store, policy: Policy, run_id: str, now: str | None) -> i
     from followthrough.store import outbox as states
 
     dispatch = policy.dispatch
-    prefix = "dry_run/" if dispatch.slack == "dry_run" else ""
     alerts: list[tuple[str, str]] = []
     problems = states.problems(store)
     if problems:
@@ -279,6 +278,16 @@ def plan_alerts(store: Store, policy: Policy, run_id: str, now: str | None) -> i
                            f"Followthrough: {open_count} outbox entries are still waiting; the oldest was planned "
                            f"{age_hours:.0f} hours ago (alert threshold {dispatch.alert_backlog_after_hours:g} h). "
                            "The hourly dispatch keeps delivering them."))
+    return plan_platform_alerts(store, policy, run_id, now, alerts)
+
+
+def plan_platform_alerts(store: Store, policy: Policy, run_id: str, now: str | None,
+                         alerts: Iterable[tuple[str, str]]) -> int:
+    """Put (key, text) alerts for the platform channel into the outbox, each key once."""
+    import pandas as pd
+
+    dispatch = policy.dispatch
+    prefix = "dry_run/" if dispatch.slack == "dry_run" else ""
     planned = [{"idempotency_key": f"{prefix}{key}", "fingerprint": key[:64], "episode": 1, "step": 0,
                 "channel": "slack", "action": "platform_alert", "recipient": dispatch.platform_channel,
                 "payload": {"to": dispatch.platform_channel, "text": text}} for key, text in alerts]

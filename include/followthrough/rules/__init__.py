@@ -22,7 +22,7 @@ from followthrough.rules.action_items import (
     find_unowned_action_items,
     find_vague_action_items,
 )
-from followthrough.rules.common import FINDING_COLUMNS, empty_findings
+from followthrough.rules.common import FINDING_COLUMNS, empty_findings, with_confidentiality
 from followthrough.rules.incidents import (
     find_category_gaps,
     find_incidents_without_actions,
@@ -71,6 +71,7 @@ def evaluate_rules(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd
     """Every rule over the frames, as one findings frame sorted by rule and subject."""
     import pandas as pd
 
+    frames = with_confidentiality(frames, policy)
     results = [rule(frames, policy, as_of) for rule in rules.values()]
     non_empty = [r for r in results if not r.empty]
     if not non_empty:

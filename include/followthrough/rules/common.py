@@ -98,6 +98,34 @@ def describe_limit(limit: Limit) -> str:
     return f"{limit.business_days} business days"
 
 
+def with_confidentiality(frames: Mapping[str, pd.DataFrame], policy: Policy) -> dict[str, pd.DataFrame]:
+    """The frames with each incident's `confidential` flag set by the policy as well as the source.
+
+    An incident is confidential when its source says so, or when it carries one of
+    `incidents.confidential_labels` (case-insensitive, labels separated by `;` or `,`), or has
+    one of `incidents.confidential_severities` or `.confidential_categories` (root cause).
+    """
+    import pandas as pd
+
+    incidents = frames.get("incidents")
+    if incidents is None or incidents.empty:
+        return dict(frames)
+    rules = policy.incidents
+    flag = incidents["confidential"].astype("boolean").fillna(False) if "confidential" in incidents else (
+        pd.Series(False, index=incidents.index, dtype="boolean"))
+    if rules.confidential_labels and "labels" in incidents:
+        wanted = {label.casefold() for label in rules.confidential_labels}
+        labels = incidents["labels"].astype("string").fillna("").str.casefold().str.split(r"\s*[;,]\s*", regex=True)
+        flag = flag | labels.map(lambda items: bool(wanted.intersection(items))).astype("boolean")
+    if rules.confidential_severities and "severity" in incidents:
+        flag = flag | incidents["severity"].isin(list(rules.confidential_severities)).astype("boolean")
+    if rules.confidential_categories and "root_cause_category" in incidents:
+        wanted_categories = [c.casefold() for c in rules.confidential_categories]
+        flag = flag | incidents["root_cause_category"].astype("string").str.casefold().isin(
+            wanted_categories).fillna(False).astype("boolean")
+    return {**frames, "incidents": incidents.assign(confidential=flag.astype(bool))}
+
+
 def incident_attributes(frames: Mapping[str, pd.DataFrame], incident_ids: pd.Series, column: str) -> pd.Series:
     incidents = frames["incidents"].drop_duplicates("incident_id").set_index("incident_id")[column]
     return incident_ids.map(incidents)

@@ -139,6 +139,14 @@ class Store:
             value = connection.execute(sa.select(runs.c.policy).where(runs.c.run_id == run_id)).scalar()
         return dict(value) if value else None
 
+    def latest_run_as_of(self, exclude_run_id: str | None = None) -> Any:
+        """The latest as-of instant among recorded enforcement runs (the replay test), or None."""
+        query = sa.select(sa.func.max(runs.c.as_of)).where(runs.c.policy.is_not(None) & (runs.c.status == "succeeded"))
+        if exclude_run_id:
+            query = query.where(runs.c.run_id != exclude_run_id)
+        with self.transaction() as connection:
+            return connection.execute(query).scalar()
+
     def get_run(self, run_id: str | None = None) -> dict[str, Any] | None:
         """One run by id, or the latest finished one."""
         query = sa.select(runs)
