@@ -65,11 +65,17 @@ def _directory(frames: Mapping[str, pd.DataFrame]) -> tuple[dict[str, dict[str, 
 
 
 def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Mapping[str, pd.DataFrame],
-                 policy: Policy, as_of: pd.Timestamp, changed: frozenset[str] = frozenset()) -> list[dict[str, Any]]:
+                 policy: Policy, as_of: pd.Timestamp, changed: frozenset[str] = frozenset(), *,
+                 waived: pd.DataFrame | None = None, unwaived: frozenset[str] = frozenset(),
+                 owner_moved: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Outbox actions for today: one list of dicts, each with its idempotency key.
 
     `changed` names the fingerprints whose reason changed this run: their tickets get updated.
+    Tickets follow their finding: `waived` (waived this run) get a comment naming the approver,
+    reason and expiry and are resolved as waived; `unwaived` (their waiver expired) reopen the
+    same ticket; `owner_moved` (fingerprint -> previous owner) reassign it and tell the new owner.
     """
+    owner_moved = owner_moved or {}
     people, teams = _directory(frames)
     send_after = _send_after(frames, policy, as_of)
     actions: list[dict[str, Any]] = []
@@ -89,7 +95,14 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True, fallback=lead))
             continue
         ticket = _jira_create(finding, policy, responsible, people)
-        if _reopens(finding, policy):
+        fingerprint, episode = str(finding["fingerprint"]), int(finding["episode"])
+        if fingerprint in unwaived:
+            ticket |= {"idempotency_key": f"{fingerprint}:{episode}:jira:reopen:unwaived:{as_of.date()}",
+                       "action": "reopen_ticket"}
+            ticket["payload"] |= {"same_episode": True,
+                                  "comment": f"Reopened: the waiver expired and the problem is still there "
+                                             f"({finding['reason']})."}
+        elif _reopens(finding, policy):
             ticket |= {"idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:reopen",
                        "action": "reopen_ticket"}
             ticket["payload"]["comment"] = f"Reopened: the problem is back ({finding['reason']})."
@@ -102,6 +115,17 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                 "payload": {"description": ticket["payload"]["description"]},
             })
         actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True, fallback=lead))
+        if fingerprint in owner_moved and _text(finding["responsible"]):
+            new_owner = _text(finding["responsible"])
+            actions.append(base | {
+                "idempotency_key": f"{fingerprint}:{episode}:jira:reassign:{new_owner}",
+                "step": step, "channel": "jira", "action": "update_ticket", "recipient": new_owner,
+                "payload": {"assignee": new_owner, "assignee_email": _text(people.get(new_owner, {}).get("email")),
+                            "comment": f"Reassigned from {owner_moved[fingerprint]} to {new_owner}, the item's "
+                                       "owner now."}})
+            told = _slack(finding, 0, "dm_owner", new_owner, people, private=True, fallback=lead)
+            told["idempotency_key"] += f":{new_owner}"
+            actions.append(base | told)
         if step == 0:
             continue
         action = ladder[step]
@@ -116,10 +140,27 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
     for _, finding in resolved.iterrows():
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue  # no ticket was opened for it
+        gone = finding.get("resolution") == "gone"
+        comment = (f"Resolved: the subject is no longer in the source on {as_of.date()} (deleted, or moved out of "
+                   "the query's scope); not a fix." if gone else
+                   f"Resolved: the problem was no longer found on {as_of.date()}.")
         actions.append(_base(finding) | {
             "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:resolve",
             "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
-            "payload": {"comment": f"Resolved: the problem was no longer found on {as_of.date()}."},
+            "payload": {"comment": comment, "resolution": "gone" if gone else "fixed"},
+        })
+    for _, finding in (waived if waived is not None else resolved.iloc[0:0]).iterrows():
+        if finding.get("level") == "warning" or bool(finding.get("private", False)):
+            continue
+        waiver = finding.get("waiver") or {}
+        expires = _text(waiver.get("expires"))
+        actions.append(_base(finding) | {
+            "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:waive:{expires}",
+            "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
+            "payload": {"resolution": "waived",
+                        "comment": f"Waived by {_text(waiver.get('approver'))} until {expires}: "
+                                   f"{_text(waiver.get('reason'))}. The ticket reopens if the problem is still "
+                                   "there when the waiver expires."},
         })
     modes = {"jira": policy.dispatch.jira, "slack": policy.dispatch.slack}
     hours = working_hours(frames, policy)

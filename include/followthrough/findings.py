@@ -4,7 +4,8 @@ A finding's identity is a fingerprint of (rule, subject type, subject id): stabl
 runs and policy edits, so the same problem keeps one ticket. Today's findings are matched
 with the policy's waivers (active until the end of their expiry day), then reconciled with
 the stored ones: new, ongoing, changed (still open, with a new reason), waived, reopened
-(a resolved finding returned, or its waiver expired: its episode number goes up) and
+(a resolved finding returned: its episode number goes up; or its waiver expired: the same
+episode and ticket continue) and
 resolved (stored open or waived, not found today).
 """
 
@@ -86,7 +87,17 @@ def reconcile(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
         differs = (change == "ongoing") & (known == "open") & (before != gist(changes["reason"]))
         change = np.where(differs, "changed", change)
     changes["change"] = change
-    bump = (change == "reopened") | (known == "resolved")
+    changes["previous_status"] = known
+    if "responsible" in stored.columns and "responsible" in changes.columns and not stored.empty:
+        before_owner = changes["fingerprint"].map(stored.set_index("fingerprint")["responsible"])
+        owner_moved = (known == "open") & before_owner.notna().to_numpy() & (
+            before_owner.fillna("").astype(str).to_numpy() != changes["responsible"].fillna("").astype(str).to_numpy())
+        changes["previous_responsible"] = pd.Series(
+            [str(b) if m else None for b, m in zip(before_owner, owner_moved, strict=True)], dtype=object)
+        changes["change"] = np.where(owner_moved & (change == "ongoing"), "changed", changes["change"])
+    # a waiver that expired continues the same episode (the same ticket reopens); only a finding
+    # that had been resolved starts a new one
+    bump = known == "resolved"
     episode = pd.Series(changes["fingerprint"].map(previous["episode"]).to_numpy(), dtype="Int64").fillna(1)
     changes["episode"] = (episode + bump.astype("int64")).astype("int64")
 

@@ -64,16 +64,15 @@ def _utc(instant: Any) -> pd.Timestamp:
 def emptied_entities(extract_events: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     """Entities (``source/entity``) that had present rows and now have none, from `source_extracted` events.
 
-    Each event's payload maps an entity to its upsert counts; an entity is emptied when the
-    extract marked rows gone and left none present.
+    Each event's payload maps an entity to its upsert counts, with the source's present rows
+    before and after the upsert; an entity is emptied when it had rows and has none left.
     """
     emptied = set()
     for event in extract_events:
         for entity, counts in (event.get("payload") or {}).items():
             if not isinstance(counts, Mapping):
                 continue
-            present = sum(int(counts.get(k, 0)) for k in ("inserted", "changed", "unchanged"))
-            if present == 0 and int(counts.get("gone", 0)) > 0:
+            if int(counts.get("present_before", 0)) > 0 and int(counts.get("present_after", 0)) == 0:
                 emptied.add(f"{event.get('subject')}/{entity}")
     return tuple(sorted(emptied))
 

@@ -314,6 +314,7 @@ def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     """Put today's ladder actions into the outbox (insert-if-absent by idempotency key)."""
     from followthrough.escalation import plan_actions as plan
+    from followthrough.store import outbox as states
     from followthrough.store.repository import utc_naive
 
     instant = as_timestamp(as_of)
@@ -324,10 +325,21 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
-    changed = frozenset(str(e["subject"]) for e in store.audit_events(run_id) if e["kind"] == "finding_changed")
-    actions = plan(open_findings, resolved, load_clean_frames(run_id, loaded), loaded.policy, instant, changed)
+    events = store.audit_events(run_id)
+    changed = frozenset(str(e["subject"]) for e in events if e["kind"] == "finding_changed")
+    owner_moved = {str(e["subject"]): str(e["payload"]["previous_responsible"]) for e in events
+                   if e["kind"] == "finding_changed" and (e["payload"] or {}).get("previous_responsible")}
+    unwaived = frozenset(str(e["subject"]) for e in events
+                         if e["kind"] == "finding_reopened" and (e["payload"] or {}).get("previous_status") == "waived")
+    waived_now = frozenset(str(e["subject"]) for e in events if e["kind"] == "finding_waived")
+    waived = stored[(stored["status"] == "waived") & stored["fingerprint"].isin(waived_now)]
+    actions = plan(open_findings, resolved, load_clean_frames(run_id, loaded), loaded.policy, instant, changed,
+                   waived=waived, unwaived=unwaived, owner_moved=owner_moved)
     added = store.add_to_outbox(actions, run_id, instant)
-    return {"planned": len(actions), "added": added}
+    # messages still waiting for a finding that is no longer open are superseded
+    cancelled = states.cancel(store, [*resolved["fingerprint"], *waived["fingerprint"]], run_id,
+                              "superseded: the finding was resolved or waived before the message went out")
+    return {"planned": len(actions), "added": added, "cancelled": cancelled}
 
 
 def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:

@@ -12,6 +12,7 @@ import re
 import shutil
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -88,7 +89,8 @@ def _assert_one_ticket_per_finding(jira: FakeJira, store: Store) -> None:
     assert set(creates["status"]) == {"sent"}
     labels = _tickets_by_label(jira)
     assert all(count == 1 for count in labels.values()), labels  # no episode has two tickets
-    reopens = outbox[outbox["action"] == "reopen_ticket"]
+    reopens = outbox[(outbox["action"] == "reopen_ticket")
+                     & ~outbox["payload"].map(lambda p: bool((p or {}).get("same_episode")))]
     assert len(labels) == len(creates) + len(reopens)  # a reopened ticket carries both episodes' labels
     assert sorted(creates["external_ref"]) == sorted(k for k in jira.issue_keys() if k.startswith("FOLLOW-"))
 
@@ -208,3 +210,73 @@ def test_an_issue_deleted_in_jira_resolves_its_findings_as_gone(jira: FakeJira, 
     tickets = store.outbox_frame().query("action == 'create_ticket'")
     for key in tickets[tickets["fingerprint"].isin(fingerprints)]["external_ref"]:
         assert jira.issue(key)["fields"]["status"]["statusCategory"]["key"] == "done"
+
+
+def _ticket_of(store: Store, rule: str, subject: str) -> tuple[str, str]:
+    findings = store.findings_frame()
+    finding = findings[(findings["rule"] == rule) & (findings["subject_id"] == subject)].iloc[0]
+    outbox = store.outbox_frame()
+    ticket = outbox[(outbox["fingerprint"] == finding["fingerprint"]) & (outbox["action"] == "create_ticket")]
+    return str(finding["fingerprint"]), str(ticket["external_ref"].iloc[0])
+
+
+def _with_policy(tmp_path: Path, **changes: object) -> None:
+    path = tmp_path / "policy.yaml"
+    policy = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump(policy | changes))
+
+
+def _done(jira: FakeJira, key: str) -> bool:
+    return jira.issue(key)["fields"]["status"]["statusCategory"]["key"] == "done"
+
+
+def test_one_ticket_across_waive_expiry_and_reopen(jira: FakeJira, tmp_path: Path) -> None:
+    run_pipeline("run-1", AS_OF)
+    store = _store(tmp_path)
+    fingerprint, ticket = _ticket_of(store, "AI-OWNER-GONE", "AI-1")
+    assert not _done(jira, ticket)
+
+    expires = (T0 + timedelta(days=1)).date().isoformat()
+    _with_policy(tmp_path, waivers=[{"rule": "AI-OWNER-GONE", "subject_id": "AI-1", "reason": "owner on leave",
+                                     "approver": "lena.lead", "expires": expires}])
+    run_pipeline("run-2", AS_OF)
+    assert store.findings_frame("waived")["fingerprint"].tolist() == [fingerprint]
+    assert _done(jira, ticket)  # resolved as waived
+    assert any(f"Waived by lena.lead until {expires}: owner on leave" in t for t in jira.comment_texts(ticket))
+    pending_dm = store.outbox_frame()
+    assert not ((pending_dm["fingerprint"] == fingerprint) & pending_dm["status"].isin(["pending", "held"])).any()
+
+    later = (T0 + timedelta(days=3)).isoformat()  # the waiver expired; the owner is still gone
+    run_pipeline("run-3", later)
+    assert fingerprint in set(store.findings_frame("open")["fingerprint"])
+    assert not _done(jira, ticket)  # the same ticket reopened
+    assert any("the waiver expired" in t for t in jira.comment_texts(ticket))
+    labels = _tickets_by_label(jira)
+    mine = [label for label in labels if label.startswith(f"ft-{fingerprint[:16]}-")]
+    assert mine == [f"ft-{fingerprint[:16]}-e1"]  # still one ticket, one episode
+    creates = store.outbox_frame().query("action == 'create_ticket' and fingerprint == @fingerprint")
+    assert len(creates) == 1
+    run_pipeline("run-4", later)  # the same day again changes nothing
+    assert [label for label in _tickets_by_label(jira) if label.startswith(f"ft-{fingerprint[:16]}-")] == mine
+
+
+def test_a_new_owner_gets_the_ticket_and_is_told(jira: FakeJira, tmp_path: Path) -> None:
+    run_pipeline("run-1", AS_OF)
+    store = _store(tmp_path)
+    findings = store.findings_frame("open")
+    candidates = findings[findings["subject_id"].str.startswith("AI-") & findings["responsible"].notna()
+                          & ~findings["rule"].isin(["AI-OWNER-GONE", "AI-NO-OWNER"])
+                          & (findings["responsible"] != "aisha.khan")]
+    assert not candidates.empty, findings[["rule", "subject_id", "responsible"]]
+    finding = candidates.iloc[0]
+    fingerprint, ticket = _ticket_of(store, str(finding["rule"]), str(finding["subject_id"]))
+
+    _assign(jira, str(finding["subject_id"]), "acc-alice")  # aisha.khan, in the roster, takes the item over
+    jira.add_user("acc-aisha", "aisha.khan@followthrough-demo.example", "Aisha Khan")  # her roster e-mail
+    run_pipeline("run-2", AS_OF)
+    moved = store.findings_frame().set_index("fingerprint").loc[fingerprint]
+    assert moved["responsible"] == "aisha.khan"
+    assert jira.issue(ticket)["fields"]["assignee"]["accountId"] == "acc-aisha"
+    assert any("to aisha.khan" in t for t in jira.comment_texts(ticket))
+    told = store.outbox_frame("run-2").query("fingerprint == @fingerprint and action == 'dm_owner'")
+    assert list(told["recipient"]) == ["aisha.khan"]

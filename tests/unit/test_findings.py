@@ -67,9 +67,19 @@ def test_reconcile_waives_and_an_expired_waiver_reopens() -> None:
         "A": ("new", "waived"), "B": ("ongoing", "open")}
     later = apply_waivers(_current("A"), [_waiver("A", "2026-08-01")], pd.Timestamp("2026-08-02T00:00Z"))
     second = reconcile(later, _stored(A=("waived", 1)))
-    assert (second.loc[0, "change"], second.loc[0, "status"], second.loc[0, "episode"]) == ("reopened", "open", 2)
+    # the same episode continues: its ticket reopens rather than a second ticket being opened
+    assert (second.loc[0, "change"], second.loc[0, "status"], second.loc[0, "episode"]) == ("reopened", "open", 1)
+    assert second.loc[0, "previous_status"] == "waived"
     waived_again = reconcile(current.iloc[[0]], _stored(A=("open", 1)))
     assert (waived_again.loc[0, "change"], waived_again.loc[0, "status"]) == ("waived", "waived")
+
+
+def test_reconcile_marks_a_new_owner_as_changed_and_names_the_previous_one() -> None:
+    stored = _stored(A=("open", 1), B=("open", 1)).assign(responsible=["omar.owner", "lena.lead"])
+    current = _current("A", "B").assign(responsible=["ida.lead", "lena.lead"])
+    changes = reconcile(current, stored).set_index("subject_id")
+    assert (changes.at["A", "change"], changes.at["A", "previous_responsible"]) == ("changed", "omar.owner")
+    assert (changes.at["B", "change"], changes.at["B", "previous_responsible"]) == ("ongoing", None)
 
 
 def test_reconcile_marks_a_changed_reason_but_not_a_moving_counter() -> None:

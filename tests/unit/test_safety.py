@@ -50,8 +50,11 @@ def test_an_emptied_entity_holds_even_one_resolution() -> None:
 
 def test_emptied_entities_from_the_extract_events() -> None:
     events = [{"subject": "demo", "payload": {
-        "action_items": {"inserted": 0, "changed": 0, "unchanged": 0, "gone": 40},
-        "incidents": {"inserted": 0, "changed": 0, "unchanged": 12, "gone": 1},
-        "postmortems": {"inserted": 0, "changed": 0, "unchanged": 0, "gone": 0}}}]
+        "action_items": {"gone": 40, "present_before": 40, "present_after": 0},
+        "incidents": {"unchanged": 12, "gone": 1, "present_before": 13, "present_after": 12},
+        # an incremental extract that read nothing and deleted one of many: not emptied
+        "status_updates": {"inserted": 0, "changed": 0, "unchanged": 0, "gone": 1, "present_before": 9,
+                           "present_after": 8},
+        "postmortems": {"present_before": 0, "present_after": 0}}}]
     assert emptied_entities(events) == ("demo/action_items",)
     assert emptied_entities([]) == ()

@@ -205,6 +205,8 @@ class Store:
                         "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
                         "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
                         "evidence": row.get("evidence"), "waiver": row.get("waiver"),
+                        "previous_status": row.get("previous_status") or None,
+                        "previous_responsible": row.get("previous_responsible") or None,
                         **(_resolution(row) if change == "resolved" else {})}))
                 if change == "resolved":
                     connection.execute(findings.update().where(key).values(
@@ -291,11 +293,14 @@ class Store:
                            run_id: str, as_of: Any, watermark: datetime | None = None) -> dict[str, UpsertCounts]:
         """Upsert one extract's rows (see store.source_rows) and move the watermark, in one transaction."""
         with self.transaction() as connection:
+            before = source_rows_store.present_counts(connection, source)
             counts = source_rows_store.upsert(connection, source, frames, complete, run_id, utc_naive(as_of))
+            after = source_rows_store.present_counts(connection, source)
             if watermark is not None:
                 _set_watermark(connection, source, watermark, run_id)
             _append_audit(connection, run_id, [("source_extracted", source, {
-                entity: {"inserted": c.inserted, "changed": c.changed, "gone": c.gone, "unchanged": c.unchanged}
+                entity: {"inserted": c.inserted, "changed": c.changed, "gone": c.gone, "unchanged": c.unchanged,
+                         "present_before": before.get(entity, 0), "present_after": after.get(entity, 0)}
                 for entity, c in counts.items()})])
         return counts
 

@@ -161,6 +161,13 @@ def read(connection: Connection, source: str, renumber: bool = False) -> dict[st
     return frames
 
 
+def present_counts(connection: Connection, source: str) -> dict[str, int]:
+    """How many present rows each entity of a source has (the safety valve's "emptied entity")."""
+    query = sa.select(source_rows.c.entity, sa.func.count()).where(
+        (source_rows.c.source == source) & source_rows.c.present).group_by(source_rows.c.entity)
+    return {str(entity): int(count) for entity, count in connection.execute(query)}
+
+
 def present_ids(connection: Connection, entities: Iterable[str]) -> dict[str, set[str]]:
     """The ids of present rows per entity, across every source (for "subject gone")."""
     wanted = list(entities)

@@ -284,10 +284,29 @@ class JiraTicketGateway:
         return any(marker in adf_to_text(c.get("body")) for c in self.client.comments(key, newest_first=True))
 
     def _update(self, entry: Mapping[str, Any]) -> str:
-        """The finding's evidence changed: rewrite the description (a PUT: safe to repeat)."""
+        """The finding changed: rewrite the description, or reassign to its new owner (PUTs: safe to repeat).
+
+        A new owner with no Jira user leaves the ticket as it is and says so in a comment.
+        """
         key = self._ticket(entry)
-        description = str((entry.get("payload") or {}).get("description") or "")
-        self.client.edit_issue(key, fields={"description": text_to_adf(description[:DESCRIPTION_MAX])})
+        payload = entry.get("payload") or {}
+        fields: dict[str, Any] = {}
+        if payload.get("description"):
+            fields["description"] = text_to_adf(str(payload["description"])[:DESCRIPTION_MAX])
+        if "assignee" in payload:
+            email = _assignee_email(payload)
+            account = self.client.find_user(email) if email else None
+            if account:
+                fields["assignee"] = {"accountId": account}
+            else:
+                self._comment_once(key, f"The responsible person is now {payload.get('assignee')}, but no Jira user "
+                                   f"was found for them ({email or 'no e-mail known'}); please reassign.",
+                                   str(entry["idempotency_key"]))
+        if fields:
+            self.client.edit_issue(key, fields=fields)
+        comment = str(payload.get("comment") or "")
+        if comment:
+            self._comment_once(key, comment, str(entry["idempotency_key"]))
         return key
 
     def _reopen(self, entry: Mapping[str, Any]) -> str:
@@ -298,14 +317,21 @@ class JiraTicketGateway:
         ticket to be found, a new one is created instead.
         """
         fingerprint, episode = str(entry["fingerprint"]), int(entry["episode"])
-        previous = self.ticket_key_for(fingerprint, episode - 1)
+        # a waiver that expired reopens the same episode's ticket; a returning finding the previous one's
+        same_episode = bool((entry.get("payload") or {}).get("same_episode"))
+        ticket_episode = episode if same_episode else episode - 1
+        previous = self.ticket_key_for(fingerprint, ticket_episode)
         if previous is None:
-            found = self._search_label(idempotency_label(fingerprint, episode - 1))
+            found = self._search_label(idempotency_label(fingerprint, ticket_episode))
             previous = str(found[0]["key"]) if found else None
         if previous is None:
+            if same_episode:
+                raise DeliveryPermanent(f"{entry.get('idempotency_key')}: the waived ticket of episode {episode} "
+                                        "cannot be found, so there is nothing to reopen")
             return self._create(entry)
         label = idempotency_label(fingerprint, episode)
-        self.client.edit_issue(previous, update={"labels": [{"add": label}]})
+        if not same_episode:
+            self.client.edit_issue(previous, update={"labels": [{"add": label}]})
         self._move_out_of_done(previous)
         comment = str((entry.get("payload") or {}).get("comment") or "Reopened: the problem is back.")
         self._comment_once(previous, comment, str(entry["idempotency_key"]))
