@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough.calendar import business_days_between
 from followthrough.catalog import CONTEST, guidance
+from followthrough.privacy import SENSITIVE
 from followthrough.rules.common import team_timezones
 from followthrough.rules.common import text_or_empty as _text
 
@@ -92,7 +93,10 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             actions.append(base | _slack(finding, 0, "warn_owner", responsible, people, private=True, fallback=lead))
             continue
         if bool(finding.get("private", False)):
-            actions.append(base | _slack(finding, 0, "dm_owner", responsible, people, private=True, fallback=lead))
+            # told to the responsible person alone: no lead stands in, and with nobody reachable the
+            # platform channel gets a notice that carries no quote (the gateway's fallback)
+            owner = _text(finding["responsible"])
+            actions.append(base | _slack(finding, 0, "dm_owner", owner, people, private=True))
             continue
         ticket = _jira_create(finding, policy, responsible, people)
         fingerprint, episode = str(finding["fingerprint"]), int(finding["episode"])
@@ -162,6 +166,12 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                                    f"{_text(waiver.get('reason'))}. The ticket reopens if the problem is still "
                                    "there when the waiver expires."},
         })
+    sensitive = {str(f["fingerprint"]) for frame in (open_findings, resolved, waived) if frame is not None
+                 and not frame.empty for f in frame.to_dict("records")
+                 if bool(f.get("private", False)) or bool(f.get("confidential", False))}
+    for planned in actions:  # their texts are kept only in the outbox (followthrough.privacy)
+        if str(planned["fingerprint"]) in sensitive:
+            planned["payload"][SENSITIVE] = True
     modes = {"jira": policy.dispatch.jira, "slack": policy.dispatch.slack}
     hours = working_hours(frames, policy)
     for planned in actions:

@@ -167,7 +167,8 @@ def test_create_fills_the_ticket_and_a_redelivery_reuses_it(jira: FakeJira, clie
     assert fields["duedate"] == "2026-07-29"
     assert fields["description"]["type"] == "doc"
     assert adf_to_text(fields["description"]) == (
-        "What is wrong: the item is overdue.\n\nHow to fix it:\n\n- close it\n- or move the date")
+        # plain text: the ticket quotes tracker text, so nothing in it becomes structure, a link or a mention
+        "What is wrong: the item is overdue.\n\nHow to fix it:\n- close it\n- or move the date")
 
     # the same entry again: through the store's record (no search), then through the label alone
     assert gateway.deliver(create_entry()) == Receipt("sent", key)
@@ -669,3 +670,28 @@ def test_a_missing_transition_is_a_permanent_error_naming_those_on_offer(
     jira.set_workflow([("81", "Archive", "Done", ["Done"])])
     with pytest.raises(DeliveryPermanent, match=r"no the transition 'Reopen' from 'Done' \(on offer: Archive -> Done\)"):
         gateway.deliver(reopen_entry())
+
+
+def test_tracker_text_in_a_ticket_never_becomes_a_mention_or_a_link(
+        jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    hostile = "Ping [~accountid:acc-ceo] and [click](https://evil.example) # not a heading\n- not a list"
+    gateway = JiraTicketGateway(client, "FOLLOW", "Task", ticket_key_for=lambda fp, ep: None, search_lag_seconds=0)
+    created = gateway.deliver({"idempotency_key": "0123456789abcdefadf:1:jira:create", "fingerprint": "0123456789abcdefadf", "episode": 1,
+                               "step": 0, "channel": "jira", "action": "create_ticket", "recipient": "",
+                               "payload": {"summary": "AI-VAGUE: AI-1", "description": f"Subject: {hostile}",
+                                           "labels": ["followthrough"]}})
+    gateway.deliver({"idempotency_key": "0123456789abcdefadf:1:jira:step1", "fingerprint": "0123456789abcdefadf", "episode": 1, "step": 1,
+                     "channel": "jira", "action": "comment_ticket", "recipient": "",
+                     "payload": {"comment": f"Still open: {hostile}"}})
+
+    def node_types(node: object) -> set[str]:
+        if isinstance(node, dict):
+            marks = {m.get("type") for m in node.get("marks") or []}
+            return {str(node.get("type")), *map(str, marks)} | set().union(*map(node_types, node.get("content") or []))
+        return set()
+
+    issue = jira.issue(created.external_ref)
+    documents = [issue["fields"]["description"], *jira.comment_bodies(created.external_ref)]
+    for document in documents:
+        assert node_types(document) <= {"doc", "paragraph", "text", "hardBreak"}
+    assert any("[~accountid:acc-ceo]" in text for text in jira.comment_texts(created.external_ref))

@@ -142,7 +142,7 @@ def test_dm_by_slack_id(slack: FakeSlack, gateway: SlackGateway) -> None:
         "key": item["idempotency_key"], "action": "dm_owner", "fingerprint": FP, "episode": 1, "step": 0}}
     assert message["text"] == TEXT  # the plain-text fallback
     assert [b["type"] for b in message["blocks"]] == ["section", "context"]
-    assert message["blocks"][0]["text"] == {"type": "mrkdwn", "text": TEXT}
+    assert message["blocks"][0]["text"] == {"type": "mrkdwn", "text": TEXT, "verbatim": True}
     assert "action needed" in message["blocks"][1]["elements"][0]["text"]
     assert slack.requests[LOOKUP] == 0  # the payload's slack_id was enough
 
@@ -272,6 +272,29 @@ def test_tracker_text_reaches_slack_escaped_once(slack: FakeSlack, gateway: Slac
         assert "&amp;lt;" not in part
     assert "&lt;!channel&gt; &lt;@U123&gt; &lt;https://evil|click&gt; R&amp;D" in message["text"]
     assert "<!channel>" not in json.dumps(message)
+
+
+def test_every_text_object_is_verbatim_so_slack_links_and_mentions_nothing(slack: FakeSlack,
+                                                                          gateway: SlackGateway) -> None:
+    item = entry("post_team_channel", "#payments", slack_id="", email="", step=1,
+                 text="See #general and @here at example.com/x for AI-9")
+    sent(gateway.deliver(item))
+    message = one_message(slack, item["idempotency_key"])
+    objects = [b["text"] for b in message["blocks"] if b["type"] == "section"] + [
+        e for b in message["blocks"] if b["type"] == "context" for e in b["elements"]]
+    assert objects
+    assert all(o["type"] == "mrkdwn" and o.get("verbatim") is True for o in objects)
+
+
+def test_a_private_message_with_no_owner_reaches_nobody_but_a_notice_without_the_quote(
+        slack: FakeSlack, gateway: SlackGateway) -> None:
+    quote = "Bob didn't follow the runbook"
+    item = entry("dm_owner", "", slack_id="", email="", text=f"Postmortem uses blame-first language: \u201c{quote}\u201d")
+    delivery = sent(gateway.deliver(item))
+    assert delivery.channel == PLATFORM
+    message = one_message(slack, item["idempotency_key"])
+    assert quote not in json.dumps(message, ensure_ascii=False)
+    assert "could not be delivered" in message["text"]
 
 
 def test_text_built_here_is_escaped(slack: FakeSlack, gateway: SlackGateway) -> None:

@@ -8,6 +8,7 @@ they were set; reset faults fire after a write was applied.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class FaultSwitches:
         self._request_faults: list[Fault] = []
         self._reset_faults: list[Fault] = []
         self.fired: Counter[str] = Counter()
+        self._mix: dict[str, Any] | None = None
 
     def rate_limit(
         self, n: int = 1, retry_after: str | float | datetime | None = "1", *, only: str | None = None
@@ -82,6 +84,36 @@ class FaultSwitches:
         with self._lock:
             self._reset_faults.append(Fault("reset_after_commit", n, only))
 
+    def random_mix(self, seed: int, *, rate_limit: float = 0.15, unavailable: float = 0.10,
+                   timeout: float = 0.0, timeout_seconds: float = 2.0, reset_after_commit: float = 0.0,
+                   only: str | None = None) -> None:
+        """A seeded random fault for every request no armed switch claims (a realistic mix, e.g. 15% 429s
+        and 10% 503s plus a few timeouts and resets). 429s carry each Retry-After form in turn
+        (seconds, a fraction, an HTTP date, none); timeouts are before or after commit, alternately."""
+        with self._lock:
+            self._mix = {"random": random.Random(seed), "rate_limit": rate_limit, "unavailable": unavailable,
+                         "timeout": timeout, "timeout_seconds": timeout_seconds,
+                         "reset_after_commit": reset_after_commit, "only": only, "n": 0}
+
+    def _draw(self, target: str, *, reset: bool) -> Fault | None:
+        mix = getattr(self, "_mix", None)
+        if not mix or (mix["only"] and not Fault("x", 1, mix["only"]).matches(target)):
+            return None
+        roll = mix["random"].random()
+        if reset:
+            return Fault("reset_after_commit", 1, None) if roll < mix["reset_after_commit"] else None
+        mix["n"] += 1
+        if roll < mix["rate_limit"]:
+            forms = ["0", "0.2", datetime.now(UTC), None]
+            return Fault("rate_limit", 1, None, retry_after=retry_after_header(forms[mix["n"] % len(forms)]))
+        roll -= mix["rate_limit"]
+        if roll < mix["unavailable"]:
+            return Fault("unavailable", 1, None)
+        roll -= mix["unavailable"]
+        if roll < mix["timeout"]:
+            return Fault("timeout", 1, None, seconds=mix["timeout_seconds"], commit=mix["n"] % 2 == 0)
+        return None
+
     def set(self, name: str, *args: Any, **kwargs: Any) -> None:
         """Set a fault by name, e.g. ``faults.set("rate_limit", 2, retry_after="0")``."""
         if name not in self.KINDS:
@@ -89,10 +121,11 @@ class FaultSwitches:
         getattr(self, name)(*args, **kwargs)
 
     def clear(self) -> None:
-        """Remove every pending fault."""
+        """Remove every pending fault and the random mix."""
         with self._lock:
             self._request_faults.clear()
             self._reset_faults.clear()
+            self._mix = None
 
     def pending(self) -> dict[str, int]:
         """How many firings are still armed, per fault kind."""
@@ -116,4 +149,7 @@ class FaultSwitches:
                     faults.remove(fault)
                 self.fired[fault.kind] += 1
                 return fault
-        return None
+        drawn = self._draw(target, reset=faults is self._reset_faults)
+        if drawn is not None:
+            self.fired[drawn.kind] += 1
+        return drawn

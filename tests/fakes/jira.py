@@ -1132,6 +1132,11 @@ class FakeJira:
         with self._lock:
             return [adf_to_text(c.body) for c in self._issue_or_404(key).comments]
 
+    def comment_bodies(self, key: str) -> list[dict[str, Any]]:
+        """The ADF bodies of an issue's comments, oldest first."""
+        with self._lock:
+            return [copy.deepcopy(c.body) for c in self._issue_or_404(key).comments]
+
     def requests_to(self, endpoint: str) -> list[RecordedRequest]:
         """Logged requests for one ``"METHOD /template"`` endpoint."""
         with self._lock:

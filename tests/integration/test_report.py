@@ -117,3 +117,32 @@ def test_text_from_trackers_is_escaped(store: Store) -> None:
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
+
+
+def _blame_quotes(store: Store) -> list[str]:
+    stored = store.findings_frame()
+    return [q for reason in stored.loc[stored["rule"] == "PM-BLAME", "reason"]
+            for q in re.findall("\u201c(.+?)\u201d", str(reason))]
+
+
+def test_actions_csv_and_audit_payloads_keep_a_hash_not_the_quote_or_title(store: Store, folder: Path) -> None:
+    import json
+
+    from followthrough.privacy import text_digest
+
+    quotes = _blame_quotes(store)
+    assert quotes
+    stored = store.findings_frame()
+    titles = [t for t in stored.loc[stored["confidential"] & stored["title"].notna(), "title"] if len(str(t)) > 12]
+    assert titles
+    actions_csv = (folder / "actions.csv").read_text()
+    audit = json.dumps([e["payload"] for e in store.audit_events()], default=str, ensure_ascii=False)
+    for secret in [*quotes, *titles]:
+        assert secret not in actions_csv
+        assert secret not in audit
+    # the owner is still told: the outbox keeps the text, and the audit its hash
+    outbox = store.outbox_frame()
+    private = outbox[outbox["payload"].map(lambda p: bool(p.get("sensitive")) and quotes[0] in str(p.get("text")))]
+    assert not private.empty
+    assert text_digest(private.iloc[0]["payload"]["text"]) in audit
+    assert set(private["recipient"]) <= set(stored.loc[stored["rule"] == "PM-BLAME", "responsible"])

@@ -174,3 +174,14 @@ def test_every_rule_has_guidance_for_tickets_and_messages() -> None:
 
     assert set(GUIDANCE) == set(RULE_IDS)
     assert all(g.title and g.why and g.fix for g in GUIDANCE.values())
+
+
+@pytest.mark.parametrize(("owner", "recipient"), [("omar.owner", "omar.owner"), ("", "")])
+def test_a_blame_finding_is_told_to_its_owner_alone_never_to_the_lead(owner: str, recipient: str) -> None:
+    finding = pd.DataFrame([_finding("2026-07-15T09:00:00") | {
+        "rule": "PM-BLAME", "subject_type": "postmortem", "private": True, "responsible": owner,
+        "reason": "blame-first language: \u201cBob ignored the alert\u201d"}])
+    actions = plan_actions(finding, pd.DataFrame(), frames(), POLICY, AS_OF)
+    assert [(a["action"], a["recipient"]) for a in actions] == [("dm_owner", recipient)]
+    assert actions[0]["payload"]["fallback"] == []  # no lead: only the platform notice, without the quote
+    assert actions[0]["payload"]["sensitive"] is True

@@ -596,10 +596,10 @@ class SlackGateway:
         if note:
             context += " · " + note
         blocks: list[dict[str, Any]] = [
-            {"type": "section", "text": {"type": "mrkdwn", "text": chunk}}
+            {"type": "section", "text": {"type": "mrkdwn", "text": chunk, "verbatim": True}}
             for chunk in _chunks(_clip(body, BLOCKS_TEXT_MAX), SECTION_MAX)
         ]
-        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(context, SECTION_MAX)}]})
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(context, SECTION_MAX), "verbatim": True}]})
         text = _clip(body + (f" ({note})" if note else ""), TEXT_MAX)
         return text, blocks
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from followthrough import config
+from followthrough.privacy import PRIVATE_REASON, redact_payload
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +99,7 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
     findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True))).to_csv(
         folder / "findings.csv", index=False)
-    actions.assign(payload=actions["payload"].map(lambda p: json.dumps(p, sort_keys=True))).to_csv(
+    actions.assign(payload=actions["payload"].map(lambda p: json.dumps(redact_payload(p), sort_keys=True))).to_csv(
         folder / "actions.csv", index=False)
     quarantine[["source", "entity", "row_number", "record_id", "reason_code", "reason"]].to_csv(
         folder / "quarantine.csv", index=False)
@@ -108,7 +109,6 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
     return folder
 
 
-PRIVATE_REASON = "(private: told to the postmortem owner only)"
 
 
 def redact_private(frame: pd.DataFrame) -> pd.DataFrame:
@@ -332,7 +332,7 @@ def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None
         if not messages.empty:
             lines += ["", f"Slack messages it would send (first {len(messages)}; all in actions.csv):"]
             for row in messages.itertuples(index=False):
-                text = str((row.payload or {}).get("text", "")).replace("\n", " ")
+                text = str(redact_payload(row.payload).get("text", "")).replace("\n", " ")
                 lines.append(f"  to {row.recipient}: {text[:220]}{'...' if len(text) > 220 else ''}")
     if "report" in summary:
         lines += ["", f"Report: {summary['report']}"]

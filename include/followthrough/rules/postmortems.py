@@ -196,8 +196,9 @@ def find_blaming_postmortems(frames: Mapping[str, pd.DataFrame], policy: Policy,
     return finding_frame(
         "PM-BLAME", "postmortem", hits,
         subject_id=hits["postmortem_id"], team_id=hits["team_id"], incident_id=hits["incident_id"],
-        responsible=_owner_or_lead(frames, hits), due_at=hits["created_at"], confidential=hits["confidential"],
-        private=True, title="Postmortem for " + hits["incident_id"],
+        # the postmortem's owner alone: a blame quote never falls back to the team lead
+        responsible=hits["owner"].fillna("").str.strip().astype("string"), due_at=hits["created_at"],
+        confidential=hits["confidential"], private=True, title="Postmortem for " + hits["incident_id"],
         reason=[f"blame-first language: \u201c{q[0].quote}\u201d" for q in quotes],
         evidence=[{"check": "blameless language", "quotes": [{"phrase": x.phrase, "quote": x.quote} for x in q],
                    "policy_key": "rules.postmortem_text.blame"} for q in quotes],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
+from followthrough.privacy import redact_finding_event, redact_payload
 from followthrough.store import audit
 from followthrough.store import source_rows as source_rows_store
 from followthrough.store.audit import AuditEvent, AuditKey, Checkpoint, Verdict
@@ -201,13 +202,13 @@ class Store:
                 change = row["change"]
                 key = findings.c.fingerprint == row["fingerprint"]
                 if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
-                    events.append((f"finding_{change}", row["fingerprint"], {
+                    events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({
                         "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
                         "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
                         "evidence": row.get("evidence"), "waiver": row.get("waiver"),
                         "previous_status": row.get("previous_status") or None,
                         "previous_responsible": row.get("previous_responsible") or None,
-                        **(_resolution(row) if change == "resolved" else {})}))
+                        **(_resolution(row) if change == "resolved" else {})}, bool(row.get("private")))))
                 if change == "resolved":
                     connection.execute(findings.update().where(key).values(
                         status="resolved", resolved_as_of=as_of_db, last_resolved_as_of=as_of_db, last_run_id=run_id,
@@ -254,7 +255,8 @@ class Store:
                 added += 1
                 _append_audit(connection, run_id, [("action_planned", action["fingerprint"], {
                     "idempotency_key": action["idempotency_key"], "channel": action["channel"],
-                    "action": action["action"], "recipient": action["recipient"], "payload": action["payload"]})])
+                    "action": action["action"], "recipient": action["recipient"],
+                    "payload": _json_safe(redact_payload(action["payload"]))})])
         return added
 
     def pending_outbox(self) -> list[dict[str, Any]]:

@@ -31,8 +31,15 @@ _INLINE_TOKEN = re.compile(
 )
 
 
-def text_to_adf(text: str) -> dict[str, Any]:
-    """An ADF document from Markdown-like text.
+def text_to_adf(text: str, *, markup: bool = True) -> dict[str, Any]:
+    """An ADF document from Markdown-like text, or, with ``markup=False``, from inert plain text.
+
+    Plain (what tickets use, since their text quotes tracker titles and reasons): paragraphs
+    separated by blank lines, hard breaks for single line breaks, and nothing but text nodes, so
+    no ``[~accountid:...]``, ``[x](url)``, heading or list in the text becomes a mention, a link
+    or structure.
+
+    Markup:
 
     Blocks are separated by blank lines. ``# ``..``###### `` start a heading; ``- ``/``* ``
     lines a bullet list; ``1. `` lines an ordered list; a ```` ``` ```` fence a code block.
@@ -45,6 +52,8 @@ def text_to_adf(text: str) -> dict[str, Any]:
     list_kind = ""
     list_start = 1
     lines = str(text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if not markup:
+        return {"type": "doc", "version": 1, "content": _plain_paragraphs(lines)}
 
     def flush_paragraph() -> None:
         if paragraph:
@@ -112,6 +121,20 @@ def text_to_adf(text: str) -> dict[str, Any]:
     flush_paragraph()
     flush_list()
     return {"type": "doc", "version": 1, "content": content}
+
+
+def _plain_paragraphs(lines: list[str]) -> list[dict[str, Any]]:
+    paragraphs: list[dict[str, Any]] = []
+    current: list[dict[str, Any]] = []
+    for line in [*lines, ""]:
+        if line.strip():
+            if current:
+                current.append({"type": "hardBreak"})
+            current.append({"type": "text", "text": line})
+        elif current:
+            paragraphs.append({"type": "paragraph", "content": current})
+            current = []
+    return paragraphs
 
 
 def _inline_nodes(line: str) -> list[dict[str, Any]]:

@@ -240,7 +240,7 @@ class JiraTicketGateway:
                 raise ValueError(f"entry {entry.get('idempotency_key')}: due date {due!r} is not YYYY-MM-DD")
             fields["duedate"] = due_text
         description = "\n\n".join([str(payload.get("description") or ""), *notes]).strip()
-        fields["description"] = text_to_adf(description[:DESCRIPTION_MAX])
+        fields["description"] = text_to_adf(description[:DESCRIPTION_MAX], markup=False)
         return fields
 
     # ------------------------------------------------------------------------------ comment, resolve
@@ -267,7 +267,7 @@ class JiraTicketGateway:
 
     def _comment_once(self, key: str, text: str, idempotency_key: str) -> None:
         marker = comment_marker(idempotency_key)
-        body = text_to_adf(f"{text}\n\n{marker}" if text.strip() else marker)
+        body = text_to_adf(f"{text}\n\n{marker}" if text.strip() else marker, markup=False)
         for _ in range(3):
             if self._has_comment(key, marker):
                 return
@@ -292,7 +292,7 @@ class JiraTicketGateway:
         payload = entry.get("payload") or {}
         fields: dict[str, Any] = {}
         if payload.get("description"):
-            fields["description"] = text_to_adf(str(payload["description"])[:DESCRIPTION_MAX])
+            fields["description"] = text_to_adf(str(payload["description"])[:DESCRIPTION_MAX], markup=False)
         if "assignee" in payload:
             email = _assignee_email(payload)
             account = self.client.find_user(email) if email else None

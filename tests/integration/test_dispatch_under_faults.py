@@ -1,0 +1,117 @@
+"""Throughput under faults: a first-day backlog of 500 tickets and 500 messages, both channels live.
+
+Both fakes answer with a seeded random mix (15% 429s with each Retry-After form, 10% 503s, a
+few timeouts before and after commit, a few resets after commit). The backlog must be fully
+delivered within three dispatch attempts, each inside its time budget, with no duplicate
+ticket or message; the per-attempt figures are printed (and quoted in the closing note).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from followthrough import tasks
+from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, gateway_for
+from followthrough.policy import load_policy
+from tests.fakes.jira import FakeJira
+from tests.fakes.slack import FakeSlack
+from tests.pipeline import use_embedded_store
+
+TICKETS = 500
+MESSAGES = 500
+AS_OF = "2026-07-15T10:00:00+00:00"
+BUDGET_SECONDS = 240.0
+
+
+@pytest.fixture
+def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack]]:
+    jira, slack = FakeJira(), FakeSlack()
+    jira.add_project("FOLLOW")
+    for n in range(50):
+        jira.add_user(f"acc-{n:02d}", f"owner{n:02d}@example.com", f"Owner {n:02d}")
+        slack.add_user(f"U{n:08d}", f"owner{n:02d}@example.com", f"Owner {n:02d}")
+    slack.add_channel("CTEAM00000", "payments")
+    slack.add_channel("CPLATFORM0", "incident-followup")
+    with jira, slack:
+        policy = {"sources": [{"name": "none", "path": str(tmp_path)}],
+                  "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW",
+                               "attempt_time_budget_seconds": BUDGET_SECONDS, "jira_search_lag_seconds": 1}}
+        (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+        user, token = jira.auth
+        monkeypatch.setenv("AIRFLOW_CONN_JIRA_DEFAULT", json.dumps(
+            {"conn_type": "jira", "host": jira.url, "login": user, "password": token, "extra": {"timeout": 1}}))
+        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
+            {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url, "timeout": 1}}))
+        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
+        yield jira, slack
+
+
+def _backlog() -> list[dict[str, Any]]:
+    actions: list[dict[str, Any]] = []
+    for n in range(TICKETS):
+        fingerprint = f"{n:016x}" + "a" * 16
+        actions.append({"idempotency_key": f"{fingerprint}:1:jira:create", "fingerprint": fingerprint, "episode": 1,
+                        "step": 0, "channel": "jira", "action": "create_ticket", "recipient": f"owner{n % 50:02d}",
+                        "payload": {"summary": f"[AI-STALE] Action item has no status update: AI-{n}",
+                                    "description": f"What is wrong: no status update for 9 days (AI-{n}).",
+                                    "assignee": f"owner{n % 50:02d}", "assignee_email": f"owner{n % 50:02d}@example.com",
+                                    "labels": ["followthrough", f"ft-{fingerprint[:16]}", "ai-stale"]}})
+    for n in range(MESSAGES):
+        fingerprint = f"{n:016x}" + "b" * 16
+        channel = n % 5 == 0
+        recipient = "#payments" if channel else f"owner{n % 50:02d}"
+        actions.append({"idempotency_key": f"{fingerprint}:1:slack:step{int(channel)}:"
+                                           f"{'post_team_channel' if channel else 'dm_owner'}",
+                        "fingerprint": fingerprint, "episode": 1, "step": int(channel), "channel": "slack",
+                        "action": "post_team_channel" if channel else "dm_owner", "recipient": recipient,
+                        "payload": {"to": recipient, "slack_id": "" if channel else f"U{n % 50:08d}",
+                                    "email": "" if channel else f"owner{n % 50:02d}@example.com",
+                                    "text": f"Action item AI-{n} has no status update for 9 days."}})
+    return actions
+
+
+def test_a_first_day_backlog_is_delivered_within_three_attempts_under_a_fault_mix(
+        fakes: tuple[FakeJira, FakeSlack]) -> None:
+    jira, slack = fakes
+    for seed, fake in ((7, jira), (11, slack)):
+        fake.faults.random_mix(seed, rate_limit=0.15, unavailable=0.10, timeout=0.004, timeout_seconds=1.5,
+                               reset_after_commit=0.01)
+    store = tasks.open_store()
+    assert store.add_to_outbox(_backlog(), "plan", AS_OF) == TICKETS + MESSAGES
+    policy = load_policy(Path(tasks.config.policy_path())).policy
+    settings = DispatchSettings.from_policy(policy)
+    figures = []
+    for attempt in range(1, 4):
+        started = time.monotonic()
+        counts = dispatch_pending(store, gateway_for(policy, store), f"dispatch-{attempt}", now=AS_OF, settings=settings)
+        figures.append({"attempt": attempt, "delivered": counts.get("sent", 0), "pending_after": counts["pending"],
+                        "deferred": counts.get("deferred", 0), "uncertain": counts.get("uncertain", 0),
+                        "failed": counts.get("failed", 0), "seconds": round(time.monotonic() - started, 1),
+                        "stopped_by_time_budget": counts.get("stopped_by_time_budget", 0)})
+        if counts["pending"] == 0:
+            break
+    faults = {"jira": dict(jira.faults.fired), "slack": dict(slack.faults.fired)}
+    print(json.dumps({"attempts": figures, "faults_injected": faults}, indent=1))  # the figure this test proves
+
+    outbox = store.outbox_frame()
+    assert Counter(outbox["status"]) == {"sent": TICKETS + MESSAGES}
+    assert figures[-1]["attempt"] <= 3
+    assert sum(f["delivered"] for f in figures) == TICKETS + MESSAGES
+    assert faults["jira"].get("rate_limit", 0) > 0 and faults["jira"].get("unavailable", 0) > 0
+    assert faults["slack"].get("rate_limit", 0) > 0 and faults["slack"].get("unavailable", 0) > 0
+    # exactly once, in the fakes' own state
+    tickets = [k for k in jira.issue_keys() if k.startswith("FOLLOW-")]
+    labels = Counter(label for key in tickets for label in jira.issue(key)["fields"]["labels"]
+                     if label.startswith("ft-") and label.endswith("-e1"))
+    assert len(tickets) == TICKETS
+    assert len(labels) == TICKETS and set(labels.values()) == {1}
+    keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in slack.messages()]
+    assert len(keys) == MESSAGES and len(set(keys)) == MESSAGES
