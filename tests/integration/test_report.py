@@ -117,3 +117,12 @@ def test_text_from_trackers_is_escaped(store: Store) -> None:
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img src=x" not in html
+
+
+def test_metric_tiles_show_the_summarys_figures(page: str, folder: Path) -> None:
+    import json
+
+    metrics = json.loads((folder / "summary.json").read_text())["metrics"]
+    closed = metrics["closed_within_sla"]
+    assert f"action items closed within SLA ({closed['within_sla']}/{closed['items']})" in page
+    assert "built-in method" not in page
