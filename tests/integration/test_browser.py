@@ -53,6 +53,17 @@ def sign_in(page: Any, server: ApiServer) -> None:
     page.wait_for_url(f"{server.base_url}/", timeout=60_000)
 
 
+def assert_charts_drawn(charts: Any) -> None:
+    """Three matplotlib SVGs, laid out at a real size and drawn (they hold paths)."""
+    assert charts.count() == 3
+    for index in range(3):
+        box = charts.nth(index).bounding_box()
+        assert box is not None
+        assert box["width"] > 100
+        assert box["height"] > 50
+        assert charts.nth(index).locator("path").count() > 5
+
+
 def test_dashboard_in_airflows_navigation_shows_the_demo_data(api_server: ApiServer, demo_home: Path,
                                                               output_dir: Path) -> None:
     store = Store(api_server.store_url)
@@ -68,14 +79,7 @@ def test_dashboard_in_airflows_navigation_shows_the_demo_data(api_server: ApiSer
         frame = page.frame_locator("iframe")
         frame.locator("h1", has_text="Followthrough").wait_for(timeout=60_000)
         # the charts: matplotlib's inline SVGs, drawn (they have paths), the metric tiles with the store's figures
-        charts = frame.locator('svg[role="img"]')
-        assert charts.count() == 3
-        for index in range(3):
-            box = charts.nth(index).bounding_box()
-            assert box is not None
-            assert box["width"] > 100
-            assert box["height"] > 50
-            assert charts.nth(index).locator("path").count() > 5
+        assert_charts_drawn(frame.locator('svg[role="img"]'))
         assert "postmortems within SLA" in frame.locator("body").inner_text()
         assert latest["run_id"] in frame.locator("p.meta").inner_text()
         # the findings table: one row per open finding in the store, the demo's teams and rules
@@ -84,7 +88,8 @@ def test_dashboard_in_airflows_navigation_shows_the_demo_data(api_server: ApiSer
         shown_rules = set(rows.evaluate_all("rows => rows.map(r => r.cells[1].innerText.trim())"))
         assert shown_rules == set(open_findings["rule"])
         assert set(rows.evaluate_all("rows => rows.map(r => r.dataset.team)")) == set(open_findings["team_id"])
-        page.screenshot(path=str(output_dir / "dashboard.png"), full_page=True)
+        page.set_viewport_size({"width": 1400, "height": 2400})  # the dashboard scrolls inside Airflow's frame
+        page.screenshot(path=str(output_dir / "dashboard.png"))
         # filtering by a team inside the page narrows the table to that team's findings
         team = str(open_findings.iloc[0]["team_id"])
         frame.locator("select[name=team]").select_option(team)
@@ -102,10 +107,7 @@ def test_dashboard_without_a_login_is_refused(api_server: ApiServer) -> None:
         assert "Open findings" not in page.content()
 
 
-def test_data_docs_offline_list_the_expectations(demo_home: Path, output_dir: Path) -> None:
-    """With every non-file request blocked, the follow-up suite's Data Docs still show its expectations."""
-    run_folder = sorted((demo_home / "reports").iterdir())[-1]
-    index = run_folder / "data_docs" / "followup" / "index.html"
+def _block_network(page: Any) -> list[str]:
     blocked: list[str] = []
 
     def only_files(route: Any) -> None:
@@ -116,8 +118,27 @@ def test_data_docs_offline_list_the_expectations(demo_home: Path, output_dir: Pa
             blocked.append(url)
             route.abort("internetdisconnected")
 
+    page.context.route("**/*", only_files)
+    return blocked
+
+
+def test_report_reads_offline_with_its_charts(demo_home: Path, output_dir: Path) -> None:
+    run_folder = sorted((demo_home / "reports").iterdir())[-1]
+    with chromium_page(viewport=(1300, 2400)) as page:
+        blocked = _block_network(page)
+        page.goto((run_folder / "report.html").as_uri())
+        assert_charts_drawn(page.locator('svg[role="img"]'))
+        assert page.locator("tr[data-team]").count() > 0
+        page.screenshot(path=str(output_dir / "report.png"))
+    assert blocked == []
+
+
+def test_data_docs_offline_list_the_expectations(demo_home: Path, output_dir: Path) -> None:
+    """With every non-file request blocked, the follow-up suite's Data Docs still show its expectations."""
+    run_folder = sorted((demo_home / "reports").iterdir())[-1]
+    index = run_folder / "data_docs" / "followup" / "index.html"
     with chromium_page() as page:
-        page.context.route("**/*", only_files)
+        blocked = _block_network(page)
         page.goto(index.as_uri())
         links = page.locator("table a[href*='expectations/']")
         assert links.count() == 1, page.content()[:2000]
