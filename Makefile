@@ -16,7 +16,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export FOLLOWTHROUGH_HOME ?= $(CURDIR)/var
 DEMO_AS_OF := 2026-07-15T10:00:00+00:00
 
-.PHONY: help venv demo test lint typecheck unit airflow bench lock clean demo-data
+.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -49,13 +49,22 @@ demo: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## run followthrough_enf
 		|| (tail -n 60 $(FOLLOWTHROUGH_HOME)/demo-run.log; echo "demo run failed; full log: $(FOLLOWTHROUGH_HOME)/demo-run.log"; exit 1)
 	@$(BIN)/followthrough report
 
-test: $(STAMP)  ## lint, type-check and run every test
+# The browser tests drive Debian's headless Chromium (Playwright with executable_path, never its
+# own browser downloads); installed from the distribution's packages when it is missing.
+CHROMIUM := /usr/bin/chromium
+browser:  ## install Debian's chromium for the browser tests (apt-get, only when missing)
+	@test -x $(CHROMIUM) || { echo "Installing Debian's chromium for the browser tests (apt-get)..."; \
+		SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium > /dev/null; }
+	@test -x $(CHROMIUM) || { echo "$(CHROMIUM) is still missing"; exit 1; }
+
+test: $(STAMP) browser  ## lint, type-check and run every test
 	$(BIN)/ruff check dags include plugins tests bench scripts
 	$(BIN)/mypy
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 unit: $(STAMP)  ## only the fast tests (no Airflow runs)
-	$(BIN)/python -m pytest -m "not e2e and not deployment" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not deployment and not browser" $(PYTEST_ARGS)
 
 airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## start a local Airflow (standalone, SQLite) with the project's DAGs
 	@echo "Starting Airflow at http://localhost:8080 ; the admin password is printed below and kept in"

@@ -329,6 +329,9 @@ class Policy(_Strict):
     escalation: EscalationPolicy = EscalationPolicy()
     dispatch: DispatchPolicy = DispatchPolicy()
     safety: SafetyPolicy = SafetyPolicy()
+    # days a finished run's report folder, Data Docs and staging are kept, and after which audit
+    # detail is pruned behind a signed checkpoint (followthrough/retention.py); None keeps everything
+    retention_days: Annotated[int, Field(ge=30, le=3650)] | None = None
     teams: dict[str, TeamOverride] = {}
     waivers: tuple[Waiver, ...] = ()
     # further YAML files holding a `waivers:` list, relative to this file

@@ -386,7 +386,15 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     (folder / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2) + "\n")
     log.info("report written to %s", summary["report"])
     log.info("audit checkpoint: %s", json.dumps(checkpoint, sort_keys=True))
-    return {"report": summary["report"], "open_findings": summary["findings"]["open"], "audit_checkpoint": checkpoint}
+    result = {"report": summary["report"], "open_findings": summary["findings"]["open"], "audit_checkpoint": checkpoint}
+    if loaded.policy.retention_days is not None:
+        from followthrough.retention import apply_retention
+        from followthrough.store.repository import now_utc
+
+        retention = apply_retention(store, loaded.policy.retention_days, now_utc()).as_dict()
+        log.info("retention (%s days): %s", loaded.policy.retention_days, json.dumps(retention, sort_keys=True))
+        result["retention"] = retention
+    return result
 
 
 def list_digest_teams(run_id: str) -> list[str]:

@@ -219,3 +219,13 @@ def test_installed_command_and_a_closed_pipe(db: str, tmp_path: Path) -> None:
                             f"'{BIN / 'followthrough'}' report --db '{db}' | head -n 1"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert (piped.returncode, piped.stderr) == (0, "")
+
+
+def test_report_prints_the_path_of_the_report_it_wrote(db: str, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`make demo` ends with `followthrough report`: its last line names the run's report.html, which exists."""
+    assert main(["report", "--db", db]) == 0
+    last = _out(capsys).rstrip().splitlines()[-1]
+    assert last.startswith("Report: ")
+    path = Path(last.removeprefix("Report: "))
+    assert path == home / "reports" / safe_name(DEMO_RUNS[-1]) / "report.html"
+    assert "<svg" in path.read_text()

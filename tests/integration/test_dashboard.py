@@ -92,3 +92,15 @@ def test_no_store_yet(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert response.status_code == 200
     assert "no Followthrough store yet" in response.text
     assert not (tmp_path / "none.db").exists()
+
+
+def test_the_filter_forms_empty_choice_means_all(client: TestClient, db: str) -> None:
+    """The page's own form sends `team=&rule=` for "all" (the browser test found it refused)."""
+    stored = Store(db).findings_frame("open")
+    team = stored.iloc[0]["team_id"]
+    response = client.get("/", params={"team": team, "rule": ""})
+    assert response.status_code == 200
+    assert set(re.findall(r'<tr data-team="([^"]*)"', response.text)) == {team}
+    everything = client.get("/", params={"team": "", "rule": ""})
+    assert everything.status_code == 200
+    assert len(re.findall(r'<tr data-team="', everything.text)) == len(stored)

@@ -146,3 +146,12 @@ def test_actions_csv_and_audit_payloads_keep_a_hash_not_the_quote_or_title(store
     assert not private.empty
     assert text_digest(private.iloc[0]["payload"]["text"]) in audit
     assert set(private["recipient"]) <= set(stored.loc[stored["rule"] == "PM-BLAME", "responsible"])
+
+
+def test_metric_tiles_show_the_summarys_figures(page: str, folder: Path) -> None:
+    import json
+
+    metrics = json.loads((folder / "summary.json").read_text())["metrics"]
+    closed = metrics["closed_within_sla"]
+    assert f"action items closed within SLA ({closed['within_sla']}/{closed['items']})" in page
+    assert "built-in method" not in page

@@ -53,3 +53,15 @@ def test_every_environment_variable_the_code_reads_is_in_the_reference() -> None
 def test_every_connection_is_in_the_reference() -> None:
     for conn_id in (config.STORE_CONN_ID, config.JIRA_CONN_ID, config.SLACK_CONN_ID):
         assert f"`{conn_id}`" in REFERENCE
+
+
+def test_readme_images_exist() -> None:
+    """The screenshots the README shows (docs/images, saved by tests/integration/test_browser.py) are committed."""
+    import re
+
+    from followthrough.config import PROJECT_ROOT
+
+    images = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", (PROJECT_ROOT / "README.md").read_text())
+    assert {"docs/images/dashboard.png", "docs/images/report.png"} <= set(images)
+    for image in images:
+        assert (PROJECT_ROOT / image).stat().st_size > 10_000, image

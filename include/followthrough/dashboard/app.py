@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 TEMPLATES = Path(__file__).parent / "templates"
 REPORT_TEMPLATES = Path(__file__).parents[1] / "report" / "templates"
-ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._@:+-]{0,249}$"
+# an id, or empty: the page's own filter form sends `team=&rule=` for "all"
+ID_PATTERN = r"^(?:[A-Za-z0-9][A-Za-z0-9._@:+-]{0,249})?$"
 # module-level: FastAPI resolves these annotations by name (the module uses postponed annotations)
 Team = Annotated[str | None, Query(max_length=250, pattern=ID_PATTERN)]
 Rule = Annotated[str | None, Query(max_length=40, pattern=ID_PATTERN)]
@@ -56,6 +57,7 @@ def create_app(access_check: Any = None) -> FastAPI:
     def _data(team: str | None, rule: str | None, limit: int) -> dict[str, Any] | str:
         from followthrough.dashboard.data import DashboardInputError, open_store, overview, validated
 
+        team, rule = team or None, rule or None  # empty = all
         store = open_store()
         if store is None:
             return "no Followthrough store yet: run the followthrough_enforce DAG first"
