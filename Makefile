@@ -16,7 +16,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export FOLLOWTHROUGH_HOME ?= $(CURDIR)/var
 DEMO_AS_OF := 2026-07-15T10:00:00+00:00
 
-.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data
+.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data throughput
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -61,10 +61,13 @@ browser:  ## install Debian's chromium for the browser tests (apt-get, only when
 test: $(STAMP) browser  ## lint, type-check and run every test
 	$(BIN)/ruff check dags include plugins tests bench scripts
 	$(BIN)/mypy
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest $(PYTEST_ARGS)
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -m "not throughput" $(PYTEST_ARGS)
+
+throughput: $(STAMP)  ## the dispatch throughput test: 500 tickets and 500 messages under a fault mix, live against the fakes
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -m throughput -s $(PYTEST_ARGS)
 
 unit: $(STAMP)  ## only the fast tests (no Airflow runs)
-	$(BIN)/python -m pytest -m "not e2e and not deployment and not browser" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not deployment and not browser and not throughput" $(PYTEST_ARGS)
 
 airflow: $(STAMP) $(AIRFLOW_HOME)/airflow.db $(AUDIT_KEY)  ## start a local Airflow (standalone, SQLite) with the project's DAGs
 	@echo "Starting Airflow at http://localhost:8080 ; the admin password is printed below and kept in"

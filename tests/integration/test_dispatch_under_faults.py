@@ -25,6 +25,8 @@ from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.pipeline import use_embedded_store
 
+pytestmark = pytest.mark.throughput  # about eight minutes: `make throughput`, not `make test`
+
 TICKETS = 500
 MESSAGES = 500
 AS_OF = "2026-07-15T10:00:00+00:00"
@@ -102,16 +104,20 @@ def test_a_first_day_backlog_is_delivered_within_three_attempts_under_a_fault_mi
     print(json.dumps({"attempts": figures, "faults_injected": faults}, indent=1))  # the figure this test proves
 
     outbox = store.outbox_frame()
-    assert Counter(outbox["status"]) == {"sent": TICKETS + MESSAGES}
+    left = outbox[outbox["status"] != "sent"]
+    assert left.empty, left[["idempotency_key", "status", "attempts", "error_category", "last_error"]].to_dict("records")
     assert figures[-1]["attempt"] <= 3
     assert sum(f["delivered"] for f in figures) == TICKETS + MESSAGES
-    assert faults["jira"].get("rate_limit", 0) > 0 and faults["jira"].get("unavailable", 0) > 0
-    assert faults["slack"].get("rate_limit", 0) > 0 and faults["slack"].get("unavailable", 0) > 0
+    for channel in ("jira", "slack"):
+        assert faults[channel].get("rate_limit", 0) > 0
+        assert faults[channel].get("unavailable", 0) > 0
     # exactly once, in the fakes' own state
     tickets = [k for k in jira.issue_keys() if k.startswith("FOLLOW-")]
     labels = Counter(label for key in tickets for label in jira.issue(key)["fields"]["labels"]
                      if label.startswith("ft-") and label.endswith("-e1"))
     assert len(tickets) == TICKETS
-    assert len(labels) == TICKETS and set(labels.values()) == {1}
+    assert len(labels) == TICKETS
+    assert set(labels.values()) == {1}
     keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in slack.messages()]
-    assert len(keys) == MESSAGES and len(set(keys)) == MESSAGES
+    assert len(keys) == MESSAGES
+    assert len(set(keys)) == MESSAGES

@@ -167,6 +167,9 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         settings = replace(settings, live_channels=frozenset(live_channels))
     owner = owner or f"{run_id}/{uuid.uuid4().hex[:12]}"
     deadline = clock() + settings.time_budget_seconds
+    # no entry is started in the budget's last stretch, so the one in flight ends inside the budget
+    # (the gateways' own retries and waits stop at the deadline itself)
+    last_start = deadline - min(30.0, 0.1 * settings.time_budget_seconds)
     started = now_utc()
     _set_deadline(gateway, deadline)
     counts: Counter[str] = Counter()
@@ -174,7 +177,7 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         counts["released"] = states.release_held(store, now, run_id)
     stopped = ""
     while not stopped:
-        if clock() >= deadline:
+        if clock() >= last_start:
             stopped = "time_budget"
             break
         batch = states.claim(store, owner, limit=settings.claim_batch, lease_seconds=settings.lease_seconds,
@@ -182,7 +185,7 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         if not batch:
             break
         for index, entry in enumerate(batch):
-            if clock() >= deadline:
+            if clock() >= last_start:
                 states.unclaim(store, batch[index:])
                 stopped = "time_budget"
                 break
