@@ -69,7 +69,7 @@ def audit_kinds(store: Store, key: str) -> list[str]:
 
 
 def settings(**overrides: Any) -> DispatchSettings:
-    return DispatchSettings(**{"max_attempts": 3, "claim_batch": 10, **overrides})
+    return DispatchSettings(**{"max_attempts": 3, "claim_batch": 10, "passes": 1, **overrides})
 
 
 # ---------------------------------------------------------------------------------------------- transitions
@@ -153,6 +153,16 @@ def test_claimed_to_pending_on_a_deferred_error_counts_the_attempt(store: Store)
     assert counts["deferred"] == 1
     assert counts["pending"] == 1
     assert audit_kinds(store, "a") == ["action_planned", "action_attempt"]
+
+
+def test_a_second_pass_retries_what_a_fault_deferred_within_the_same_attempt(store: Store) -> None:
+    store.add_to_outbox([action("a"), action("b")], "plan", AS_OF)
+    gateway = Scripted({"a": [DeliveryDeferred], "b": [DeliveryUncertain]})
+    counts = dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings(passes=2))
+    assert {k: (r["status"], r["attempts"]) for k, r in rows(store).items()} == {"a": ("sent", 2), "b": ("sent", 2)}
+    assert [(e["idempotency_key"], e["uncertain"]) for e in gateway.seen] == [
+        ("a", False), ("b", False), ("a", False), ("b", True)]  # the uncertain write is checked first
+    assert counts["sent"] == 2
 
 
 def test_an_uncertain_entry_goes_back_to_pending_and_its_next_attempt_is_checked_first(store: Store) -> None:

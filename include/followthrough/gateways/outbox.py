@@ -110,6 +110,7 @@ class DispatchSettings:
     claim_batch: int = 25
     alert_backlog_after_hours: float = 24.0
     platform_channel: str = "#incident-followup"
+    passes: int = 2  # passes over the outbox per attempt: the second retries what faults deferred in the first
     live_channels: frozenset[str] = frozenset()
 
     @classmethod
@@ -176,6 +177,7 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
     if now:
         counts["released"] = states.release_held(store, now, run_id)
     stopped = ""
+    passes_left = settings.passes
     while not stopped:
         if clock() >= last_start:
             stopped = "time_budget"
@@ -183,7 +185,13 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         batch = states.claim(store, owner, limit=settings.claim_batch, lease_seconds=settings.lease_seconds,
                              not_tried_since=started, actions=actions)
         if not batch:
-            break
+            # a second pass over what a fault deferred in the first, while the budget lasts: a
+            # backlog under a fault mix clears in fewer attempts (uncertain writes are checked first)
+            passes_left -= 1
+            if passes_left <= 0 or not counts.get("deferred", 0) + counts.get("uncertain", 0):
+                break
+            started = now_utc()
+            continue
         for index, entry in enumerate(batch):
             if clock() >= last_start:
                 states.unclaim(store, batch[index:])
