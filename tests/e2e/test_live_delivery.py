@@ -1,0 +1,124 @@
+"""End to end on the live path: `airflow dags test` with Jira and Slack live against the project's
+fakes over HTTP, over several days, with the hourly dispatch and the weekly digest.
+
+A small export (tests/integration/test_slack_pipeline.py): an incident whose title tries to ping
+the channel, a confidential one, three stale items (Berlin and Los Angeles owners). Everything
+is asserted in the fakes' state: tickets, comments, resolutions and messages.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.e2e.test_enforce_dag import airflow_home  # noqa: F401  the session's Airflow home (a fixture)
+from tests.fakes.jira import FakeJira
+from tests.fakes.slack import FakeSlack
+from tests.integration.test_slack_pipeline import _export
+from tests.pipeline import DEMO, airflow, airflow_env
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def live(tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack, dict[str, str]]]:
+    export = tmp_path / "export"
+    _export(export)
+    jira, slack = FakeJira(), FakeSlack()
+    jira.add_project("FOLLOW")
+    for n, person in enumerate(csv.DictReader((DEMO / "people.csv").open())):
+        jira.add_user(f"acc-{n:03d}", person["email"], person["name"])
+        if person["slack_id"]:
+            slack.add_user(person["slack_id"], person["email"], person["name"])
+    for n, team in enumerate(csv.DictReader((DEMO / "teams.csv").open())):
+        slack.add_channel(f"C{n:08d}", team["slack_channel"].lstrip("#"))
+    slack.add_channel("CPLATFORM0", "incident-followup")
+    policy = {"sources": [{"name": "small", "path": str(export),
+                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
+              "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 2}}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    with jira, slack:
+        user, token = jira.auth
+        extra = {
+            "AIRFLOW_CONN_JIRA_DEFAULT": json.dumps({"conn_type": "jira", "host": jira.url, "login": user,
+                                                     "password": token, "extra": {"timeout": 5}}),
+            "AIRFLOW_CONN_SLACK_API_DEFAULT": json.dumps({"conn_type": "slack", "password": slack.token,
+                                                          "extra": {"base_url": slack.base_url, "timeout": 5}}),
+        }
+        yield jira, slack, extra
+
+
+def _dag(airflow_home: Path, tmp_path: Path, extra: dict[str, str], dag_id: str, instant: str) -> None:
+    env = airflow_env(airflow_home, tmp_path / "ft", tmp_path / "policy.yaml", **extra)
+    result = airflow(env, "dags", "test", dag_id, instant)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
+
+
+def _texts(slack: FakeSlack, channel: str | None = None) -> list[str]:
+    return [str(m.get("text", "")) for m in slack.messages(channel)]
+
+
+def _tickets(jira: FakeJira) -> list[str]:
+    return [k for k in jira.issue_keys() if k.startswith("FOLLOW-")]
+
+
+def test_enforcement_dispatch_and_digest_live_over_several_days(
+        airflow_home: Path, tmp_path: Path, live: tuple[FakeJira, FakeSlack, dict[str, str]]) -> None:  # noqa: F811
+    jira, slack, extra = live
+    # Wednesday 10:00Z: Berlin (payments) is working, Los Angeles (identity) is asleep
+    _dag(airflow_home, tmp_path, extra, "followthrough_enforce", "2026-07-15T10:00:00+00:00")
+    tickets = _tickets(jira)
+    assert len(tickets) >= 3  # one per open finding that calls for a ticket
+    summaries = [jira.issue(k)["fields"]["summary"] for k in tickets]
+    assert any("AI-3" in s for s in summaries)
+    first_day = _texts(slack)
+    assert first_day
+    assert all(not FakeSlack.control_sequences(t) for t in first_day)
+    kevin = slack.dm_channel(next(p["slack_id"] for p in csv.DictReader((DEMO / "people.csv").open())
+                                  if p["person_id"] == "kevin.nguyen"))
+    assert kevin is None or slack.messages(kevin) == []  # held for Los Angeles' morning
+
+    # the hourly dispatch at 17:00Z (10:00 in Los Angeles) delivers what was held
+    _dag(airflow_home, tmp_path, extra, "followthrough_dispatch", "2026-07-15T17:00:00+00:00")
+    kevin = slack.dm_channel(next(p["slack_id"] for p in csv.DictReader((DEMO / "people.csv").open())
+                                  if p["person_id"] == "kevin.nguyen"))
+    assert kevin is not None
+    assert len(slack.messages(kevin)) >= 1
+
+    # Thursday: AI-1 is done; its tickets resolve in Jira, the others stay open
+    path = tmp_path / "export" / "action_items.csv"
+    rows = list(csv.DictReader(path.open()))
+    for row in rows:
+        if row["action_item_id"] == "AI-1":
+            row["status"] = "done"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    _dag(airflow_home, tmp_path, extra, "followthrough_enforce", "2026-07-16T10:00:00+00:00")
+    by_subject = {k: jira.issue(k)["fields"] for k in _tickets(jira)}
+    done = [k for k, f in by_subject.items() if f["status"]["statusCategory"]["key"] == "done"]
+    assert done
+    assert all("AI-1" in by_subject[k]["summary"] for k in done)
+    assert any(any("Resolved" in t for t in jira.comment_texts(k)) for k in done)
+    assert len(_tickets(jira)) == len(tickets)  # no ticket twice
+
+    # Monday: the weekly digest, per team and for leadership, in the channels
+    before = len(_texts(slack))
+    _dag(airflow_home, tmp_path, extra, "followthrough_digest", "2026-07-20T08:00:00+00:00")
+    _dag(airflow_home, tmp_path, extra, "followthrough_dispatch", "2026-07-20T17:00:00+00:00")
+    digests = [m for m in slack.messages() if (m.get("metadata") or {}).get("event_payload", {}).get("action")
+               in ("team_digest", "leadership_digest")]
+    assert len(_texts(slack)) > before
+    assert digests
+    assert any(str(m.get("channel")) == "CPLATFORM0" for m in digests)
+    for message in slack.messages():
+        if str(message.get("channel", "")).startswith("C"):
+            assert "Vault breach" not in json.dumps(message)  # the confidential incident's title
+    keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in slack.messages()]
+    assert len(keys) == len(set(keys))  # nothing posted twice
