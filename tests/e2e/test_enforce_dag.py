@@ -26,17 +26,6 @@ from tests.pipeline import (
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="session")
-def airflow_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("airflow")
-    env = airflow_env(home, home / "unused", home / "unused.yaml")
-    result = airflow(env, "db", "migrate")
-    assert result.returncode == 0, result.stderr[-3000:]
-    result = airflow(env, "pools", "set", "jira_api", "2", "Caps concurrent Jira calls")
-    assert result.returncode == 0, result.stderr[-3000:]
-    return home
-
-
 def run_enforce(airflow_home: Path, ft_home: Path, policy: Path, as_of: str = DEMO_AS_OF, **extra: str):  # type: ignore[no-untyped-def]
     env = airflow_env(airflow_home, ft_home, policy, **extra)
     return airflow(env, "dags", "test", "followthrough_enforce", as_of)

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.e2e.test_enforce_dag import airflow_home  # noqa: F401  the session's Airflow home (a fixture)
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_slack_pipeline import _export
@@ -68,7 +67,7 @@ def _tickets(jira: FakeJira) -> list[str]:
 
 
 def test_enforcement_dispatch_and_digest_live_over_several_days(
-        airflow_home: Path, tmp_path: Path, live: tuple[FakeJira, FakeSlack, dict[str, str]]) -> None:  # noqa: F811
+        airflow_home: Path, tmp_path: Path, live: tuple[FakeJira, FakeSlack, dict[str, str]]) -> None:
     jira, slack, extra = live
     # Wednesday 10:00Z: Berlin (payments) is working, Los Angeles (identity) is asleep
     _dag(airflow_home, tmp_path, extra, "followthrough_enforce", "2026-07-15T10:00:00+00:00")
