@@ -83,6 +83,8 @@ def run_one(items: int) -> list[dict]:
     policy.write_text(f"sources:\n  - {{name: bench, path: {work / 'export'}}}\n")
     os.environ.update(FOLLOWTHROUGH_HOME=str(work / "home"), FOLLOWTHROUGH_POLICY=str(policy))
     os.environ.pop("FOLLOWTHROUGH_DB_URL", None)
+    # the chain is sealed under a key, as in production (the Connection followthrough_audit there)
+    os.environ.setdefault("FOLLOWTHROUGH_AUDIT_KEY", "bench-audit-key-" + "0" * 16)
 
     started = time.perf_counter()
     import great_expectations  # noqa: F401  (paid once per worker process)

@@ -184,13 +184,14 @@ def finding_rows(store: Store, frame: pd.DataFrame, as_of: Any, timezones: Mappi
     import pandas as pd
 
     now = _naive(as_of)
+    tickets = store.ticket_keys()  # one query, not one per finding
     rows = []
     for f in frame.to_dict("records"):
         due = f.get("due_at")
         started = f.get("episode_started_as_of") or f.get("first_seen_as_of")
         overdue = int((now - pd.Timestamp(due)).days) if due is not None and not pd.isna(due) and \
             pd.Timestamp(due) < now else None
-        ticket = store.ticket_key_for(str(f["fingerprint"]), int(f["episode"]))
+        ticket = tickets.get((str(f["fingerprint"]), int(f["episode"])))
         rows.append({
             "fingerprint": f["fingerprint"], "level": "critical" if f.get("critical") else str(f.get("level")),
             "rule": f["rule"], "rule_url": rule_doc_url(str(f["rule"])), "subject_id": f["subject_id"],
