@@ -214,13 +214,12 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     stored = store.findings_frame()
     as_of = summary["as_of"]
     now = _naive(as_of)
-    by_fingerprint = stored.set_index("fingerprint") if not stored.empty else None
+    # one lookup table, not a frame lookup per outbox entry
+    by_fingerprint = {str(f): {"rule": r, "subject_id": s}
+                      for f, r, s in zip(stored["fingerprint"], stored["rule"], stored["subject_id"], strict=True)}
 
     def about(fingerprint: str) -> dict[str, Any]:
-        if by_fingerprint is None or fingerprint not in by_fingerprint.index:
-            return {"rule": "", "subject_id": ""}
-        row = by_fingerprint.loc[fingerprint]
-        return {"rule": row["rule"], "subject_id": row["subject_id"]}
+        return by_fingerprint.get(fingerprint) or {"rule": "", "subject_id": ""}
 
     waived = [{"rule": f["rule"], "subject_id": f["subject_id"], "team_id": f["team_id"],
                "approver": (f["waiver"] or {}).get("approver"), "reason": (f["waiver"] or {}).get("reason"),
