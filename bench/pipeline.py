@@ -83,6 +83,8 @@ def run_one(items: int) -> list[dict]:
     policy.write_text(f"sources:\n  - {{name: bench, path: {work / 'export'}}}\n")
     os.environ.update(FOLLOWTHROUGH_HOME=str(work / "home"), FOLLOWTHROUGH_POLICY=str(policy))
     os.environ.pop("FOLLOWTHROUGH_DB_URL", None)
+    # the chain is sealed under a key, as in production (the Connection followthrough_audit there)
+    os.environ.setdefault("FOLLOWTHROUGH_AUDIT_KEY", "bench-audit-key-" + "0" * 16)
 
     started = time.perf_counter()
     import great_expectations  # noqa: F401  (paid once per worker process)
@@ -104,6 +106,10 @@ def run_one(items: int) -> list[dict]:
         total += took
         figures.append({"name": f"run_{name}_{LABELS[step]}_s", "value": round(took, 2), "unit": "s"})
         print(f"  {step}: {took:.2f} s", file=sys.stderr, flush=True)
+        # each step's figure and the peak so far are kept at once: a run stopped midway (memory, time)
+        # still leaves what it measured
+        record([figures[-1], {"name": f"run_{name}_peak_rss_mb", "unit": "MB",
+                              "value": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}])
     figures += [
         {"name": f"run_{name}_wall_s", "value": round(total, 2), "unit": "s"},
         {"name": f"run_{name}_peak_rss_mb", "value": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),

@@ -32,11 +32,16 @@ log = logging.getLogger(__name__)
 Gateway = Delivery  # the protocol's older name
 
 
+DRY_RUN_BATCH = 5000  # dry-run entries claimed and recorded per transaction (nothing is sent)
+
+
 class DryRunGateway:
     """Records the payload (already in the outbox) and reports it as not sent."""
 
+    REF_PREFIX = "dry-run:"
+
     def deliver(self, entry: dict[str, Any]) -> Receipt:
-        return Receipt(status="dry_run", external_ref=f"dry-run:{entry['idempotency_key']}")
+        return Receipt(status="dry_run", external_ref=f"{self.REF_PREFIX}{entry['idempotency_key']}")
 
 
 class RoutingGateway:
@@ -158,11 +163,13 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
     ``max_attempts``), permanent fails it with its reason. A configuration error stops the
     attempt and is raised (the task fails once). When the time budget is reached the attempt
     stops cleanly: what it had not tried stays pending, and the counts say how many
-    (``pending``). A backlog is not a failure.
+    (``pending``). A backlog is not a failure. Entries of dry-run channels are claimed and
+    recorded in batches of ``DRY_RUN_BATCH`` (nothing is sent, so no per-entry transaction).
     """
     from followthrough.store import outbox as states
     from followthrough.store.repository import now_utc
 
+    actions = list(actions) if actions is not None else None
     settings = settings or DispatchSettings(live_channels=frozenset(live_channels or ()))
     if live_channels is not None and settings.live_channels != frozenset(live_channels):
         settings = replace(settings, live_channels=frozenset(live_channels))
@@ -178,6 +185,9 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         counts["released"] = states.release_held(store, now, run_id)
     stopped = ""
     passes_left = settings.passes
+    dry = _dry_run_channels(gateway, settings)
+    if dry is None or dry:
+        stopped = _record_dry_runs(store, run_id, owner, settings, started, dry, actions, last_start, clock, counts)
     while not stopped:
         if clock() >= last_start:
             stopped = "time_budget"
@@ -233,6 +243,39 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
                     settings.time_budget_seconds, counts["pending"])
     log.info("dispatch: %s", dict(counts))
     return dict(counts)
+
+
+def _dry_run_channels(gateway: Any, settings: DispatchSettings) -> frozenset[str] | None:
+    """The channels whose entries are only recorded (dry-run), so they can be recorded in bulk; None: all."""
+    if type(gateway) is DryRunGateway:
+        return None if not settings.live_channels else frozenset()
+    if isinstance(gateway, RoutingGateway):
+        return frozenset(c for c, g in gateway.by_channel.items() if type(g) is DryRunGateway) - settings.live_channels
+    return frozenset()
+
+
+def _record_dry_runs(store: Store, run_id: str, owner: str, settings: DispatchSettings, started: Any,
+                     channels: frozenset[str] | None, actions: Iterable[str] | None, deadline: float,
+                     clock: Callable[[], float], counts: Counter[str]) -> str:
+    """Claim and record the dry-run channels' entries a batch at a time; return "time_budget" if it ran out.
+
+    A dry-run delivery sends nothing (its receipt is ``dry-run:<idempotency key>``), so a batch is
+    claimed under a lease and recorded in one transaction, each attempt audited as one by one would be.
+    """
+    from followthrough.store import outbox as states
+
+    while True:
+        if clock() >= deadline:
+            return "time_budget"
+        batch = states.claim(store, owner, limit=DRY_RUN_BATCH, lease_seconds=settings.lease_seconds,
+                             channels=channels, not_tried_since=started, actions=actions)
+        if not batch:
+            return ""
+        recorded = states.record_dry_run(store, batch, run_id, DryRunGateway.REF_PREFIX)
+        if recorded:
+            counts["dry_run"] += recorded
+        if recorded < len(batch):
+            counts["lease_lost"] += len(batch) - recorded
 
 
 def _set_deadline(gateway: Any, deadline: float) -> None:

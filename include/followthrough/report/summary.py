@@ -184,13 +184,14 @@ def finding_rows(store: Store, frame: pd.DataFrame, as_of: Any, timezones: Mappi
     import pandas as pd
 
     now = _naive(as_of)
+    tickets = store.ticket_keys()  # one query, not one per finding
     rows = []
     for f in frame.to_dict("records"):
         due = f.get("due_at")
         started = f.get("episode_started_as_of") or f.get("first_seen_as_of")
         overdue = int((now - pd.Timestamp(due)).days) if due is not None and not pd.isna(due) and \
             pd.Timestamp(due) < now else None
-        ticket = store.ticket_key_for(str(f["fingerprint"]), int(f["episode"]))
+        ticket = tickets.get((str(f["fingerprint"]), int(f["episode"])))
         rows.append({
             "fingerprint": f["fingerprint"], "level": "critical" if f.get("critical") else str(f.get("level")),
             "rule": f["rule"], "rule_url": rule_doc_url(str(f["rule"])), "subject_id": f["subject_id"],
@@ -213,13 +214,12 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     stored = store.findings_frame()
     as_of = summary["as_of"]
     now = _naive(as_of)
-    by_fingerprint = stored.set_index("fingerprint") if not stored.empty else None
+    # one lookup table, not a frame lookup per outbox entry
+    by_fingerprint = {str(f): {"rule": r, "subject_id": s}
+                      for f, r, s in zip(stored["fingerprint"], stored["rule"], stored["subject_id"], strict=True)}
 
     def about(fingerprint: str) -> dict[str, Any]:
-        if by_fingerprint is None or fingerprint not in by_fingerprint.index:
-            return {"rule": "", "subject_id": ""}
-        row = by_fingerprint.loc[fingerprint]
-        return {"rule": row["rule"], "subject_id": row["subject_id"]}
+        return by_fingerprint.get(fingerprint) or {"rule": "", "subject_id": ""}
 
     waived = [{"rule": f["rule"], "subject_id": f["subject_id"], "team_id": f["team_id"],
                "approver": (f["waiver"] or {}).get("approver"), "reason": (f["waiver"] or {}).get("reason"),

@@ -237,20 +237,23 @@ def _prune_anchor(connection: Connection) -> Any:
         .order_by(audit_checkpoints.c.seq.desc()).limit(1)).mappings().first()
 
 
-def _insert(connection: Connection, key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None,
-            payload: Any) -> str:
+def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any) -> dict[str, Any]:
+    """One event's row, chained to `prev` and sealed under the key (not yet written)."""
     recorded_at = _now()
     body = _json_safe(payload)
-    digest = keyed_hash(key, prev, run_id, recorded_at, kind, subject, body)
-    connection.execute(audit_events.insert().values(
-        run_id=run_id, recorded_at=recorded_at, kind=kind, subject=subject, payload=body, prev_hash=prev,
-        hash=digest, scheme=SCHEME_KEYED))
-    return digest
+    return {"run_id": run_id, "recorded_at": recorded_at, "kind": kind, "subject": subject, "payload": body,
+            "prev_hash": prev, "hash": keyed_hash(key, prev, run_id, recorded_at, kind, subject, body),
+            "scheme": SCHEME_KEYED}
 
 
 def append_events(connection: Connection, run_id: str, events: Iterable[AuditEvent],
                   key: AuditKey | None = None) -> int:
-    """Append events to the chain inside the caller's transaction, so they commit with it."""
+    """Append events to the chain inside the caller's transaction, so they commit with it.
+
+    The chain is sequential: each event's MAC covers the previous one's. The MACs are computed
+    here, in order, and every row goes to the database in one bulk insert (executemany), so
+    the number of statements does not grow with the number of events.
+    """
     events = list(events)
     if not events:
         return 0
@@ -259,18 +262,23 @@ def append_events(connection: Connection, run_id: str, events: Iterable[AuditEve
         # serialise writers so that two chains can never fork from the same last hash
         connection.execute(sa.text("LOCK TABLE ft_audit_events IN EXCLUSIVE MODE"))
     last = _last_event(connection)
+    rows: list[dict[str, Any]] = []
     if last is not None:
         prev = last.hash
         if last.scheme == SCHEME_LEGACY:  # the first keyed writer seals the unkeyed chain
             legacy = connection.execute(sa.select(sa.func.count()).select_from(audit_events)).scalar_one()
-            prev = _insert(connection, key, prev, run_id, SEAL_KIND, None, {
+            rows.append(_sealed(key, prev, run_id, SEAL_KIND, None, {
                 "legacy_events": int(legacy), "legacy_head": prev, "legacy_scheme": SCHEME_LEGACY,
-                "key_id": key.key_id})
+                "key_id": key.key_id}))
+            prev = rows[-1]["hash"]
     else:
         anchor = _prune_anchor(connection)
         prev = anchor["head"] if anchor else GENESIS_HASH
     for kind, subject, payload in events:
-        prev = _insert(connection, key, prev, run_id, kind, subject, payload)
+        rows.append(_sealed(key, prev, run_id, kind, subject, payload))
+        prev = rows[-1]["hash"]
+    # seq is autoincrement: rows of one executemany get consecutive numbers in list order
+    connection.execute(audit_events.insert(), rows)
     return len(events)
 
 

@@ -14,9 +14,10 @@ States (README: Outbox states):
 - ``cancelled``: superseded before it was sent (its finding resolved or waived).
 
 Claims are atomic. PostgreSQL: ``SELECT ... FOR UPDATE SKIP LOCKED`` then an update, in one
-transaction, so two dispatchers never see the same row. SQLite (one writer at a time): a
-conditional update per candidate row (``WHERE status = 'pending' OR the lease expired``) that
-only one dispatcher can win. Every transition after a claim is conditional on the lease
+transaction, so two dispatchers never see the same row. SQLite (one writer at a time): one
+conditional update over the candidate rows (``WHERE status = 'pending' OR the lease expired``,
+``RETURNING`` the ids it changed), so each row is won by one dispatcher only. Dry-run entries
+are recorded a batch at a time (:func:`record_dry_run`), with every attempt audited. Every transition after a claim is conditional on the lease
 owner, so a dispatcher whose lease was taken over cannot overwrite the new owner's outcome.
 """
 
@@ -24,13 +25,14 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
+from followthrough.store import bulk
 from followthrough.store.repository import _append_audit, now_utc, utc_naive
 from followthrough.store.schema import outbox
 
@@ -112,16 +114,24 @@ def _claim(store: Store, query: Any, owner: str, now: datetime, expires: datetim
     with store.transaction() as connection:
         if connection.dialect.name == "postgresql":
             rows = [dict(r) for r in connection.execute(query.with_for_update(skip_locked=True)).mappings()]
-            if rows:
-                connection.execute(outbox.update().where(outbox.c.id.in_([r["id"] for r in rows])).values(
+            for chunk in bulk.chunks([r["id"] for r in rows], bulk.KEYS_PER_STATEMENT):
+                connection.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(
                     status="claimed", lease_owner=owner, lease_expires_at=expires))
         else:
+            # one conditional update over the candidates (SQLite has one writer at a time): only the
+            # rows still claimable are won, and RETURNING says which; candidates that another
+            # dispatcher won meanwhile make way for the next ones
             rows = []
-            for row in (dict(r) for r in connection.execute(query).mappings()):
-                won = connection.execute(outbox.update().where((outbox.c.id == row["id"]) & _claimable(now)).values(
-                    status="claimed", lease_owner=owner, lease_expires_at=expires))
-                if won.rowcount == 1:
-                    rows.append(row)
+            while not rows:
+                candidates = [dict(r) for r in connection.execute(query).mappings()]
+                if not candidates:
+                    break
+                won: set[int] = set()
+                for chunk in bulk.chunks([r["id"] for r in candidates], bulk.KEYS_PER_STATEMENT):
+                    won.update(connection.execute(outbox.update().where(outbox.c.id.in_(chunk) & _claimable(now))
+                                                  .values(status="claimed", lease_owner=owner, lease_expires_at=expires)
+                                                  .returning(outbox.c.id)).scalars())
+                rows = [r for r in candidates if r["id"] in won]
     return rows
 
 
@@ -153,6 +163,43 @@ def record_delivered(store: Store, entry: Mapping[str, Any], run_id: str, status
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
                 "recipient": entry["recipient"], "external_ref": external_ref, "attempts": attempt})])
     return True
+
+
+@_locked_retry
+def record_dry_run(store: Store, entries: Sequence[Mapping[str, Any]], run_id: str, ref_prefix: str) -> int:
+    """Claimed entries recorded as ``dry_run`` in bulk, each attempt audited; return how many (lost leases skip).
+
+    The same transition and audit events as :func:`record_delivered` with status ``dry_run``
+    and the external reference ``ref_prefix + idempotency_key``, for a whole batch: one
+    conditional UPDATE per chunk of entries and one bulk append of their audit events.
+    """
+    now = now_utc()
+    won: set[int] = set()
+    by_owner: dict[Any, list[int]] = {}
+    for entry in entries:
+        by_owner.setdefault(entry["lease_owner"], []).append(int(entry["id"]))
+    with store.transaction() as connection:
+        for lease_owner, ids in by_owner.items():
+            for chunk in bulk.chunks(ids, bulk.KEYS_PER_STATEMENT):
+                won.update(connection.execute(outbox.update().where(
+                    outbox.c.id.in_(chunk) & (outbox.c.status == "claimed") & (outbox.c.lease_owner == lease_owner))
+                    .values(status="dry_run", external_ref=sa.literal(ref_prefix, sa.String) + outbox.c.idempotency_key,
+                            dispatched_at=now, last_attempt_at=now, attempts=outbox.c.attempts + 1,
+                            lease_owner=None, lease_expires_at=None, error_category=None, last_error=None)
+                    .returning(outbox.c.id)).scalars())
+        events: list[tuple[str, str, dict]] = []
+        for entry in entries:
+            if int(entry["id"]) not in won:
+                continue
+            attempt = int(entry.get("attempts") or 0) + 1
+            external_ref = f"{ref_prefix}{entry['idempotency_key']}"
+            events += [_attempt_event(entry, attempt, "dry_run", external_ref=external_ref),
+                       ("action_dry_run", str(entry["fingerprint"]), {
+                           "idempotency_key": entry["idempotency_key"], "channel": entry["channel"],
+                           "action": entry["action"], "recipient": entry["recipient"], "external_ref": external_ref,
+                           "attempts": attempt})]
+        _append_audit(connection, run_id, events)
+    return len(won)
 
 
 @_locked_retry
@@ -198,11 +245,16 @@ def hold(store: Store, entry: Mapping[str, Any], until: Any) -> bool:
 @_locked_retry
 def unclaim(store: Store, entries: Iterable[Mapping[str, Any]]) -> int:
     """Give claimed entries back as pending without an attempt (the time budget ended first)."""
+    by_owner: dict[Any, list[int]] = {}
+    for entry in entries:
+        by_owner.setdefault(entry["lease_owner"], []).append(int(entry["id"]))
     total = 0
     with store.transaction() as connection:
-        for entry in entries:
-            total += int(connection.execute(outbox.update().where(_owned(entry)).values(
-                status="pending", lease_owner=None, lease_expires_at=None)).rowcount or 0)
+        for lease_owner, ids in by_owner.items():
+            for chunk in bulk.chunks(ids, bulk.KEYS_PER_STATEMENT):
+                total += int(connection.execute(outbox.update().where(
+                    outbox.c.id.in_(chunk) & (outbox.c.status == "claimed") & (outbox.c.lease_owner == lease_owner))
+                    .values(status="pending", lease_owner=None, lease_expires_at=None)).rowcount or 0)
     return total
 
 

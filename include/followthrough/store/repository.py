@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
 from followthrough.privacy import redact_finding_event, redact_payload
-from followthrough.store import audit
+from followthrough.store import audit, bulk
 from followthrough.store import source_rows as source_rows_store
 from followthrough.store.audit import AuditEvent, AuditKey, Checkpoint, Verdict
 from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs, watermarks
@@ -31,6 +31,10 @@ if TYPE_CHECKING:
     from followthrough.store.source_rows import Completeness, UpsertCounts
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# the columns a known finding's reconciliation rewrites (its first-seen columns stay)
+FINDING_CURRENT = ("status", "episode", "level", "team_id", "incident_id", "responsible", "due_at", "critical",
+                   "confidential", "private", "title", "reason", "evidence", "waiver", "last_seen_as_of",
+                   "last_run_id", "resolved_as_of")
 
 
 def utc_naive(value: Any) -> datetime | None:
@@ -161,19 +165,24 @@ class Store:
 
     # -- quarantine ------------------------------------------------------------------------
     def upsert_quarantine(self, source: str, run_id: str, as_of: Any, rows: pd.DataFrame) -> None:
-        """Keep every quarantined row with its reason; a row seen again only moves its last run."""
+        """Keep every quarantined row with its reason; a row seen again only moves its last run (bulk upsert)."""
+        keyed: dict[tuple[str, str, str], dict[str, Any]] = {}
+        for row in rows.to_dict("records"):
+            raw = _json_safe(row["raw"])
+            row_hash = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
+            seen = {"last_run_id": run_id, "last_seen_as_of": utc_naive(as_of),
+                    "row_number": int(row["row_number"]), "reason": row["reason"]}
+            key = (row["entity"], row_hash, row["reason_code"])
+            if key in keyed:  # the same row twice: the first keeps its record id, the last its whereabouts
+                keyed[key].update(seen)
+                continue
+            keyed[key] = {"source": source, "entity": row["entity"], "row_hash": row_hash,
+                          "reason_code": row["reason_code"], "record_id": row["record_id"], "raw": raw,
+                          "first_run_id": run_id, **seen}
         with self.transaction() as connection:
-            for row in rows.to_dict("records"):
-                raw = _json_safe(row["raw"])
-                row_hash = hashlib.sha256(json.dumps(raw, sort_keys=True).encode()).hexdigest()
-                key = (quarantine.c.source == source) & (quarantine.c.entity == row["entity"]) & (
-                    quarantine.c.row_hash == row_hash) & (quarantine.c.reason_code == row["reason_code"])
-                seen = {"last_run_id": run_id, "last_seen_as_of": utc_naive(as_of),
-                        "row_number": int(row["row_number"]), "reason": row["reason"]}
-                if not connection.execute(quarantine.update().where(key).values(**seen)).rowcount:
-                    connection.execute(quarantine.insert().values(
-                        source=source, entity=row["entity"], row_hash=row_hash, reason_code=row["reason_code"],
-                        record_id=row["record_id"], raw=raw, first_run_id=run_id, **seen))
+            bulk.upsert_rows(connection, quarantine, list(keyed.values()),
+                             ["source", "entity", "row_hash", "reason_code"],
+                             ["last_run_id", "last_seen_as_of", "row_number", "reason"])
 
     def quarantine_seen_in(self, run_id: str) -> list[dict[str, Any]]:
         query = sa.select(quarantine).where(quarantine.c.last_run_id == run_id).order_by(
@@ -193,71 +202,86 @@ class Store:
         return pd.DataFrame(rows, columns=[c.name for c in findings.columns])
 
     def apply_reconciliation(self, changes: pd.DataFrame, run_id: str, as_of: Any) -> None:
-        """Write reconciled findings (see followthrough.findings.reconcile) in one transaction."""
+        """Write reconciled findings (see followthrough.findings.reconcile) in one transaction.
+
+        Bulk: new findings in one insert, ongoing, changed, waived and reopened ones in one upsert
+        each, resolved ones in one UPDATE per resolution, the audit events in one append (per
+        chunk of rows; see store/bulk.py), never a statement per finding.
+        """
         as_of_db = utc_naive(as_of)
         events: list[AuditEvent] = []
+        inserted: list[dict[str, Any]] = []
+        updated: list[dict[str, Any]] = []
+        reopened: list[dict[str, Any]] = []
+        resolved: dict[str, list[str]] = {}
+        for record in changes.to_dict("records"):
+            row = {k: none_if_missing(v) for k, v in record.items()}
+            change = row["change"]
+            if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
+                events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({
+                    "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
+                    "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
+                    "evidence": row.get("evidence"), "waiver": row.get("waiver"),
+                    "previous_status": row.get("previous_status") or None,
+                    "previous_responsible": row.get("previous_responsible") or None,
+                    **(_resolution(row) if change == "resolved" else {})}, bool(row.get("private")))))
+            if change == "resolved":
+                resolved.setdefault(row.get("resolution") or "fixed", []).append(row["fingerprint"])
+                continue
+            current = {
+                "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
+                "team_id": row["team_id"], "incident_id": row["incident_id"], "responsible": row["responsible"],
+                "due_at": utc_naive(row["due_at"]), "critical": bool(row["critical"]),
+                "confidential": bool(row["confidential"]), "private": bool(row["private"]),
+                "title": row["title"], "reason": row["reason"], "evidence": _json_safe(row["evidence"]),
+                "waiver": _json_safe(row.get("waiver")), "last_seen_as_of": as_of_db, "last_run_id": run_id,
+                "resolved_as_of": None,
+            }
+            # a known finding's first-seen columns are never overwritten (the upsert updates `current` only)
+            full = {"fingerprint": row["fingerprint"], "rule": row["rule"], "subject_type": row["subject_type"],
+                    "subject_id": row["subject_id"], "first_seen_as_of": as_of_db, "first_run_id": run_id,
+                    "episode_started_as_of": as_of_db, **current}
+            (inserted if change == "new" else reopened if change == "reopened" else updated).append(full)
         with self.transaction() as connection:
-            for record in changes.to_dict("records"):
-                row = {k: none_if_missing(v) for k, v in record.items()}
-                change = row["change"]
-                key = findings.c.fingerprint == row["fingerprint"]
-                if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
-                    events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({
-                        "rule": row["rule"], "subject_type": row["subject_type"], "subject_id": row["subject_id"],
-                        "episode": int(row["episode"]), "status": row["status"], "reason": row.get("reason"),
-                        "evidence": row.get("evidence"), "waiver": row.get("waiver"),
-                        "previous_status": row.get("previous_status") or None,
-                        "previous_responsible": row.get("previous_responsible") or None,
-                        **(_resolution(row) if change == "resolved" else {})}, bool(row.get("private")))))
-                if change == "resolved":
-                    connection.execute(findings.update().where(key).values(
-                        status="resolved", resolved_as_of=as_of_db, last_resolved_as_of=as_of_db, last_run_id=run_id,
-                        resolution=row.get("resolution") or "fixed"))
-                    continue
-                current = {
-                    "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
-                    "team_id": row["team_id"], "incident_id": row["incident_id"], "responsible": row["responsible"],
-                    "due_at": utc_naive(row["due_at"]), "critical": bool(row["critical"]),
-                    "confidential": bool(row["confidential"]), "private": bool(row["private"]),
-                    "title": row["title"], "reason": row["reason"], "evidence": _json_safe(row["evidence"]),
-                    "waiver": _json_safe(row.get("waiver")), "last_seen_as_of": as_of_db, "last_run_id": run_id,
-                    "resolved_as_of": None,
-                }
-                if change == "new":
-                    connection.execute(findings.insert().values(
-                        fingerprint=row["fingerprint"], rule=row["rule"], subject_type=row["subject_type"],
-                        subject_id=row["subject_id"], first_seen_as_of=as_of_db, first_run_id=run_id,
-                        episode_started_as_of=as_of_db, **current))
-                elif change == "reopened":
-                    connection.execute(findings.update().where(key).values(episode_started_as_of=as_of_db, **current))
-                else:
-                    connection.execute(findings.update().where(key).values(**current))
+            bulk.insert_rows(connection, findings, inserted)
+            bulk.upsert_rows(connection, findings, updated, ["fingerprint"], FINDING_CURRENT)
+            bulk.upsert_rows(connection, findings, reopened, ["fingerprint"],
+                             [*FINDING_CURRENT, "episode_started_as_of"])
+            for resolution, fingerprints in resolved.items():
+                for chunk in bulk.chunks(fingerprints, bulk.KEYS_PER_STATEMENT):
+                    connection.execute(findings.update().where(findings.c.fingerprint.in_(chunk)).values(
+                        status="resolved", resolved_as_of=as_of_db, last_resolved_as_of=as_of_db,
+                        last_run_id=run_id, resolution=resolution))
             _append_audit(connection, run_id, events)
 
     # -- outbox ----------------------------------------------------------------------------
     def add_to_outbox(self, actions: Iterable[Mapping[str, Any]], run_id: str, as_of: Any) -> int:
-        """Insert actions whose idempotency key is new; return how many were added."""
-        added = 0
+        """Insert actions whose idempotency key is new, in bulk; return how many were added."""
+        as_of_db = utc_naive(as_of)
+        created = now_utc()
+        rows: list[dict[str, Any]] = []
+        events: list[AuditEvent] = []
         with self.transaction() as connection:
             existing = set(connection.execute(sa.select(outbox.c.idempotency_key)).scalars())
             for action in actions:
                 if action["idempotency_key"] in existing:
                     continue
                 send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
-                held = send_after is not None and send_after > (utc_naive(as_of) or send_after)
-                connection.execute(outbox.insert().values(
-                    run_id=run_id, as_of=utc_naive(as_of), status="held" if held else "pending", attempts=0,
-                    created_at=now_utc(), send_after=send_after,
-                    payload=_json_safe(action["payload"]),
+                held = send_after is not None and send_after > (as_of_db or send_after)
+                rows.append({
+                    "run_id": run_id, "as_of": as_of_db, "status": "held" if held else "pending", "attempts": 0,
+                    "created_at": created, "send_after": send_after, "payload": _json_safe(action["payload"]),
                     **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
-                                              "action", "recipient")}))
+                                              "action", "recipient")}})
                 existing.add(action["idempotency_key"])
-                added += 1
-                _append_audit(connection, run_id, [("action_planned", action["fingerprint"], {
+                events.append(("action_planned", action["fingerprint"], {
                     "idempotency_key": action["idempotency_key"], "channel": action["channel"],
                     "action": action["action"], "recipient": action["recipient"],
-                    "payload": _json_safe(redact_payload(action["payload"]))})])
-        return added
+                    "payload": _json_safe(redact_payload(action["payload"]))}))
+            # ids follow the list order, so claims (oldest first) keep the planned order
+            bulk.insert_rows(connection, outbox, rows)
+            _append_audit(connection, run_id, events)
+        return len(rows)
 
     def pending_outbox(self) -> list[dict[str, Any]]:
         query = sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id)
@@ -289,6 +313,17 @@ class Store:
             & outbox.c.action.in_(("create_ticket", "reopen_ticket")) & (outbox.c.status == "sent"))
         with self.transaction() as connection:
             return connection.execute(query.limit(1)).scalar()
+
+    def ticket_keys(self) -> dict[tuple[str, int], str]:
+        """Every finding episode's Jira key (as `ticket_key_for` gives one), in one query."""
+        query = sa.select(outbox.c.fingerprint, outbox.c.episode, outbox.c.external_ref).where(
+            outbox.c.action.in_(("create_ticket", "reopen_ticket")) & (outbox.c.status == "sent")).order_by(outbox.c.id)
+        keys: dict[tuple[str, int], str] = {}
+        with self.transaction() as connection:
+            for fingerprint, episode, ref in connection.execute(query):
+                if ref is not None:
+                    keys.setdefault((str(fingerprint), int(episode)), str(ref))
+        return keys
 
     # -- canonical source rows ---------------------------------------------------------------
     def upsert_source_rows(self, source: str, frames: Mapping[str, pd.DataFrame], complete: Completeness,
