@@ -305,3 +305,52 @@ def _slack(finding: pd.Series, step: int, action: str, recipient: str, people: M
         "payload": {"to": recipient, "slack_id": _text(person.get("slack_id")), "email": _text(person.get("email")),
                     "text": text, "fallback": [_contact(p, people) for p in fallback if p and p != recipient]},
     }
+
+
+DIRECT_MESSAGES = frozenset({"dm_owner", "warn_owner", "dm_manager"})
+
+
+def cap_direct_messages(actions: list[dict[str, Any]], cap: int, as_of: pd.Timestamp,
+                        planned_today: Mapping[str, set[str]] | None = None) -> list[dict[str, Any]]:
+    """At most `cap` direct messages per person and UTC day; the rest fold into one summary message.
+
+    `planned_today` holds each recipient's direct messages already in the outbox for this day
+    (their keys): they count against the cap, and planning them again (a re-run) changes nothing. The
+    summary (`dm_summary`, one per person and day) lists the folded items by rule and subject,
+    and private or confidential ones only as such, so it carries no quote and no title.
+    """
+    planned_today = planned_today or {}
+    kept: list[dict[str, Any]] = []
+    folded: dict[str, list[dict[str, Any]]] = {}
+    counted: dict[str, int] = {}
+    for action in actions:
+        recipient = str(action.get("recipient") or "")
+        already = planned_today.get(recipient, set())
+        if action["channel"] != "slack" or action["action"] not in DIRECT_MESSAGES or not recipient or (
+                action["idempotency_key"] in already):
+            kept.append(action)
+            continue
+        if f"folded:{action['idempotency_key']}" in already:
+            continue  # an earlier summary today already told them
+        counted[recipient] = counted.get(recipient, sum(not k.startswith("folded:") for k in already)) + 1
+        (kept.append(action) if counted[recipient] <= cap else folded.setdefault(recipient, []).append(action))
+    day = as_of.date().isoformat()
+    for recipient, items in folded.items():
+        first = items[0]
+        prefix = "dry_run/" if str(first["idempotency_key"]).startswith("dry_run/") else ""
+        folded_keys = sorted(str(a["idempotency_key"]) for a in items)
+        digest = hashlib.sha256("\n".join(folded_keys).encode()).hexdigest()[:12]
+        key = f"{prefix}dm_summary/{recipient}/{day}/{digest}"
+        listed = "; ".join(
+            "a private or confidential item" if (a["payload"].get(SENSITIVE)) else
+            str(a["payload"].get("text", "")).split(". ", 1)[0][:160] for a in items)
+        payload = {k: first["payload"][k] for k in ("to", "slack_id", "email", "fallback", "send_after",
+                                                     "working_hours") if k in first["payload"]}
+        payload["folded"] = folded_keys
+        payload["text"] = (f"You have {len(items)} more Followthrough items today (at most {cap} direct "
+                           f"messages a day reach you one by one): {listed}. Each has its Jira ticket.")
+        kept.append({"idempotency_key": key, "fingerprint": hashlib.sha256(key.encode()).hexdigest(),
+                     "episode": 1, "step": 0, "channel": "slack", "action": "dm_summary", "recipient": recipient,
+                     "team_id": first.get("team_id", ""), "payload": payload,
+                     **({"send_after": first["send_after"]} if "send_after" in first else {})})
+    return kept

@@ -305,6 +305,8 @@ class DispatchPolicy(_Strict):
     attempt_time_budget_seconds: Annotated[float, Field(gt=0, le=6 * 3600)] = 600
     lease_seconds: Annotated[float, Field(ge=10, le=24 * 3600)] = 900
     claim_batch: Annotated[int, Field(ge=1, le=1000)] = 25
+    # direct messages one person gets a day; the rest of the day's are folded into one summary message
+    max_dms_per_person_per_day: Annotated[int, Field(ge=1, le=1000)] = 5
     # the platform channel is alerted once when the oldest undelivered entry is older than this
     alert_backlog_after_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24
     # transitions by name; unset: chosen by status category (done; to-do or in progress to reopen)

@@ -313,6 +313,7 @@ def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
 
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     """Put today's ladder actions into the outbox (insert-if-absent by idempotency key)."""
+    from followthrough.escalation import DIRECT_MESSAGES, cap_direct_messages
     from followthrough.escalation import plan_actions as plan
     from followthrough.store import outbox as states
     from followthrough.store.repository import utc_naive
@@ -335,6 +336,8 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     waived = stored[(stored["status"] == "waived") & stored["fingerprint"].isin(waived_now)]
     actions = plan(open_findings, resolved, load_clean_frames(run_id, loaded), loaded.policy, instant, changed,
                    waived=waived, unwaived=unwaived, owner_moved=owner_moved)
+    actions = cap_direct_messages(actions, loaded.policy.dispatch.max_dms_per_person_per_day, instant,
+                                  store.direct_messages_on(instant, DIRECT_MESSAGES))
     added = store.add_to_outbox(actions, run_id, instant)
     # messages still waiting for a finding that is no longer open are superseded
     cancelled = states.cancel(store, [*resolved["fingerprint"], *waived["fingerprint"]], run_id,

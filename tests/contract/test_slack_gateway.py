@@ -297,6 +297,14 @@ def test_a_private_message_with_no_owner_reaches_nobody_but_a_notice_without_the
     assert "could not be delivered" in message["text"]
 
 
+def test_the_daily_summary_of_folded_messages_goes_out_as_a_dm(slack: FakeSlack, gateway: SlackGateway) -> None:
+    item = entry("dm_summary", text="You have 3 more Followthrough items today: AI-5; AI-6; AI-7.")
+    item["idempotency_key"] = "dm_summary/omar.owner/2026-07-15"
+    delivery = sent(gateway.deliver(item))
+    assert delivery.channel == slack.dm_channel(OMAR)
+    assert "3 more Followthrough items" in one_message(slack, item["idempotency_key"])["text"]
+
+
 def test_text_built_here_is_escaped(slack: FakeSlack, gateway: SlackGateway) -> None:
     item = entry(recipient="<!here>&co", slack_id="", email="nobody@example.com")
     sent(gateway.deliver(item))

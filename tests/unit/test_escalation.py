@@ -185,3 +185,44 @@ def test_a_blame_finding_is_told_to_its_owner_alone_never_to_the_lead(owner: str
     assert [(a["action"], a["recipient"]) for a in actions] == [("dm_owner", recipient)]
     assert actions[0]["payload"]["fallback"] == []  # no lead: only the platform notice, without the quote
     assert actions[0]["payload"]["sensitive"] is True
+
+
+def _dms(recipient: str, n: int, *, sensitive_from: int = 99) -> list[dict]:
+    return [{"idempotency_key": f"fp{i}:1:slack:step0:dm_owner", "fingerprint": f"fp{i}", "episode": 1, "step": 0,
+             "channel": "slack", "action": "dm_owner", "recipient": recipient, "team_id": "payments",
+             "payload": {"to": recipient, "slack_id": "U1", "email": "", "fallback": [],
+                         "text": f"Action item overdue: AI-{i} (quote {i}). Next step: close it.",
+                         **({"sensitive": True} if i >= sensitive_from else {})}} for i in range(n)]
+
+
+def test_direct_messages_beyond_the_daily_cap_fold_into_one_summary() -> None:
+    from followthrough.escalation import cap_direct_messages
+
+    ticket = {"idempotency_key": "fpx:1:jira:create", "channel": "jira", "action": "create_ticket", "recipient": "omar"}
+    capped = cap_direct_messages([ticket, *_dms("omar", 8, sensitive_from=7), *_dms("lena", 2)], 5, AS_OF)
+    omar = [a for a in capped if a["recipient"] == "omar" and a["channel"] == "slack"]
+    assert [a["action"] for a in omar] == ["dm_owner"] * 5 + ["dm_summary"]
+    summary = omar[-1]
+    assert summary["idempotency_key"].startswith(f"dm_summary/omar/{AS_OF.date()}/")
+    assert summary["payload"]["folded"] == [f"fp{i}:1:slack:step0:dm_owner" for i in (5, 6, 7)]
+    assert "3 more Followthrough items" in summary["payload"]["text"]
+    assert "AI-5" in summary["payload"]["text"]
+    assert "quote 7" not in summary["payload"]["text"]  # a private item is listed only as such
+    assert ticket in capped
+    assert len([a for a in capped if a["recipient"] == "lena"]) == 2
+
+
+def test_a_rerun_of_the_day_changes_nothing_and_earlier_messages_count() -> None:
+    from followthrough.escalation import cap_direct_messages
+
+    first = cap_direct_messages(_dms("omar", 3), 5, AS_OF)
+    assert [a["action"] for a in first] == ["dm_owner"] * 3
+    planned = {"omar": {a["idempotency_key"] for a in first}}
+    again = cap_direct_messages(_dms("omar", 3), 5, AS_OF, planned)
+    assert [a["idempotency_key"] for a in again] == [a["idempotency_key"] for a in first]  # no summary appears
+    later = [{**a, "idempotency_key": a["idempotency_key"].replace("fp", "new")} for a in _dms("omar", 4)]
+    capped = cap_direct_messages(later, 5, AS_OF, planned)
+    assert [a["action"] for a in capped] == ["dm_owner", "dm_owner", "dm_summary"]
+    # what a summary already folded is never planned again that day, neither alone nor in a new summary
+    planned["omar"] |= {a["idempotency_key"] for a in capped[:2]} | {f"folded:{k}" for k in capped[2]["payload"]["folded"]}
+    assert cap_direct_messages(later, 5, AS_OF, planned) == capped[:2]

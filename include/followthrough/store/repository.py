@@ -144,6 +144,26 @@ class Store:
             value = connection.execute(sa.select(runs.c.policy).where(runs.c.run_id == run_id)).scalar()
         return dict(value) if value else None
 
+    def direct_messages_on(self, instant: Any, actions: Iterable[str]) -> dict[str, set[str]]:
+        """Per recipient, the keys of direct messages planned for the UTC day of `instant` (not cancelled),
+        with the keys a day's `dm_summary` folded (as ``folded:<key>``)."""
+        import pandas as pd
+
+        day = pd.Timestamp(utc_naive(instant)).normalize()
+        query = sa.select(outbox.c.recipient, outbox.c.idempotency_key, outbox.c.action, outbox.c.payload).where(
+            (outbox.c.channel == "slack") & outbox.c.action.in_([*actions, "dm_summary"])
+            & (outbox.c.status != "cancelled") & (outbox.c.as_of >= day.to_pydatetime())
+            & (outbox.c.as_of < (day + pd.Timedelta(days=1)).to_pydatetime()))
+        planned: dict[str, set[str]] = {}
+        with self.transaction() as connection:
+            for recipient, key, action, payload in connection.execute(query):
+                keys = planned.setdefault(str(recipient), set())
+                if action == "dm_summary":
+                    keys.update(f"folded:{k}" for k in (payload or {}).get("folded", []))
+                else:
+                    keys.add(str(key))
+        return planned
+
     def latest_run_as_of(self, exclude_run_id: str | None = None) -> Any:
         """The latest as-of instant among recorded enforcement runs (the replay test), or None."""
         query = sa.select(sa.func.max(runs.c.as_of)).where(runs.c.policy.is_not(None) & (runs.c.status == "succeeded"))
