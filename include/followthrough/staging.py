@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from followthrough import config
@@ -58,3 +59,35 @@ def read_frames(run_id: str, stage: str) -> dict[str, pd.DataFrame]:
             raise StagingMissing(f"staged input {path} is missing although {manifest} lists it")
         frames[name] = pd.read_parquet(io.BytesIO(path.read_bytes()))
     return frames
+
+
+def write_tree(run_id: str, stage: str, folder: Path) -> int:
+    """Stage a local folder's files (e.g. Data Docs a task rendered) for the task that writes the report.
+
+    Workers share no disk: the report folder is assembled by `record_run` on its own worker from
+    what earlier tasks staged. Returns how many files were staged.
+    """
+    target = stage_path(run_id, stage)
+    count = 0
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        destination = target / path.relative_to(folder).as_posix()
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        destination.write_bytes(path.read_bytes())
+        count += 1
+    return count
+
+
+def read_tree(run_id: str, stage: str, folder: Path) -> int:
+    """Copy a staged folder's files under a local folder (nothing staged: nothing copied); how many."""
+    source = stage_path(run_id, stage)
+    if not source.exists():
+        return 0
+    count = 0
+    for path in source.rglob("*"):
+        if path.is_file():
+            relative = str(path)[len(str(source)):].lstrip("/")
+            destination = folder / relative
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(path.read_bytes())
+            count += 1
+    return count

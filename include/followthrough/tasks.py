@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followthrough import config, staging
@@ -190,8 +192,10 @@ def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
         for schema in ENTITIES:  # entities a source does not provide (Jira has no roster; absent_entities)
             if schema.name not in raw:
                 raw[schema.name] = empty_raw_frame(schema)
-        docs = config.report_dir(run_id) / "data_docs" / "source_contract" / source.name
-        result = apply_source_contract(raw, list(ENTITIES), docs_folder=docs)
+        with tempfile.TemporaryDirectory(prefix="ft-docs-") as docs:
+            result = apply_source_contract(raw, list(ENTITIES), docs_folder=Path(docs))
+            # rendered here, shown by the report that record_run writes, maybe on another worker
+            staging.write_tree(run_id, f"data_docs/source_contract/{source.name}", Path(docs))
         store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), result.quarantine)
         # this run's quarantine of the source: the contract's rows and those its extractor could not map
         seen = [q for q in store.quarantine_seen_in(run_id) if q["source"] == source.name]
@@ -228,8 +232,9 @@ def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
     loaded = run_policy(store, run_id)
     frames = load_clean_frames(run_id, loaded)
     findings = run_rules(frames, loaded.policy, as_timestamp(as_of))
-    validate_followup(findings, list(RULE_IDS), list(frames["teams"]["team_id"]),
-                      docs_folder=config.report_dir(run_id) / "data_docs" / "followup")
+    with tempfile.TemporaryDirectory(prefix="ft-docs-") as docs:
+        validate_followup(findings, list(RULE_IDS), list(frames["teams"]["team_id"]), docs_folder=Path(docs))
+        staging.write_tree(run_id, "data_docs/followup", Path(docs))
     staged = findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True, default=str)))
     staging.write_frames(run_id, "findings", {"findings": staged})
     by_rule = findings.groupby("rule").size().to_dict() if not findings.empty else {}
@@ -380,6 +385,7 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     summary = build_summary(store, run_id, as_timestamp(as_of))
     summary["metrics"] = compute_metrics(frames, store.findings_frame(), loaded.policy, as_timestamp(as_of))
     zones = team_timezones(frames, {t: o.timezone for t, o in loaded.policy.teams.items()})
+    staging.read_tree(run_id, "data_docs", config.report_dir(run_id) / "data_docs")  # rendered by earlier tasks
     folder = write_report(store, run_id, summary, config.report_dir(run_id), zones)
     summary["report"] = str(folder / "report.html")
     store.append_audit(run_id, [("run_recorded", None, {"summary": {k: v for k, v in summary.items() if k != "metrics"}})])
