@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import os
 import subprocess
 import sys
@@ -60,6 +61,17 @@ def airflow_env(airflow_home: Path, followthrough_home: Path, policy: Path, **ex
 def airflow(env: dict[str, str], *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
                           text=True, timeout=timeout, check=False)
+
+
+def fake_connections(jira: Any, slack: Any, timeout: float) -> dict[str, str]:
+    """`AIRFLOW_CONN_*` values pointing the live Jira and Slack gateways at the fakes over HTTP."""
+    user, token = jira.auth
+    return {
+        "AIRFLOW_CONN_JIRA_DEFAULT": json.dumps({"conn_type": "jira", "host": jira.url, "login": user,
+                                                 "password": token, "extra": {"timeout": timeout}}),
+        "AIRFLOW_CONN_SLACK_API_DEFAULT": json.dumps({"conn_type": "slack", "password": slack.token,
+                                                      "extra": {"base_url": slack.base_url, "timeout": timeout}}),
+    }
 
 
 def use_embedded_store(monkeypatch: Any, home: Path, policy: Path) -> None:

@@ -19,7 +19,7 @@ import yaml
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_slack_pipeline import _export
-from tests.pipeline import DEMO, airflow, airflow_env
+from tests.pipeline import DEMO, airflow, airflow_env, fake_connections
 
 pytestmark = pytest.mark.e2e
 
@@ -42,13 +42,7 @@ def live(tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack, dict[str, str]]]
               "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 2}}
     (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
     with jira, slack:
-        user, token = jira.auth
-        extra = {
-            "AIRFLOW_CONN_JIRA_DEFAULT": json.dumps({"conn_type": "jira", "host": jira.url, "login": user,
-                                                     "password": token, "extra": {"timeout": 5}}),
-            "AIRFLOW_CONN_SLACK_API_DEFAULT": json.dumps({"conn_type": "slack", "password": slack.token,
-                                                          "extra": {"base_url": slack.base_url, "timeout": 5}}),
-        }
+        extra = fake_connections(jira, slack, timeout=5)
         yield jira, slack, extra
 
 

@@ -23,7 +23,7 @@ from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, ga
 from followthrough.policy import load_policy
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.pipeline import use_embedded_store
+from tests.pipeline import fake_connections, use_embedded_store
 
 pytestmark = pytest.mark.throughput  # about eight minutes: `make throughput`, not `make test`
 
@@ -47,11 +47,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Fak
                   "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW",
                                "attempt_time_budget_seconds": BUDGET_SECONDS, "jira_search_lag_seconds": 1}}
         (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-        user, token = jira.auth
-        monkeypatch.setenv("AIRFLOW_CONN_JIRA_DEFAULT", json.dumps(
-            {"conn_type": "jira", "host": jira.url, "login": user, "password": token, "extra": {"timeout": 1}}))
-        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
-            {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url, "timeout": 1}}))
+        for name, value in fake_connections(jira, slack, timeout=1).items():
+            monkeypatch.setenv(name, value)
         use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
         yield jira, slack
 

@@ -18,11 +18,11 @@ from followthrough.store.repository import Store
 from tests.pipeline import DEMO, DEMO_AS_OF, expected_findings, use_embedded_store, write_policy
 
 
-def run_pipeline(run_id: str, as_of: str) -> dict:
+def run_pipeline(run_id: str, as_of: str, confirm_mass_resolve: bool = False) -> dict:
     tasks.extract_sources(run_id, "followthrough_enforce", as_of)
     tasks.validate_source_contract(run_id, as_of)
     tasks.evaluate_rules(run_id, as_of)
-    reconciled = tasks.reconcile_findings(run_id, as_of)
+    reconciled = tasks.reconcile_findings(run_id, as_of, confirm_mass_resolve=confirm_mass_resolve)
     planned = tasks.plan_actions(run_id, as_of)
     tasks.dispatch_outbox(run_id, as_of)
     tasks.record_run(run_id, as_of)

@@ -8,7 +8,6 @@ channel after it falls back to the platform channel with the reason recorded.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, ga
 from followthrough.policy import load_policy
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.pipeline import use_embedded_store
+from tests.pipeline import fake_connections, use_embedded_store
 
 AS_OF = "2026-07-15T10:00:00+00:00"
 
@@ -40,11 +39,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Fak
                   "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 1,
                                "jira_resolve_transition": "Teleport"}}
         (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-        user, token = jira.auth
-        monkeypatch.setenv("AIRFLOW_CONN_JIRA_DEFAULT", json.dumps(
-            {"conn_type": "jira", "host": jira.url, "login": user, "password": token, "extra": {"timeout": 5}}))
-        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
-            {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url, "timeout": 5}}))
+        for name, value in fake_connections(jira, slack, timeout=5).items():
+            monkeypatch.setenv(name, value)
         use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
         yield jira, slack
 

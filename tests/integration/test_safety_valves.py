@@ -14,6 +14,7 @@ import pytest
 
 from followthrough import tasks
 from followthrough.store.repository import Store
+from tests.integration.test_pipeline import run_pipeline
 from tests.pipeline import DEMO, DEMO_AS_OF, use_embedded_store, write_policy
 
 NEXT_DAY = "2026-07-16T10:00:00+00:00"
@@ -21,14 +22,7 @@ WEEK_EARLIER = "2026-07-08T10:00:00+00:00"
 
 
 def run(run_id: str, as_of: str, confirm: bool = False) -> dict[str, Any]:
-    tasks.extract_sources(run_id, "followthrough_enforce", as_of)
-    tasks.validate_source_contract(run_id, as_of)
-    tasks.evaluate_rules(run_id, as_of)
-    reconciled = tasks.reconcile_findings(run_id, as_of, confirm_mass_resolve=confirm)
-    planned = tasks.plan_actions(run_id, as_of)
-    tasks.dispatch_outbox(run_id, as_of)
-    tasks.record_run(run_id, as_of)
-    return {"reconciled": reconciled, "planned": planned}
+    return run_pipeline(run_id, as_of, confirm_mass_resolve=confirm)
 
 
 @pytest.fixture
