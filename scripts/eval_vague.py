@@ -9,6 +9,9 @@ Two detectors are scored on the labelled development set (``tests/data/action_it
   the rules' reason codes and their inputs) is fitted on the *other* organisations and
   scores the one left out. The pooled figure counts every item once, predicted by a model
   that never saw its organisation. It does not beat the rules, so no model ships.
+  ``scripts/eval_vague_learned.py`` tries richer models (words, word pairs, length; the
+  rules' verdict; model-or-rules, model-and-rules) with hyperparameters chosen inside each
+  training fold: none beats the rules either.
 
 Prints precision, recall and F1 per organisation and pooled, then (``--errors``) the
 left-out mistakes of the rules. ``--timing`` also times ``assess_summaries`` on N sampled

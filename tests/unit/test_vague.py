@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -401,18 +402,24 @@ def test_dev_set_shape() -> None:
     assert 0.25 <= dev["vague"].mean() <= 0.45
 
 
-def test_leave_one_organisation_out_pooled_f1() -> None:
-    """The figure tests/data/README.md reports, with a margin: the rules have no fitted
-    parameters, so scoring each left-out organisation is scoring the fixed rules on it."""
+def _script(name: str) -> Any:
+    """A module of scripts/ (they are not a package), registered so dataclasses find it."""
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location("eval_vague", Path(__file__).resolve().parents[2] / "scripts" / "eval_vague.py")
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parents[2] / "scripts" / f"{name}.py")
     assert spec
     assert spec.loader
     module = importlib.util.module_from_spec(spec)
-    sys.modules["eval_vague"] = module  # dataclasses look their module up
+    sys.modules[name] = module  # dataclasses look their module up
     spec.loader.exec_module(module)
+    return module
+
+
+def test_leave_one_organisation_out_pooled_f1() -> None:
+    """The figure tests/data/README.md reports, with a margin: the rules have no fitted
+    parameters, so scoring each left-out organisation is scoring the fixed rules on it."""
+    module = _script("eval_vague")
     result = module.evaluate(module.load(DEV_SET))
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
@@ -421,6 +428,28 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     assert rules.recall >= 0.80
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
+
+
+def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """scripts/eval_vague_learned.py: flipping every label of one organisation changes none of
+    its own left-out verdicts (its labels choose no hyperparameter and fit no weight), for every
+    combination with the rules; it does change the verdicts of the others (the check can fail)."""
+    module = _script("eval_vague_learned")
+    monkeypatch.setattr(module, "GRID_C", (0.3, 3.0))
+    monkeypatch.setattr(module, "GRID_TEXT_WEIGHT", (1.0,))
+    dev = load_dev_set()
+    orgs = ["dfds", "mozilla-taskcluster", "uk-moj", "posthog"]
+    frame = pd.concat([dev[dev["org"] == org].head(25) for org in orgs], ignore_index=True)
+    target = frame["org"] == "uk-moj"
+    flipped = frame.assign(vague=frame["vague"].where(~target, ~frame["vague"].astype(bool)))
+
+    before, chosen = module.nested(module.Data(frame), "rts")
+    after, _ = module.nested(module.Data(flipped), "rts")
+    held = target.to_numpy()
+    assert set(chosen["model"]) == set(orgs)
+    for how in module.COMBINATIONS:
+        assert (before[how][held] == after[how][held]).all(), how
+    assert any((before[how][~held] != after[how][~held]).any() for how in module.COMBINATIONS)
 
 
 # --- failure shapes from issue 12 (examples written for these tests) ---------------------------

@@ -987,15 +987,11 @@ def _reason_columns(f: pd.DataFrame) -> dict[str, pd.Series]:
 
 
 # --------------------------------------------------------------------------------------
-# Inputs for a learned combination. scripts/eval_vague.py fits a logistic regression over
-# these interpretable features leave-one-organisation-out and compares it with the rules;
-# it did not beat them (tests/data/README.md), so no model ships and the rules decide.
-# --------------------------------------------------------------------------------------
-
-# --------------------------------------------------------------------------------------
-# Learned combination: a logistic regression over the interpretable features below,
-# trained by scripts/train_vague_model.py and shipped as vague_model.json (weights only,
-# loaded with the standard library and numpy; no network, no scikit-learn at run time).
+# Inputs for a learned combination. scripts/eval_vague.py and scripts/eval_vague_learned.py
+# fit logistic regressions over these interpretable features (and, in the second, over words,
+# word pairs and length) leave-one-organisation-out, with hyperparameters chosen inside each
+# training fold, and compare them with the rules. None beat them (tests/data/README.md), so
+# no model ships and the rules decide.
 # --------------------------------------------------------------------------------------
 
 # what each model input means, in words
