@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import pandas as pd
 
-ColumnKind = Literal["text", "timestamp", "date", "bool", "enum"]
+ColumnKind = Literal["text", "timestamp", "date", "bool", "enum", "timezone"]
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -69,7 +71,7 @@ TEAMS = EntitySchema(
         Column("lead", doc="person_id of the team lead"),
         Column("manager", doc="person_id of the manager escalations go to"),
         Column("slack_channel", doc="team channel, e.g. #payments"),
-        Column("timezone", required=True, doc="IANA time zone of the team"),
+        Column("timezone", kind="timezone", required=True, doc="IANA time zone of the team"),
         Column("region", doc="ISO country code, for holidays"),
     ),
 )
@@ -208,11 +210,39 @@ def empty_raw_frame(schema: EntitySchema) -> pd.DataFrame:
     return frame
 
 
+# a date, a time and an explicit UTC offset: without one the instant is ambiguous (whose local time?)
+_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+
+
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """ISO 8601 strings -> UTC timestamps; missing or unparseable values become NaT."""
+    """ISO 8601 strings with a UTC offset -> UTC timestamps; missing or unparseable values, and
+    values without an offset (a local time of no stated zone), become NaT."""
     import pandas as pd
 
-    return pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+    text = values.astype("string").str.strip()
+    explicit = text.str.match(_WITH_OFFSET).fillna(False).astype(bool)
+    return pd.to_datetime(text.where(explicit), errors="coerce", utc=True, format="ISO8601")
+
+
+@lru_cache(maxsize=1024)
+def is_timezone(name: str) -> bool:
+    """An IANA time zone name both the standard library and pandas resolve."""
+    import pandas as pd
+
+    try:
+        ZoneInfo(name)
+        pd.Timestamp(0, tz="UTC").tz_convert(name)
+    except Exception:  # noqa: BLE001  zoneinfo and pandas raise several kinds for a bad name
+        return False
+    return True
+
+
+def parse_timezones(values: pd.Series) -> pd.Series:
+    """Time zone names -> the same names, or NA where missing or not a time zone."""
+    import pandas as pd
+
+    text = values.astype("string").str.strip()
+    return text.where(text.map(lambda v: not pd.isna(v) and is_timezone(str(v))).astype(bool), pd.NA)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
