@@ -88,11 +88,12 @@ def _quarantined(read: Any) -> list[tuple[int, str, str]]:
 def test_an_undecodable_row_is_quarantined_alone(tmp_path: Path) -> None:
     (tmp_path / "incidents.csv").write_bytes(
         (HEADER + GOOD.format(n=1)).encode() + b"INC-2,SEV1,open,caf\xe9,2026-07-01T00:00:00Z\n"
-        + GOOD.format(n=3).encode())
+        + GOOD.format(n=3).encode() + b"INC-4,SEV1,open,pay\x00ments,2026-07-01T00:00:00Z\n")
     read = read_entity(tmp_path, INCIDENTS)
     assert _rows(read) == [(1, "INC-1"), (3, "INC-3")]
-    assert _quarantined(read) == [(2, "INC-2", "undecodable_row")]
+    assert _quarantined(read) == [(2, "INC-2", "undecodable_row"), (4, "INC-4", "undecodable_row")]
     assert read.quarantine[0]["raw"]["team_id"] == "caf\ufffd"
+    assert read.quarantine[1]["raw"]["team_id"] == "pay\ufffdments"  # no NUL reaches the store
 
 
 def test_a_row_with_too_many_or_too_few_fields_is_quarantined_alone(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ postmortems.csv, relative to the folder.
 
 The reader works line by line, so one bad row cannot take others with it: a row whose field
 count differs from the header's (`malformed_row`) or whose bytes are not UTF-8
-(`undecodable_row`) is quarantined by the reader itself, and a quote that never closes is
+(`undecodable_row`, also for a NUL character) is quarantined by the reader itself, and a quote that never closes is
 confined to its own line (the lines after it are read as rows again). A UTF-8 byte order mark
 and CRLF line ends are accepted; blank lines are skipped. A value longer than MAX_FIELD_CHARS
 quarantines its row (`value_too_long`).
@@ -96,7 +96,8 @@ def read_entity(folder: Path, schema: EntitySchema) -> EntityRead:
             numbers.append(number)
             continue
         code, reason = problem
-        raw = {c: v if len(v) <= _KEPT else v[:_KEPT] + "..." for c, v in zip(header, fields, strict=False)}
+        raw = {c: (v if len(v) <= _KEPT else v[:_KEPT] + "...").replace("\x00", "\ufffd")
+               for c, v in zip(header, fields, strict=False)}
         record_id = raw.get(schema.id_column, "").strip()
         if len(fields) > len(header):
             raw["_extra_fields"] = ";".join(fields[len(header):])[:_KEPT]
@@ -169,6 +170,8 @@ def _problem(span: range, fields: list[str], header: list[str], undecodable: set
              texts: list[str]) -> tuple[str, str] | None:
     if undecodable.intersection(span):
         return "undecodable_row", "the row is not valid UTF-8 text (its bytes were replaced in the quarantined copy)"
+    if any("\x00" in field for field in fields):  # binary data; PostgreSQL cannot even store it as text
+        return "undecodable_row", "the row holds a NUL character: binary data, not text"
     if len(fields) != len(header):
         line = texts[span.start].rstrip("\r\n")
         shown = line if len(line) <= _SHOWN else line[:_SHOWN] + "..."
