@@ -221,7 +221,7 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 
     text = values.astype("string").str.strip()
     explicit = text.str.match(_WITH_OFFSET).fillna(False).astype(bool)
-    return pd.to_datetime(text.where(explicit), errors="coerce", utc=True, format="ISO8601")
+    return _countable(pd.to_datetime(text.where(explicit), errors="coerce", utc=True, format="ISO8601"))
 
 
 @lru_cache(maxsize=1024)
@@ -246,10 +246,26 @@ def parse_timezones(values: pd.Series) -> pd.Series:
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """YYYY-MM-DD strings -> UTC midnights; missing or invalid values become NaT."""
+    """YYYY-MM-DD strings -> UTC midnights; missing or invalid values, and days outside
+    EARLIEST..LATEST, become NaT."""
     import pandas as pd
 
-    return pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True)
+    return _countable(pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True))
+
+
+# The instants the rules can count with: pandas' nanosecond range (1677-09-21 to 2262-04-11) less
+# room for their arithmetic (a day after a due date, a year's limit after a start). Outside it
+# pandas would parse 9999-12-31 at another resolution, and the first addition would overflow.
+EARLIEST = "1700-01-01"
+LATEST = "2260-12-31"
+
+
+def _countable(parsed: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    inside = (parsed >= pd.Timestamp(EARLIEST, tz="UTC")) & (parsed < pd.Timestamp(LATEST, tz="UTC")
+                                                            + pd.Timedelta(days=1))
+    return parsed.where(inside).astype("datetime64[ns, UTC]")
 
 
 def coerce(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:

@@ -126,7 +126,7 @@ def test_quoted_fields_may_span_lines(tmp_path: Path) -> None:
 
 
 def test_a_byte_order_mark_crlf_and_blank_lines_are_accepted(tmp_path: Path) -> None:
-    text = HEADER + GOOD.format(n=1) + "\n" + GOOD.format(n=2)
+    text = HEADER + GOOD.format(n=1) + "\n   \n" + GOOD.format(n=2)
     (tmp_path / "incidents.csv").write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     read = read_entity(tmp_path, INCIDENTS)
     assert _rows(read) == [(1, "INC-1"), (2, "INC-2")]

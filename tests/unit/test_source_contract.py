@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from followthrough.model import ACTION_ITEMS, INCIDENTS, ROW_NUMBER, TEAMS, is_timezone, parse_timestamps
+from followthrough.model import ACTION_ITEMS, INCIDENTS, ROW_NUMBER, TEAMS, is_timezone, parse_dates, parse_timestamps
 from followthrough.quality.gx import apply_source_contract
 
 
@@ -101,7 +101,8 @@ def test_timestamps_without_offset_time_zones_that_do_not_exist_and_invisible_id
     assert result.clean["incidents"]["incident_id"].tolist() == ["INC-1", "INC-6"]
     assert result.clean["teams"]["team_id"].tolist() == ["payments", "utc"]
     reason = result.quarantine.set_index("record_id").loc["INC-2", "reason"]
-    assert reason == "started_at is not an ISO 8601 timestamp with a UTC offset: '2026-03-01T10:00:00'"
+    assert reason == ("started_at is not an ISO 8601 timestamp with a UTC offset, from 1700-01-01 to 2260-12-31: "
+                      "'2026-03-01T10:00:00'")
 
 
 def test_timestamp_parsing_needs_the_offset() -> None:
@@ -110,6 +111,9 @@ def test_timestamp_parsing_needs_the_offset() -> None:
     assert parsed.tolist()[:4] == [pd.Timestamp("2026-03-29T01:30Z"), pd.NaT, pd.Timestamp("2025-03-10T12:00Z"),
                                    pd.Timestamp("2026-07-01T10:00Z")]
     assert pd.isna(parsed.iloc[4])
+    dates = parse_dates(pd.Series(["9999-12-31", "2260-12-31", "2261-01-01", "1699-12-31"], dtype="string"))
+    assert str(dates.dtype) == "datetime64[ns, UTC]"  # not another resolution that overflows later
+    assert dates.notna().tolist() == [False, True, False, False]
     assert is_timezone("America/Santiago")
     assert not is_timezone("Europe/Atlantis")
     assert not is_timezone("")

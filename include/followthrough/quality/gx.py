@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough.model import (
     BOOL_VALUES,
+    EARLIEST,
+    LATEST,
     ROW_NUMBER,
     EntitySchema,
     coerce,
@@ -40,7 +42,8 @@ QUARANTINE_COLUMNS = ["entity", "row_number", "record_id", "reason_code", "reaso
 # control characters, zero-width and joiner characters, direction marks and overrides, BOM
 INVISIBLE = "[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
 _UNPARSEABLE = {"timestamp": "unparseable_timestamp", "date": "unparseable_date", "timezone": "unknown_timezone"}
-_EXPECTED = {"timestamp": "an ISO 8601 timestamp with a UTC offset", "date": "a valid YYYY-MM-DD date",
+_EXPECTED = {"timestamp": f"an ISO 8601 timestamp with a UTC offset, from {EARLIEST} to {LATEST}",
+             "date": f"a valid YYYY-MM-DD date from {EARLIEST} to {LATEST}",
              "timezone": "an IANA time zone name"}
 DOCS_SITE = "followthrough"
 

@@ -149,8 +149,8 @@ def _records(texts: list[str], start: int) -> Iterator[tuple[range, list[str]]]:
             return
         except csv.Error:
             fields = None
-        if fields == []:  # a blank line
-            continue
+        if not fields or (len(fields) == 1 and not fields[0].strip() and position - first == 1):
+            continue  # a blank line, or one of only spaces
         if fields is None or (width is not None and len(fields) != width and position - first > 1):
             position = first + 1
             fields = _fields_of_line(texts[first])
