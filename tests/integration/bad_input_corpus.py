@@ -185,7 +185,10 @@ FILE_CASES: tuple[Case, ...] = (
     Case("F21", "files", "a status update at a local time inside the Berlin DST gap (02:30 on 2026-03-29), "
                          "with its offset", (ok("status_updates", "UPD-99117", subject=False,
                                                 effect="read as the instant its offset names", check="dst_gap_update"),
-                                             ok("action_items", "AI-99117", "AI-OVERDUE", effect="its update counts")),
+                                             # first written as AI-OVERDUE alone; the run showed the rule is
+                                             # right: due 102 days after creation is beyond P2's 56 days
+                                             ok("action_items", "AI-99117", "AI-OVERDUE", "AI-DUE-BEYOND-SLA",
+                                                effect="its update counts: not stale")),
          (("action_items.csv", item("AI-99117", created="2026-03-20T10:00:00+00:00")),
           ("status_updates.csv", line("UPD-99117", "AI-99117", "corpus.owner", "2026-03-29T02:30:00+01:00",
                                       "Started.")),
@@ -309,7 +312,9 @@ JIRA_CASES: tuple[Case, ...] = (
     Case("J06", "jira", "an owner change to a user Jira will not name",
          (q("action_item_history", "AI-106:*:owner", "unknown_user"),
           ok("action_items", "AI-106", effect="the item itself is read", subject=False))),
-    Case("J07", "jira", "an action item linked to an incident that does not exist any more",
+    # (J07 was first "linked to an incident that was deleted": Jira drops a deleted issue's links, so the
+    # item simply has no incident; that is now J14, and J07 links to an incident outside the query)
+    Case("J07", "jira", "an action item linked to an Incident issue the incidents query does not return",
          (q("action_items", "AI-107", "unresolved_link"),)),
     Case("J08", "jira", "a postmortem with no link to an incident", (q("postmortems", "PM-108", "missing_value"),)),
     # (J09 and J10 were a severity of the wrong type and one outside the value map: a Jira select field
@@ -323,6 +328,8 @@ JIRA_CASES: tuple[Case, ...] = (
     Case("J13", "jira", "team names with JQL-special characters (quote, AND, ~, backslash, apostrophe)",
          (ok("incidents", "INC-113", effect="exactly the named teams' issues are read", check="jql_teams",
              subject=False),)),
+    Case("J14", "jira", "an action item whose linked incident was deleted (Jira drops the link)",
+         (ok("action_items", "AI-114", effect="read without an incident", check="no_incident", subject=False),)),
 )
 
 # ---------------------------------------------------------------------------------- policy

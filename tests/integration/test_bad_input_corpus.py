@@ -21,7 +21,6 @@ from __future__ import annotations
 import fnmatch
 import json
 import shutil
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +34,8 @@ from followthrough.exceptions import PolicyError
 from followthrough.gateways.jira import JiraClient
 from followthrough.model import ENTITIES, ENTITY_BY_NAME, empty_raw_frame
 from followthrough.policy import load_policy, policy_for_tests
-from tests.contract.test_jira_extract import T0, Clock, config as jira_config, seed
+from tests.contract.test_jira_extract import T0, Clock, seed
+from tests.contract.test_jira_extract import config as jira_config
 from tests.fakes.jira import FakeJira
 from tests.integration.bad_input_corpus import (
     CASES,
@@ -50,7 +50,14 @@ from tests.integration.bad_input_corpus import (
     Quarantined,
 )
 from tests.integration.conftest import run_pipeline
-from tests.pipeline import DEMO, DEMO_AS_OF, expected_open_findings, expected_quarantine, use_embedded_store, write_policy
+from tests.pipeline import (
+    DEMO,
+    DEMO_AS_OF,
+    expected_open_findings,
+    expected_quarantine,
+    use_embedded_store,
+    write_policy,
+)
 
 RUN_ID = "manual__2026-07-15T10:00:00+00:00"
 SOURCE = "demo"
@@ -60,13 +67,13 @@ FINDING_KEY = ["rule", "subject_type", "subject_id", "level", "status", "team_id
 TALLY: dict[str, bool] = {}
 
 
-@pytest.fixture
-def tally(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Record whether the case's test passed (for the figure the last test prints)."""
-    case_id = request.node.callspec.id
-    TALLY[case_id] = False
-    yield
-    TALLY[case_id] = True  # reached only when the test body raised nothing
+def started(case: Case) -> None:
+    TALLY[case.id] = False
+
+
+def as_expected(case: Case) -> None:
+    """The last line of a case's test: reached only when every assertion before it held."""
+    TALLY[case.id] = True
 
 
 # ============================================================================ files
@@ -245,10 +252,12 @@ def assert_file_outcome(runs: FileRuns, case: Case, outcome: Quarantined | Accep
 
 
 @pytest.mark.parametrize("case", FILE_CASES, ids=[c.id for c in FILE_CASES])
-def test_file_case(file_runs: FileRuns, case: Case, tally: None) -> None:
+def test_file_case(file_runs: FileRuns, case: Case) -> None:
+    started(case)
     for outcome in case.outcomes:
         assert_file_outcome(file_runs, case, outcome)
     assert file_runs.others_unchanged(), "a finding about a row the corpus did not inject changed"
+    as_expected(case)
 
 
 def test_the_reference_item_and_the_unchanged_rest(file_runs: FileRuns) -> None:
@@ -361,9 +370,12 @@ def seed_jira_corpus(jira: FakeJira) -> None:
             {"field": "assignee", "fieldId": "assignee", "from": "acc-cara", "fromString": "Cara Diaz",
              "to": "acc-hidden", "toString": "Hidden User"}]}])
     jira.add_link("Relates", "AI-106", "INC-3")
-    jira.add_issue("INC-199", {**inc, "customfield_10010": "SEV3", "summary": "deleted later"})  # J07
-    jira.add_issue("AI-107", {**task, "summary": "linked to a deleted incident"})
-    jira.add_link("Relates", "AI-107", "INC-199")
+    jira.add_issue("SECRET-7", {**inc, "customfield_10010": "SEV3", "summary": "out of scope"})  # J07
+    jira.add_issue("AI-107", {**task, "summary": "linked outside the incidents query"})
+    jira.add_link("Relates", "AI-107", "SECRET-7")
+    jira.add_issue("INC-199", {**inc, "customfield_10010": "SEV3", "summary": "deleted later"})  # J14
+    jira.add_issue("AI-114", {**task, "summary": "linked to a deleted incident"})
+    jira.add_link("Relates", "AI-114", "INC-199")
     jira.delete_issue("INC-199")
     jira.add_issue("PM-108", {"issuetype": "Postmortem", "summary": "not linked", "assignee": "acc-alice",
                               "status": "In Progress"})  # J08
@@ -383,7 +395,7 @@ def seed_jira_corpus(jira: FakeJira) -> None:
 
 
 MARKUP_SUMMARY = "<b>x</b> <!channel> [click|https://evil.example] {color:red}r{color} \u202eتقرير 🚨"
-JIRA_IDS = {"INC-101", "AI-102", "PM-103", "AI-104", "AI-105", "AI-106", "INC-199", "AI-107", "PM-108", "AI-109",
+JIRA_IDS = {"INC-101", "AI-102", "PM-103", "AI-104", "AI-105", "AI-106", "SECRET-7", "AI-107", "INC-199", "AI-114", "PM-108", "AI-109",
             "AI-110", "AI-111", "INC-112", *(f"INC-{n}" for n in range(113, 113 + len(JIRA_TEAMS)))}
 
 
@@ -444,7 +456,7 @@ def _jira_keys(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def jira_runs() -> Iterator[JiraRuns]:
+def jira_runs() -> JiraRuns:
     clock = Clock(T0)
     with FakeJira(clock=clock) as fake:
         seed(fake)
@@ -454,7 +466,7 @@ def jira_runs() -> Iterator[JiraRuns]:
         corpus = _jira_run(client)
         teams = _jira_run(client, teams=JIRA_TEAMS)
         violations = [str(v) for v in fake.violations]
-    yield JiraRuns(baseline=baseline, corpus=corpus, teams=teams, violations=violations)
+    return JiraRuns(baseline=baseline, corpus=corpus, teams=teams, violations=violations)
 
 
 def assert_jira_outcome(runs: JiraRuns, case: Case, outcome: Quarantined | Accepted | PolicyRejected) -> None:
@@ -465,12 +477,14 @@ def assert_jira_outcome(runs: JiraRuns, case: Case, outcome: Quarantined | Accep
         assert set(rows["reason_code"]) == set(outcome.reasons), (case.id, rows.to_dict("records"))
         findings = runs.corpus.findings
         about = findings[findings["subject_id"].map(_subject_of_jira) == _subject_of_jira(outcome.record_id)]
-        assert set(about["rule"]) <= {"SRC-INVALID"} and not about.empty, (case.id, about)
+        assert "SRC-INVALID" in set(about["rule"]), case.id  # followed up
+        if outcome.entity in ("incidents", "postmortems", "action_items"):  # the subject itself is not judged
+            assert set(about["rule"]) == {"SRC-INVALID"}, (case.id, about)
     elif isinstance(outcome, Accepted):
         frame = runs.corpus.clean[outcome.entity]
         ids = set(frame[ENTITY_BY_NAME[outcome.entity].id_column])
         assert outcome.record_id in ids, case.id
-        assert outcome.record_id not in set(quarantine["record_id"].map(_subject_of_jira))
+        assert not ((quarantine["entity"] == outcome.entity) & (quarantine["record_id"] == outcome.record_id)).any()
         if outcome.rules is not None:
             findings = runs.corpus.findings
             fired = set(findings.loc[findings["subject_id"] == outcome.record_id, "rule"])
@@ -479,6 +493,9 @@ def assert_jira_outcome(runs: JiraRuns, case: Case, outcome: Quarantined | Accep
             fetched = set(runs.teams.frames["incidents"]["incident_id"])
             assert fetched == {f"INC-{n}" for n in range(113, 113 + len(JIRA_TEAMS))}
             assert set(runs.teams.frames["incidents"]["team_id"]) == set(JIRA_TEAMS)
+        if outcome.check == "no_incident":
+            incident = frame.set_index("action_item_id").loc[outcome.record_id, "incident_id"]
+            assert pd.isna(incident) or incident == ""
         if case.id == "J12":
             titles = frame.set_index("incident_id")["title"]
             assert titles["INC-112"] == MARKUP_SUMMARY
@@ -487,11 +504,13 @@ def assert_jira_outcome(runs: JiraRuns, case: Case, outcome: Quarantined | Accep
 
 
 @pytest.mark.parametrize("case", JIRA_CASES, ids=[c.id for c in JIRA_CASES])
-def test_jira_case(jira_runs: JiraRuns, case: Case, tally: None) -> None:
+def test_jira_case(jira_runs: JiraRuns, case: Case) -> None:
+    started(case)
     for outcome in case.outcomes:
         assert_jira_outcome(jira_runs, case, outcome)
     assert not jira_runs.violations  # every request the extractor made was a valid one, JQL included
     assert jira_runs.others_unchanged(), "a row or finding about an issue the corpus did not add changed"
+    as_expected(case)
 
 
 def test_the_jira_baseline_is_clean(jira_runs: JiraRuns) -> None:
@@ -503,7 +522,8 @@ def test_the_jira_baseline_is_clean(jira_runs: JiraRuns) -> None:
 
 
 @pytest.mark.parametrize("case", POLICY_CASES, ids=[c.id for c in POLICY_CASES])
-def test_policy_case(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tally: None) -> None:
+def test_policy_case(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started(case)
     base = f"sources: [{{name: demo, kind: files, path: {json.dumps(str(DEMO))}}}]\n"
     (tmp_path / "valid.yaml").write_text(base)
     load_policy(tmp_path / "valid.yaml")  # without the case's text the policy is valid
@@ -520,6 +540,7 @@ def test_policy_case(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert store.findings_frame().empty
     assert store.outbox_frame().empty
     assert store.audit_events() == []
+    as_expected(case)
 
 
 # ============================================================================ the figure
