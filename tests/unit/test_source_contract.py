@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from followthrough.model import ACTION_ITEMS, INCIDENTS, ROW_NUMBER, TEAMS, is_timezone, parse_dates, parse_timestamps
+from followthrough.model import (
+    ACTION_ITEMS,
+    INCIDENTS,
+    ROW_NUMBER,
+    TEAMS,
+    is_timezone,
+    parse_dates,
+    parse_timestamps,
+)
 from followthrough.quality.gx import apply_source_contract
 
 
