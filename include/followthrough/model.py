@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import pandas as pd
 
-ColumnKind = Literal["text", "timestamp", "date", "bool", "enum"]
+ColumnKind = Literal["text", "timestamp", "date", "bool", "enum", "timezone"]
 
 SEVERITIES = ("SEV1", "SEV2", "SEV3", "SEV4")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -69,7 +71,7 @@ TEAMS = EntitySchema(
         Column("lead", doc="person_id of the team lead"),
         Column("manager", doc="person_id of the manager escalations go to"),
         Column("slack_channel", doc="team channel, e.g. #payments"),
-        Column("timezone", required=True, doc="IANA time zone of the team"),
+        Column("timezone", kind="timezone", required=True, doc="IANA time zone of the team"),
         Column("region", doc="ISO country code, for holidays"),
     ),
 )
@@ -208,18 +210,62 @@ def empty_raw_frame(schema: EntitySchema) -> pd.DataFrame:
     return frame
 
 
+# a date, a time and an explicit UTC offset: without one the instant is ambiguous (whose local time?)
+_WITH_OFFSET = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+
+
 def parse_timestamps(values: pd.Series) -> pd.Series:
-    """ISO 8601 strings -> UTC timestamps; missing or unparseable values become NaT."""
+    """ISO 8601 strings with a UTC offset -> UTC timestamps; missing or unparseable values, and
+    values without an offset (a local time of no stated zone), become NaT."""
     import pandas as pd
 
-    return pd.to_datetime(values, errors="coerce", utc=True, format="ISO8601")
+    text = values.astype("string").str.strip()
+    explicit = text.str.match(_WITH_OFFSET).fillna(False).astype(bool)
+    return _countable(pd.to_datetime(text.where(explicit), errors="coerce", utc=True, format="ISO8601"))
+
+
+@lru_cache(maxsize=1024)
+def is_timezone(name: str) -> bool:
+    """An IANA time zone name both the standard library and pandas resolve."""
+    import pandas as pd
+
+    try:
+        ZoneInfo(name)
+        pd.Timestamp(0, tz="UTC").tz_convert(name)
+    except Exception:  # noqa: BLE001  zoneinfo and pandas raise several kinds for a bad name
+        return False
+    return True
+
+
+def parse_timezones(values: pd.Series) -> pd.Series:
+    """Time zone names -> the same names, or NA where missing or not a time zone."""
+    import pandas as pd
+
+    text = values.astype("string").str.strip()
+    return text.where(text.map(lambda v: not pd.isna(v) and is_timezone(str(v))).astype(bool), pd.NA)
 
 
 def parse_dates(values: pd.Series) -> pd.Series:
-    """YYYY-MM-DD strings -> UTC midnights; missing or invalid values become NaT."""
+    """YYYY-MM-DD strings -> UTC midnights; missing or invalid values, and days outside
+    EARLIEST..LATEST, become NaT."""
     import pandas as pd
 
-    return pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True)
+    return _countable(pd.to_datetime(values, errors="coerce", format="%Y-%m-%d", utc=True))
+
+
+# The instants the rules can count with: pandas' nanosecond range (1677-09-21 to 2262-04-11) less
+# room for their arithmetic (a day after a due date, a year's limit after a start). Outside it
+# pandas would parse 9999-12-31 at another resolution, and the first addition would overflow.
+EARLIEST = "1700-01-01"
+LATEST = "2260-12-31"
+
+
+def _countable(parsed: pd.Series) -> pd.Series:
+    import pandas as pd
+
+    inside = (parsed >= pd.Timestamp(EARLIEST, tz="UTC")) & (parsed < pd.Timestamp(LATEST, tz="UTC")
+                                                            + pd.Timedelta(days=1))
+    return parsed.where(inside).astype("datetime64[ns, UTC]")
 
 
 def coerce(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:

@@ -387,6 +387,29 @@ def _describe(error: dict[str, object]) -> str:
     return f"{key}: {error.get('msg')} (got {value!r})"
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """safe_load, except that a key given twice in one mapping is an error: YAML would keep the
+    last one silently, so a pasted second `dispatch:` block would quietly replace the first."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping", node.start_mark, f"found the key {key!r} twice", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
+
+
+def _read_yaml(content: bytes) -> Any:
+    return yaml.load(content, Loader=_UniqueKeyLoader)  # noqa: S506  a SafeLoader subclass
+
+
 def load_policy(path: Path | str) -> LoadedPolicy:
     """Read, validate and hash a policy file; raise PolicyError naming every bad key."""
     path = Path(path)
@@ -395,7 +418,7 @@ def load_policy(path: Path | str) -> LoadedPolicy:
     except OSError as exc:
         raise PolicyError(f"cannot read policy file {path}: {exc.strerror}") from None
     try:
-        data = yaml.safe_load(content)
+        data = _read_yaml(content)
     except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. an impossible date like 2026-13-01
         raise PolicyError(f"policy file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict):
@@ -418,10 +441,10 @@ def load_policy(path: Path | str) -> LoadedPolicy:
 def _read_waiver_file(path: Path) -> tuple[bytes, list[Any]]:
     try:
         content = path.read_bytes()
-        data = yaml.safe_load(content) or {}
+        data = _read_yaml(content) or {}
     except OSError as exc:
         raise PolicyError(f"cannot read waiver file {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:
         raise PolicyError(f"waiver file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("waivers", []), list):
         raise PolicyError(f"waiver file {path} must hold a mapping with a `waivers:` list")

@@ -94,7 +94,7 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
     The policy is read here, once, and stored with the run: every later task of the run uses
     that copy. `full_extract` ignores the Jira watermarks (a backfill of the whole history).
     """
-    from followthrough.sources.files import read_export_folder
+    from followthrough.sources.files import read_export
     from followthrough.store.source_rows import Completeness
 
     loaded = load_policy(config.policy_path())
@@ -110,7 +110,10 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
         if isinstance(source, JiraSource):
             frames = _extract_jira(store, source, run_id, as_of, full_extract)
         else:
-            frames = read_export_folder(loaded.source_path(source), absent=source.absent_entities)
+            export = read_export(loaded.source_path(source), absent=source.absent_entities)
+            frames = export.frames
+            # rows the reader could not split into fields (the contract checks the others)
+            store.upsert_quarantine(source.name, run_id, as_timestamp(as_of), export.quarantine)
             # a file export is a complete snapshot: a row no longer in it is gone
             store.upsert_source_rows(source.name, frames, Completeness(entities=set(frames)), run_id,
                                      as_timestamp(as_of))

@@ -147,3 +147,15 @@ def test_the_bundled_policy_lists_every_key_with_its_default() -> None:
     source_default = {**FileSource(name="x", path=".").model_dump(mode="json"), "name": "demo", "path": "../data/demo"}
     walk(FileSource, bundled["sources"][0], source, source_default, "sources.0.")
     assert problems == []
+
+
+def test_a_key_given_twice_is_a_policy_error_naming_it(tmp_path: Path) -> None:
+    # plain YAML keeps the last one silently: the first dispatch block would be dropped unseen
+    path = tmp_path / "policy.yaml"
+    path.write_text("sources: [{name: x, path: .}]\ndispatch: {jira: live}\ndispatch: {slack: live}\n")
+    with pytest.raises(PolicyError, match="found the key 'dispatch' twice"):
+        load_policy(path)
+    (tmp_path / "waivers.yaml").write_text("waivers: []\nwaivers: []\n")
+    path.write_text("sources: [{name: x, path: .}]\nwaiver_files: [waivers.yaml]\n")
+    with pytest.raises(PolicyError, match=r"(?s)waivers\.yaml is not valid YAML.*'waivers' twice"):
+        load_policy(path)

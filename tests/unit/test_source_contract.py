@@ -5,7 +5,15 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from followthrough.model import ACTION_ITEMS, INCIDENTS, ROW_NUMBER
+from followthrough.model import (
+    ACTION_ITEMS,
+    INCIDENTS,
+    ROW_NUMBER,
+    TEAMS,
+    is_timezone,
+    parse_dates,
+    parse_timestamps,
+)
 from followthrough.quality.gx import apply_source_contract
 
 
@@ -70,3 +78,50 @@ def test_good_rows_survive_typed(result) -> None:  # type: ignore[no-untyped-def
 def test_quarantine_keeps_the_raw_row(result) -> None:  # type: ignore[no-untyped-def]
     row = result.quarantine[result.quarantine["reason_code"] == "unknown_value"].iloc[0]
     assert row["raw"]["severity"] in ("SEV9", "P7") or row["raw"].get("priority") == "P7"
+
+
+def test_timestamps_without_offset_time_zones_that_do_not_exist_and_invisible_ids_are_quarantined() -> None:
+    incidents = _raw(INCIDENTS, [
+        GOOD,
+        GOOD | {"incident_id": "INC-2", "started_at": "2026-03-01T10:00:00"},  # whose 10:00?
+        GOOD | {"incident_id": "INC-3", "started_at": "2026-03-01"},
+        GOOD | {"incident_id": "INC-4", "started_at": "2026-03-01T10:00:00+25:00"},
+        GOOD | {"incident_id": "INC-1\u200b"},  # looks like INC-1
+        GOOD | {"incident_id": "INC-6", "started_at": "2026-03-01 10:00+0100"},
+    ])
+    teams = _raw(TEAMS, [
+        {"team_id": "payments", "name": "Payments", "timezone": "Europe/Berlin"},
+        {"team_id": "mars", "name": "Mars", "timezone": "Mars/Olympus_Mons"},
+        {"team_id": "offset", "name": "Offset", "timezone": "UTC+02:00"},
+        {"team_id": "utc", "name": "UTC", "timezone": "UTC"},
+    ])
+    result = apply_source_contract({"incidents": incidents, "teams": teams}, [INCIDENTS, TEAMS])
+    got = sorted(zip(result.quarantine["entity"], result.quarantine["record_id"], result.quarantine["reason_code"],
+                     strict=True))
+    assert got == [
+        ("incidents", "INC-1\u200b", "invisible_character"),
+        ("incidents", "INC-2", "unparseable_timestamp"),
+        ("incidents", "INC-3", "unparseable_timestamp"),
+        ("incidents", "INC-4", "unparseable_timestamp"),
+        ("teams", "mars", "unknown_timezone"),
+        ("teams", "offset", "unknown_timezone"),
+    ]
+    assert result.clean["incidents"]["incident_id"].tolist() == ["INC-1", "INC-6"]
+    assert result.clean["teams"]["team_id"].tolist() == ["payments", "utc"]
+    reason = result.quarantine.set_index("record_id").loc["INC-2", "reason"]
+    assert reason == ("started_at is not an ISO 8601 timestamp with a UTC offset, from 1700-01-01 to 2260-12-31: "
+                      "'2026-03-01T10:00:00'")
+
+
+def test_timestamp_parsing_needs_the_offset() -> None:
+    parsed = parse_timestamps(pd.Series(["2026-03-29T02:30:00+01:00", "2026-03-29T02:30:00", "2025-03-10T12:00:00.000+0000",
+                                         "2026-07-01T10:00Z", None], dtype="string"))
+    assert parsed.tolist()[:4] == [pd.Timestamp("2026-03-29T01:30Z"), pd.NaT, pd.Timestamp("2025-03-10T12:00Z"),
+                                   pd.Timestamp("2026-07-01T10:00Z")]
+    assert pd.isna(parsed.iloc[4])
+    dates = parse_dates(pd.Series(["9999-12-31", "2260-12-31", "2261-01-01", "1699-12-31"], dtype="string"))
+    assert str(dates.dtype) == "datetime64[ns, UTC]"  # not another resolution that overflows later
+    assert dates.notna().tolist() == [False, True, False, False]
+    assert is_timezone("America/Santiago")
+    assert not is_timezone("Europe/Atlantis")
+    assert not is_timezone("")

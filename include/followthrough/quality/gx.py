@@ -23,12 +23,28 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from followthrough.model import BOOL_VALUES, ROW_NUMBER, EntitySchema, coerce, parse_dates, parse_timestamps
+from followthrough.model import (
+    BOOL_VALUES,
+    EARLIEST,
+    LATEST,
+    ROW_NUMBER,
+    EntitySchema,
+    coerce,
+    parse_dates,
+    parse_timestamps,
+    parse_timezones,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
 QUARANTINE_COLUMNS = ["entity", "row_number", "record_id", "reason_code", "reason", "raw"]
+# control characters, zero-width and joiner characters, direction marks and overrides, BOM
+INVISIBLE = "[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+_UNPARSEABLE = {"timestamp": "unparseable_timestamp", "date": "unparseable_date", "timezone": "unknown_timezone"}
+_EXPECTED = {"timestamp": f"an ISO 8601 timestamp with a UTC offset, from {EARLIEST} to {LATEST}",
+             "date": f"a valid YYYY-MM-DD date from {EARLIEST} to {LATEST}",
+             "timezone": "an IANA time zone name"}
 DOCS_SITE = "followthrough"
 
 
@@ -61,6 +77,8 @@ def _prepare(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
         frame[f"{column.name}__parsed"] = parse_timestamps(frame[column.name])
     for column in schema.columns_of_kind("date"):
         frame[f"{column.name}__parsed"] = parse_dates(frame[column.name])
+    for column in schema.columns_of_kind("timezone"):
+        frame[f"{column.name}__parsed"] = parse_timezones(frame[column.name])
     for column in schema.columns_of_kind("bool"):
         frame[column.name] = frame[column.name].str.lower()
     return frame
@@ -78,15 +96,14 @@ def _checks(schema: EntitySchema) -> list[ContractCheck]:
                 ContractCheck(gxe.ExpectColumnValuesToNotBeNull(column=column.name), reason, column.name,
                               f"required field {column.name} is empty")
             )
-        if column.kind in ("timestamp", "date"):
-            # a value is present but does not parse (wrong format, or no such day: 2026-06-31)
+        if column.kind in ("timestamp", "date", "timezone"):
+            # a value is present but does not parse (wrong format, no such day: 2026-06-31, a
+            # timestamp without its UTC offset, a time zone that does not exist)
             checks.append(
                 ContractCheck(
                     gxe.ExpectColumnValuesToNotBeNull(column=f"{column.name}__parsed",
                                                       row_condition=Column(column.name).is_not_null()),
-                    f"unparseable_{column.kind}", column.name,
-                    f"{column.name} is not a valid "
-                    + ("ISO 8601 timestamp" if column.kind == "timestamp" else "YYYY-MM-DD date"),
+                    _UNPARSEABLE[column.kind], column.name, f"{column.name} is not {_EXPECTED[column.kind]}",
                 )
             )
         elif column.kind == "enum":
@@ -100,6 +117,12 @@ def _checks(schema: EntitySchema) -> list[ContractCheck]:
                 ContractCheck(gxe.ExpectColumnValuesToBeInSet(column=column.name, value_set=list(BOOL_VALUES)),
                               "unknown_value", column.name, f"{column.name} is not true or false")
             )
+    checks.append(
+        ContractCheck(gxe.ExpectColumnValuesToNotMatchRegex(column=schema.id_column, regex=INVISIBLE),
+                      "invisible_character", schema.id_column,
+                      f"{schema.id_column} holds an invisible or control character (zero-width space, "
+                      "direction mark, ...): it would look like another id")
+    )
     checks.append(
         ContractCheck(gxe.ExpectColumnValuesToBeUnique(column=schema.id_column), "duplicate_id",
                       schema.id_column, f"{schema.id_column} is not unique in this export")
