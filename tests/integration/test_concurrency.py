@@ -11,19 +11,16 @@
 from __future__ import annotations
 
 import re
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from followthrough import tasks
 from followthrough.exceptions import RunLocked
 from followthrough.store import repository
 from followthrough.store.repository import Store
-from tests.conftest import PG_ADMIN_URL
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import run_pipeline
@@ -44,16 +41,8 @@ ENFORCE = "followthrough_enforce"
 
 
 @pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A database of this test's own on the local server (the session's one is shared)."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"ft_concurrency_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield sa.engine.make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def pg_url(fresh_postgres: Callable[[], str]) -> str:
+    return fresh_postgres()
 
 
 def test_the_run_lock_is_taken_renewed_refused_released_and_lost_with_its_lease(
