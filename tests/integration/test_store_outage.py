@@ -28,7 +28,6 @@ from followthrough.store.repository import now_utc
 from tests.conftest import PG_ADMIN_URL
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.integration.conftest import run_pipeline
 from tests.pipeline import (
     DEMO,
     DEMO_AS_OF,
@@ -111,16 +110,19 @@ def state(store: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
 def test_the_store_dropped_in_the_middle_of_reconciliation_leaves_nothing_half_written(
         fresh_postgres: Callable[[], str], store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         report_figure: Callable[[str], None]) -> None:
-    use_embedded_store(monkeypatch, tmp_path / "clean", write_policy(tmp_path, DEMO))
-    monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", fresh_postgres())
-    run_pipeline("run-1", DEMO_AS_OF)
-    clean = state(tasks.open_store())
-
-    monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / "home"))
+    use_embedded_store(monkeypatch, tmp_path / "home", write_policy(tmp_path, DEMO))
     monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", store_url)
     tasks.extract_sources("run-1", "followthrough_enforce", DEMO_AS_OF)
     for step in STEPS[:2]:
         getattr(tasks, step)("run-1", DEMO_AS_OF)
+    # the clean run: the same run over the same staged findings, in a store of its own, without an outage
+    monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", fresh_postgres())
+    tasks.extract_sources("run-1", "followthrough_enforce", DEMO_AS_OF)
+    for step in STEPS[2:]:
+        getattr(tasks, step)("run-1", DEMO_AS_OF)
+    clean = state(tasks.open_store())
+
+    monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", store_url)
     outage = Outage(store_url)
     with outage_at_first_call(monkeypatch, bulk, "upsert_rows", outage), \
             pytest.raises(StoreError) as failure:
