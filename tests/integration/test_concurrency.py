@@ -62,6 +62,7 @@ def test_the_run_lock_is_taken_renewed_refused_released_and_lost_with_its_lease(
     assert store.acquire_run_lock("run-a", 60) is None
 
 
+@pytest.mark.postgres
 def test_two_enforcement_runs_at_once_one_runs_and_the_other_refuses_until_the_first_is_recorded(
         pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report_figure: Callable[[str], None]) -> None:
     use_embedded_store(monkeypatch, tmp_path / "home", write_policy(tmp_path, DEMO))
@@ -98,6 +99,7 @@ def test_two_enforcement_runs_at_once_one_runs_and_the_other_refuses_until_the_f
                   "started after the first was recorded")
 
 
+@pytest.mark.postgres
 def test_enforcement_hourly_and_digest_dispatch_at_once_send_nothing_twice(
         pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report_figure: Callable[[str], None]) -> None:
     rounds, tickets, messages = 3, 10, 20

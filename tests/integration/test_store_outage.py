@@ -40,6 +40,8 @@ from tests.pipeline import (
     write_policy,
 )
 
+pytestmark = pytest.mark.postgres
+
 PASSWORD = "s3cret-store-pw"  # the local server trusts its clients: the password is only there to be masked
 STEPS = ("validate_source_contract", "evaluate_rules", "reconcile_findings", "plan_actions", "dispatch_outbox",
          "record_run")
