@@ -146,9 +146,6 @@ class SafetyPolicy(_Strict):
     max_resolve_fraction: Annotated[float, Field(gt=0, le=1)] = 0.2
     # ... when it would resolve at least this many (three of five open findings fixed is a good day)
     min_resolutions_to_hold: Annotated[int, Field(ge=1, le=100_000)] = 10
-    # one enforcement run at a time: a run holds the store's run lock from extraction to its record,
-    # renewed by each task; a run that died holding it loses it after this many minutes
-    run_lock_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 120
 
 
 class WorkingHours(_Strict):
