@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -80,3 +82,70 @@ def use_embedded_store(monkeypatch: Any, home: Path, policy: Path) -> None:
     monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(policy))
     monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
     monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)
+
+
+PEOPLE = 50  # owner00..owner49, in Jira (acc-NN) and Slack (UNNNNNNNN) by the same e-mail
+
+
+def populate_fakes(jira: Any, slack: Any) -> None:
+    """The ticket project, the owners in both fakes, a team channel and the platform channel."""
+    jira.add_project("FOLLOW")
+    for n in range(PEOPLE):
+        jira.add_user(f"acc-{n:02d}", f"owner{n:02d}@example.com", f"Owner {n:02d}")
+        slack.add_user(f"U{n:08d}", f"owner{n:02d}@example.com", f"Owner {n:02d}")
+    slack.add_channel("CTEAM00000", "payments")
+    slack.add_channel("CPLATFORM0", "incident-followup")
+
+
+def write_live_policy(folder: Path, **dispatch: Any) -> Path:
+    """A policy with no source rows and both channels live against project FOLLOW (dispatch tests)."""
+    import yaml
+
+    policy = folder / "policy.yaml"
+    policy.write_text(yaml.safe_dump({"sources": [{"name": "none", "path": str(folder)}],
+                                      "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW",
+                                                   **dispatch}}))
+    return policy
+
+
+def synthetic_backlog(tickets: int, messages: int, *, batch: int = 0) -> list[dict[str, Any]]:
+    """Outbox actions: `tickets` Jira tickets, then `messages` Slack messages (every fifth to #payments).
+
+    `batch` (0..65535) leads every fingerprint, so several backlogs can share the fakes apart.
+    """
+    actions: list[dict[str, Any]] = []
+    for n in range(tickets):
+        fingerprint = f"{batch:04x}{n:012x}" + "a" * 16
+        owner = f"owner{n % PEOPLE:02d}"
+        actions.append({"idempotency_key": f"{fingerprint}:1:jira:create", "fingerprint": fingerprint, "episode": 1,
+                        "step": 0, "channel": "jira", "action": "create_ticket", "recipient": owner,
+                        "payload": {"summary": f"[AI-STALE] Action item has no status update: AI-{n}",
+                                    "description": f"What is wrong: no status update for 9 days (AI-{n}).",
+                                    "assignee": owner, "assignee_email": f"{owner}@example.com",
+                                    "labels": ["followthrough", f"ft-{fingerprint[:16]}", "ai-stale"]}})
+    for n in range(messages):
+        fingerprint = f"{batch:04x}{n:012x}" + "b" * 16
+        channel = n % 5 == 0
+        recipient = "#payments" if channel else f"owner{n % PEOPLE:02d}"
+        actions.append({"idempotency_key": f"{fingerprint}:1:slack:step{int(channel)}:"
+                                           f"{'post_team_channel' if channel else 'dm_owner'}",
+                        "fingerprint": fingerprint, "episode": 1, "step": int(channel), "channel": "slack",
+                        "action": "post_team_channel" if channel else "dm_owner", "recipient": recipient,
+                        "payload": {"to": recipient, "slack_id": "" if channel else f"U{n % PEOPLE:08d}",
+                                    "email": "" if channel else f"{recipient}@example.com",
+                                    "text": f"Action item AI-{n} has no status update for 9 days."}})
+    return actions
+
+
+def delivered_in_fakes(jira: Any, slack: Any, batch: int | None = None) -> tuple[Counter[str], Counter[str]]:
+    """How often each ticket label (`ft-<fp>-e<episode>`) and each Slack message key is in the fakes' state.
+
+    `batch`: only the fingerprints of that synthetic backlog.
+    """
+    prefix = "ft-" if batch is None else f"ft-{batch:04x}"
+    labels = Counter(label for key in jira.issue_keys() for label in jira.issue(key)["fields"]["labels"]
+                     if label.startswith(prefix) and re.search(r"-e\d+$", label))
+    keys = Counter(str(key) for m in slack.messages()
+                   if (key := ((m.get("metadata") or {}).get("event_payload") or {}).get("key"))
+                   and (batch is None or str(key).startswith(f"{batch:04x}")))
+    return labels, keys

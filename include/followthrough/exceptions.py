@@ -26,6 +26,10 @@ class StoreError(FollowthroughError):
     """The store is unreachable or holds something it should not."""
 
 
+class RunLocked(FollowthroughError):
+    """Another enforcement run holds the store's run lock: this one refuses to start (and is retried)."""
+
+
 class ConnectionMissing(NotRetryableError):
     """A live source or gateway needs an Airflow Connection that is not defined."""
 

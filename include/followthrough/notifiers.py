@@ -32,6 +32,21 @@ DEADLINE_MESSAGE = (
 )
 
 
+ENFORCE_DAG_ID = "followthrough_enforce"
+
+
+def release_run_lock(run_id: str) -> None:
+    """An enforcement run that failed for good gives the store's run lock back, so the next run need not
+    wait for its lease to end; a store that cannot be reached leaves it to the lease."""
+    from followthrough import tasks
+
+    try:
+        if tasks.open_store().release_run_lock(run_id):
+            log.warning("run %s failed: the store's run lock is released", run_id)
+    except Exception as exc:  # noqa: BLE001  the alert must still go out
+        log.warning("run %s failed and its run lock could not be released (%s); it ends with its lease", run_id, exc)
+
+
 class PlatformAlertNotifier(BaseNotifier):
     """Post one alert per failing DAG run to the platform team's Slack channel.
 
@@ -75,6 +90,8 @@ class PlatformAlertNotifier(BaseNotifier):
         else:
             run_id = str(getattr(dag_run, "run_id", None) or context.get("run_id") or "unknown-run")
             dag_id = str(getattr(context.get("dag"), "dag_id", None) or "unknown-dag")
+        if self.kind == "failure" and dag_id == ENFORCE_DAG_ID:
+            release_run_lock(run_id)
         text = escape_slack(self.message)
         try:
             BaseHook.get_connection(self.slack_conn_id)

@@ -99,6 +99,7 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
 
     loaded = load_policy(config.policy_path())
     store = open_store()
+    hold_run_lock(store, run_id)
     store.start_run(run_id, dag_id, as_timestamp(as_of), loaded.content_hash)
     store.store_run_policy(run_id, loaded.to_record())
     loaded = run_policy(store, run_id)  # a retry keeps the policy its first attempt stored
@@ -120,6 +121,30 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
         rows[source.name] = {name: len(frame) for name, frame in frames.items()}
         log.info("source %s: %s", source.name, rows[source.name])
     return {"policy_hash": loaded.content_hash, "rows": rows}
+
+
+# an enforcement run holds the store's run lock from extraction to its record, renewed by its tasks; a run
+# that died holding it loses it after this long (one that failed for good releases it: notifiers.py)
+RUN_LOCK_SECONDS = 2 * 3600
+
+
+def hold_run_lock(store: Store, run_id: str) -> None:
+    """Take or renew the store's enforcement run lock, or refuse: two runs at once would both reconcile
+    the same findings (a scheduled and a manual run, two schedulers). The refused task fails and is
+    retried, so the second run waits for the first; a run that died holding the lock loses it after
+    ``RUN_LOCK_SECONDS``."""
+    from followthrough.exceptions import RunLocked
+
+    holder = store.acquire_run_lock(run_id, RUN_LOCK_SECONDS)
+    if holder is not None:
+        raise RunLocked(
+            f"enforcement run {holder['run_id']!r} holds the store's run lock (taken {_minute(holder['acquired_at'])}, "
+            f"its lease ends {_minute(holder['expires_at'])}); run {run_id!r} does not run alongside it and is "
+            "retried")
+
+
+def _minute(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M} UTC" if value is not None else "unknown"
 
 
 def connection_required(conn_id: str) -> None:
@@ -256,6 +281,7 @@ def reconcile_findings(run_id: str, as_of: str, confirm_mass_resolve: bool = Fal
 
     store = open_store()
     loaded = run_policy(store, run_id)
+    hold_run_lock(store, run_id)
     instant = as_timestamp(as_of)
     current = staging.read_frames(run_id, "findings")["findings"]
     current["evidence"] = current["evidence"].map(json.loads)
@@ -331,6 +357,7 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     if is_replay_run(store, run_id):
         return {"planned": 0, "added": 0, "replay": 1}
     loaded = run_policy(store, run_id)
+    hold_run_lock(store, run_id)
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
@@ -393,6 +420,7 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     summary["report"] = str(folder / "report.html")
     store.append_audit(run_id, [("run_recorded", None, {"summary": {k: v for k, v in summary.items() if k != "metrics"}})])
     store.finish_run(run_id, summary)
+    store.release_run_lock(run_id)
     # the anchor outside the store: report folder, XCom and task log (see store/audit.py)
     checkpoint = store.audit_checkpoint(run_id, record=True).as_dict()
     (folder / CHECKPOINT_FILE).write_text(json.dumps(checkpoint, indent=2) + "\n")

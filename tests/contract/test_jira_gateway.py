@@ -402,6 +402,32 @@ def test_search_lag_cannot_duplicate_a_ticket_the_store_recorded(
     assert len(jira.comment_texts(key)) == 2
 
 
+def test_an_uncertain_entry_finds_a_ticket_that_search_does_not_show_yet(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    """A dispatcher died after its create landed and before it recorded the key: the entry comes back as
+    uncertain, and search still lags behind the fresh ticket. It is looked for, not created again."""
+    jira.faults.search_lag(searches=3)  # the dead dispatcher's own search for the label counts as one
+    store = Store([])
+    created = gateway_for(client, store, sleeps).deliver(create_entry())  # the dead dispatcher's write
+    receipt = gateway_for(client, store, sleeps).deliver({**create_entry(), "uncertain": True})
+    assert receipt.external_ref == created.external_ref
+    assert jira.requests[CREATE] == 1
+    assert sleeps == [1.0, 2.0]  # backoff between label searches while search lagged
+    jira.reindex()
+    assert tickets(jira) == [created.external_ref]
+
+
+def test_an_uncertain_entry_whose_create_never_landed_is_created_after_the_lag(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    store = Store([])
+    receipt = gateway_for(client, store, sleeps, search_lag_seconds=3).deliver({**create_entry(), "uncertain": True})
+    assert sleeps == [1.0, 2.0]  # searched for search_lag_seconds, then created
+    assert jira.requests[CREATE] == 1
+    assert tickets(jira) == [receipt.external_ref]
+
+
 def test_reset_after_committed_comment_and_transition_are_not_repeated(
     jira: FakeJira, client: JiraClient, sleeps: Sleeps
 ) -> None:

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
 from followthrough.notifiers import PlatformAlertNotifier
 from tests.fakes.slack import FakeSlack
+
+
+@pytest.fixture(autouse=True)
+def own_store(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A failure alert of an enforcement run releases the run lock in the store: this test's own."""
+    monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path))
+    monkeypatch.delenv("FOLLOWTHROUGH_DB_URL", raising=False)
+    monkeypatch.delenv("AIRFLOW_CONN_FOLLOWTHROUGH_DB", raising=False)
+
 
 CONTEXT = {"dag_run": SimpleNamespace(run_id="manual__2026-07-15"), "dag": SimpleNamespace(dag_id="followthrough_enforce")}
 
@@ -61,3 +71,17 @@ def test_deadline_alert_is_awaited_like_the_triggerer_does(monkeypatch: pytest.M
     assert len(texts) == 2
     assert "followthrough_enforce run scheduled__2026-07-15 has not finished by its deadline (2026-07-15T09:00:00+00:00)" in texts[0]
     assert slack.messages_with_key("alert/followthrough_enforce/scheduled__2026-07-15/deadline")
+
+
+def test_a_failed_enforcement_run_gives_the_run_lock_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    from followthrough import tasks
+
+    monkeypatch.delenv("AIRFLOW_CONN_SLACK_API_DEFAULT", raising=False)
+    store = tasks.open_store()
+    assert store.acquire_run_lock("manual__2026-07-15", 3600) is None
+    PlatformAlertNotifier(message="late", kind="deadline").notify(CONTEXT)  # late is not failed
+    other = {"dag_run": SimpleNamespace(run_id="manual__2026-07-15"), "dag": SimpleNamespace(dag_id="followthrough_digest")}
+    PlatformAlertNotifier(message="failed").notify(other)  # another DAG's run of the same id
+    assert store.acquire_run_lock("scheduled__2026-07-16", 3600) is not None
+    PlatformAlertNotifier(message="failed").notify(CONTEXT)
+    assert store.acquire_run_lock("scheduled__2026-07-16", 3600) is None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
@@ -40,6 +41,13 @@ def retry_after_header(value: str | float | datetime | None) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)
+
+
+# A write observer: called with (target, phase) for each write request; phase is "before" (it
+# arrived, not applied yet), "committed" (applied, not answered yet: blocking here is a
+# write the client cannot know landed) or "answered". It runs in the request's thread, outside
+# the fake's lock; the crash tests kill a dispatcher from it.
+WriteObserver = Callable[[str, str], None]
 
 
 class FaultSwitches:

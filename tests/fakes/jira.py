@@ -81,7 +81,7 @@ from typing import Any, Literal
 from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo
 
-from tests.fakes.faults import Fault, FaultSwitches
+from tests.fakes.faults import Fault, FaultSwitches, WriteObserver
 from tests.fakes.openapi import OpenAPISpec, Operation, PathMatch, load_spec
 
 SPEC_ENV = "FOLLOWTHROUGH_JIRA_OPENAPI"
@@ -784,6 +784,7 @@ class FakeJira:
         self.response_violations: list[str] = []
         self.ignored_params: list[tuple[str, str]] = []  # (endpoint, name): Jira ignores unknown query params
         self.unimplemented: list[str] = []
+        self.write_observer: WriteObserver | None = None  # see tests/fakes/faults.py
 
         self._users: dict[str, _User] = {}
         self._projects: dict[str, _Project] = {}
@@ -1165,6 +1166,9 @@ class FakeJira:
         )
         v3_endpoint = f"{method} {template}" if template else ""
 
+        write = v3_endpoint in _WRITE_TEMPLATES
+        if write and self.write_observer is not None:
+            self.write_observer(endpoint, "before")
         with self._lock:
             record = RecordedRequest(method, raw_path, endpoint, query, parsed_body, version, self.now())
             self.log.append(record)
@@ -1188,7 +1192,10 @@ class FakeJira:
 
         reply = self._answer(handler, method, raw_path, query, raw_body, version, spec_match, endpoint)
 
-        if 200 <= reply.status < 300 and v3_endpoint in _WRITE_TEMPLATES:
+        committed = 200 <= reply.status < 300 and write
+        if committed and self.write_observer is not None:
+            self.write_observer(endpoint, "committed")
+        if committed:
             with self._lock:
                 reset = self.faults._take(self.faults._reset_faults, endpoint)
             if reset is not None:
@@ -1198,6 +1205,8 @@ class FakeJira:
         if fault is not None and fault.kind == "timeout":
             self._stop.wait(fault.seconds)
         self._send(handler, record, reply)
+        if committed and self.write_observer is not None:
+            self.write_observer(endpoint, "answered")
 
     def _answer(
         self,

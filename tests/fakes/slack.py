@@ -111,7 +111,7 @@ import jsonschema
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
-from tests.fakes.faults import FaultSwitches
+from tests.fakes.faults import FaultSwitches, WriteObserver
 
 SPEC_ENV = "FOLLOWTHROUGH_SLACK_OPENAPI"
 _SPEC_NAME = "slack-web-api.openapi-v2.json"
@@ -486,6 +486,7 @@ class FakeSlack:
         self.response_violations: list[str] = []
         self.ignored_args: list[tuple[str, str]] = []  # (method, argument)
         self.unimplemented: list[str] = []
+        self.write_observer: WriteObserver | None = None  # see tests/fakes/faults.py
         self.warnings: list[str] = []
 
         self._users: dict[str, _User] = {}
@@ -645,6 +646,9 @@ class FakeSlack:
         length = int(handler.headers.get("Content-Length") or 0)
         raw = handler.rfile.read(length) if length > 0 else b""
         record = RecordedRequest(method, handler.command, {}, content_type, self._clock())
+        observer = self.write_observer if method in WRITE_METHODS else None
+        if observer is not None:
+            observer(method, "before")
         with self._lock:
             self.log.append(record)
             self.requests[method] += 1
@@ -670,7 +674,10 @@ class FakeSlack:
             self._stop.wait(fault.seconds)
             self._drop(handler, reset=False)
             return
-        if committed and method in WRITE_METHODS:
+        committed = committed and method in WRITE_METHODS
+        if committed and observer is not None:
+            observer(method, "committed")
+        if committed:
             with self._lock:
                 reset = self.faults._take(self.faults._reset_faults, method)
             if reset is not None:
@@ -678,6 +685,8 @@ class FakeSlack:
                 self._drop(handler, reset=True)
                 return
         self._send(handler, record, reply)
+        if committed and observer is not None:
+            observer(method, "answered")
 
     def _answer(self, handler: _Handler, method: str, query: str, content_type: str, raw: bytes,
                 record: RecordedRequest) -> _Reply:

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import json
 import time
-from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-import yaml
 
 from followthrough import tasks
 from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, gateway_for
 from followthrough.policy import load_policy
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.pipeline import fake_connections, use_embedded_store
+from tests.pipeline import (
+    delivered_in_fakes,
+    fake_connections,
+    populate_fakes,
+    synthetic_backlog,
+    use_embedded_store,
+    write_live_policy,
+)
 
 pytestmark = pytest.mark.throughput  # about eight minutes: `make throughput`, not `make test`
 
@@ -36,45 +40,13 @@ BUDGET_SECONDS = 240.0
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack]]:
     jira, slack = FakeJira(), FakeSlack()
-    jira.add_project("FOLLOW")
-    for n in range(50):
-        jira.add_user(f"acc-{n:02d}", f"owner{n:02d}@example.com", f"Owner {n:02d}")
-        slack.add_user(f"U{n:08d}", f"owner{n:02d}@example.com", f"Owner {n:02d}")
-    slack.add_channel("CTEAM00000", "payments")
-    slack.add_channel("CPLATFORM0", "incident-followup")
+    populate_fakes(jira, slack)
     with jira, slack:
-        policy = {"sources": [{"name": "none", "path": str(tmp_path)}],
-                  "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW",
-                               "attempt_time_budget_seconds": BUDGET_SECONDS, "jira_search_lag_seconds": 1}}
-        (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+        policy = write_live_policy(tmp_path, attempt_time_budget_seconds=BUDGET_SECONDS, jira_search_lag_seconds=1)
         for name, value in fake_connections(jira, slack, timeout=1).items():
             monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
+        use_embedded_store(monkeypatch, tmp_path / "home", policy)
         yield jira, slack
-
-
-def _backlog() -> list[dict[str, Any]]:
-    actions: list[dict[str, Any]] = []
-    for n in range(TICKETS):
-        fingerprint = f"{n:016x}" + "a" * 16
-        actions.append({"idempotency_key": f"{fingerprint}:1:jira:create", "fingerprint": fingerprint, "episode": 1,
-                        "step": 0, "channel": "jira", "action": "create_ticket", "recipient": f"owner{n % 50:02d}",
-                        "payload": {"summary": f"[AI-STALE] Action item has no status update: AI-{n}",
-                                    "description": f"What is wrong: no status update for 9 days (AI-{n}).",
-                                    "assignee": f"owner{n % 50:02d}", "assignee_email": f"owner{n % 50:02d}@example.com",
-                                    "labels": ["followthrough", f"ft-{fingerprint[:16]}", "ai-stale"]}})
-    for n in range(MESSAGES):
-        fingerprint = f"{n:016x}" + "b" * 16
-        channel = n % 5 == 0
-        recipient = "#payments" if channel else f"owner{n % 50:02d}"
-        actions.append({"idempotency_key": f"{fingerprint}:1:slack:step{int(channel)}:"
-                                           f"{'post_team_channel' if channel else 'dm_owner'}",
-                        "fingerprint": fingerprint, "episode": 1, "step": int(channel), "channel": "slack",
-                        "action": "post_team_channel" if channel else "dm_owner", "recipient": recipient,
-                        "payload": {"to": recipient, "slack_id": "" if channel else f"U{n % 50:08d}",
-                                    "email": "" if channel else f"owner{n % 50:02d}@example.com",
-                                    "text": f"Action item AI-{n} has no status update for 9 days."}})
-    return actions
 
 
 def test_a_first_day_backlog_is_delivered_within_three_attempts_under_a_fault_mix(
@@ -84,7 +56,7 @@ def test_a_first_day_backlog_is_delivered_within_three_attempts_under_a_fault_mi
         fake.faults.random_mix(seed, rate_limit=0.15, unavailable=0.10, timeout=0.004, timeout_seconds=1.5,
                                reset_after_commit=0.01)
     store = tasks.open_store()
-    assert store.add_to_outbox(_backlog(), "plan", AS_OF) == TICKETS + MESSAGES
+    assert store.add_to_outbox(synthetic_backlog(TICKETS, MESSAGES), "plan", AS_OF) == TICKETS + MESSAGES
     policy = load_policy(Path(tasks.config.policy_path())).policy
     settings = DispatchSettings.from_policy(policy)
     figures = []
@@ -110,11 +82,10 @@ def test_a_first_day_backlog_is_delivered_within_three_attempts_under_a_fault_mi
         assert faults[channel].get("unavailable", 0) > 0
     # exactly once, in the fakes' own state
     tickets = [k for k in jira.issue_keys() if k.startswith("FOLLOW-")]
-    labels = Counter(label for key in tickets for label in jira.issue(key)["fields"]["labels"]
-                     if label.startswith("ft-") and label.endswith("-e1"))
+    labels, keys = delivered_in_fakes(jira, slack)
     assert len(tickets) == TICKETS
     assert len(labels) == TICKETS
     assert set(labels.values()) == {1}
-    keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in slack.messages()]
+    assert len(slack.messages()) == MESSAGES
+    assert sum(keys.values()) == MESSAGES
     assert len(keys) == MESSAGES
-    assert len(set(keys)) == MESSAGES

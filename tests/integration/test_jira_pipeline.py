@@ -184,6 +184,7 @@ def test_full_extract_ignores_the_watermark(jira: FakeJira, tmp_path: Path) -> N
     incremental = [str(r.body.get("jql")) for r in jira.requests_to(SEARCH)[fetched:]]
     for query in QUERIES.values():
         assert [q for q in incremental if query in q and "updated >=" in q], incremental
+    assert _store(tmp_path).release_run_lock("run-2")  # run-2 ends here (its later tasks are not the point)
     tasks.extract_sources("run-3", "followthrough_enforce", AS_OF, full_extract=True)
     backfill = [str(r.body.get("jql")) for r in jira.requests_to(SEARCH)[fetched + len(incremental):]]
     for query in QUERIES.values():

@@ -22,7 +22,7 @@ from followthrough.privacy import redact_finding_event, redact_payload
 from followthrough.store import audit, bulk
 from followthrough.store import source_rows as source_rows_store
 from followthrough.store.audit import AuditEvent, AuditKey, Checkpoint, Verdict
-from followthrough.store.schema import audit_events, findings, outbox, quarantine, runs, watermarks
+from followthrough.store.schema import audit_events, findings, outbox, quarantine, run_lock, runs, watermarks
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -132,6 +132,42 @@ class Store:
                 runs.update().where(runs.c.run_id == run_id)
                 .values(status="succeeded", finished_at=now_utc(), summary=_json_safe(summary))
             )
+
+    def acquire_run_lock(self, run_id: str, lease_seconds: float, name: str = "enforce") -> dict[str, Any] | None:
+        """Take or renew the run lock ``name`` for ``run_id``: None when the run holds it now, else the holder's row.
+
+        One atomic INSERT ... ON CONFLICT DO UPDATE on both back ends, which takes the lock only
+        when it is free, already this run's (a later task, a retry: the lease is renewed), or its
+        holder's lease has ended (a run that died holding it). On PostgreSQL a second run racing
+        for it waits for the first one's statement and then sees the lock taken.
+        """
+        from datetime import timedelta
+
+        now = now_utc()
+        values = {"name": name, "run_id": run_id, "acquired_at": now,
+                  "expires_at": now + timedelta(seconds=lease_seconds)}
+        with self.transaction() as connection:
+            if connection.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+            statement = insert(run_lock).values(**values)
+            mine = run_lock.c.run_id == statement.excluded.run_id
+            upsert = statement.on_conflict_do_update(
+                index_elements=["name"],
+                set_={"run_id": statement.excluded.run_id, "expires_at": statement.excluded.expires_at,
+                      "acquired_at": sa.case((mine, run_lock.c.acquired_at), else_=statement.excluded.acquired_at)},
+                where=mine | (run_lock.c.expires_at < now)).returning(run_lock.c.run_id)
+            if connection.execute(upsert).first() is not None:
+                return None
+            holder = connection.execute(sa.select(run_lock).where(run_lock.c.name == name)).mappings().first()
+        return dict(holder) if holder else {"name": name, "run_id": "?", "acquired_at": None, "expires_at": None}
+
+    def release_run_lock(self, run_id: str, name: str = "enforce") -> bool:
+        """Give the run lock back (the run's last task); False if this run did not hold it."""
+        with self.transaction() as connection:
+            return bool(connection.execute(run_lock.delete().where(
+                (run_lock.c.name == name) & (run_lock.c.run_id == run_id))).rowcount)
 
     def store_run_policy(self, run_id: str, policy: Mapping[str, Any]) -> None:
         """Keep the policy the run's tasks use (its first task stores it; a re-run keeps the first)."""

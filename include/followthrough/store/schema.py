@@ -178,3 +178,14 @@ watermarks = Table(
     Column("run_id", String(250), nullable=False),
     Column("updated_at", DateTime, nullable=False),
 )
+
+run_lock = Table(
+    "ft_run_lock",
+    metadata,
+    # one enforcement run at a time (store/repository.py: acquire_run_lock); a run that died
+    # holding it loses it when its lease ends
+    Column("name", String(40), primary_key=True),
+    Column("run_id", String(250), nullable=False),
+    Column("acquired_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+)

@@ -69,6 +69,10 @@ class JiraTicketGateway:
     (timeout, reset, 5xx after sending) it is never sent again: the gateway searches for the
     label with backoff for ``search_lag_seconds`` and returns the ticket if it appears, or
     raises :class:`DeliveryUncertain` (the entry stays pending; the next run checks again).
+    An entry delivered as uncertain (``entry["uncertain"]``: an earlier attempt failed
+    ambiguously, or its dispatcher died holding the claim) is looked for the same way, with
+    backoff for ``search_lag_seconds``, before it is created: one search may not show a ticket
+    created seconds ago.
     A reopened finding is a new episode and so gets a new ticket, whose description names
     the previous episode's ticket when the store knows it; the old ticket stays closed.
 
@@ -144,6 +148,10 @@ class JiraTicketGateway:
         payload = dict(entry.get("payload") or {})
         labels = _clean_labels([*(payload.get("labels") or []), "followthrough", label])
         existing = self._existing_ticket(fingerprint, episode, label)
+        if existing is None and entry.get("uncertain"):
+            # an earlier attempt (a dispatcher that died, an ambiguous failure) may have created it, and
+            # search may not show a fresh ticket yet: look for the label as long as search may lag
+            existing = self._await_label(label)
         if existing is not None:
             key, current_labels = existing
             missing = [lb for lb in labels if lb not in current_labels]
@@ -162,7 +170,7 @@ class JiraTicketGateway:
                     f"creating the ticket for {entry.get('idempotency_key')} failed ambiguously ({exc}) and no ticket "
                     f"labelled {label} appeared within {self.search_lag_seconds:.0f}s; left pending so the next run "
                     "checks again before creating") from None
-            return found
+            return found[0]
         key = str(created["key"])
         log.info("created %s for %s episode %d", key, fingerprint[:16], episode)
         return key
@@ -190,7 +198,7 @@ class JiraTicketGateway:
         page = self.client.search(f"labels = {jql_quote(label)} ORDER BY created ASC", ["labels", "status"], 10)
         return list(page.get("issues") or [])
 
-    def _await_label(self, label: str) -> str | None:
+    def _await_label(self, label: str) -> tuple[str, list[str]] | None:
         """Search for the label with backoff until it shows or ``search_lag_seconds`` have passed."""
         start = self.clock()
         slept = 0.0
@@ -198,7 +206,7 @@ class JiraTicketGateway:
         while True:
             issues = self._search_label(label)
             if issues:
-                return str(issues[0]["key"])
+                return str(issues[0]["key"]), list((issues[0].get("fields") or {}).get("labels") or [])
             elapsed = max(self.clock() - start, slept)
             if elapsed >= self.search_lag_seconds:
                 return None
