@@ -41,3 +41,17 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def canary_store() -> Iterator[str]:
+    """A new PostgreSQL database owned by a role whose password is the store canary (tests/canaries.py)."""
+    import sqlalchemy as sa
+
+    from tests import canaries
+
+    try:
+        with canaries.canary_database(PG_ADMIN_URL) as url:
+            yield url
+    except sa.exc.OperationalError as exc:
+        _unavailable(str(exc.orig).strip().splitlines()[0])
