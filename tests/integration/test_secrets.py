@@ -36,7 +36,7 @@ from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import run_pipeline
 from tests.integration.test_slack_pipeline import _export
-from tests.pipeline import DEMO
+from tests.pipeline import add_demo_directory
 
 pytestmark = pytest.mark.postgres
 
@@ -53,20 +53,12 @@ class Live:
 
 @pytest.fixture
 def live(tmp_path: Path, canary_store: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
-    import csv
-
     export = tmp_path / "export"
     _export(export)
     jira = FakeJira(api_token=CANARIES["jira_token"])
     slack = FakeSlack(token=CANARIES["slack_token"])
     jira.add_project("FOLLOW")
-    for n, person in enumerate(csv.DictReader((DEMO / "people.csv").open())):
-        jira.add_user(f"acc-{n:03d}", person["email"], person["name"])
-        if person["slack_id"]:
-            slack.add_user(person["slack_id"], person["email"], person["name"])
-    for n, team in enumerate(csv.DictReader((DEMO / "teams.csv").open())):
-        slack.add_channel(f"C{n:08d}", team["slack_channel"].lstrip("#"))
-    slack.add_channel("CPLATFORM0", "incident-followup")
+    add_demo_directory(jira, slack)
     policy = {"sources": [{"name": "small", "path": str(export),
                            "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
               "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 1}}
@@ -156,6 +148,19 @@ def test_no_canary_in_any_output_of_a_live_run_and_its_failures(
     with pytest.raises(StoreError) as bad_driver:
         Store(live.store_url.replace("postgresql+psycopg2", "postgresql+nosuchdriver"))
     _failure(scan, "store URL unusable", bad_driver.value)
+    # the command line and the init container, given the URL itself (their output is scanned below)
+    from followthrough import cli, deploy
+
+    wrong_port = url.set(port=1).render_as_string(hide_password=False)
+    for argv in (["runs", "--db", wrong_port], ["verify-audit", "--db", wrong_port],
+                 ["audit", "trail", "--db", wrong_port], ["report", "--db", live.store_url.replace("psycopg2", "x")]):
+        assert cli.main(argv) == 2, argv
+    assert deploy.main(["init-store", "--url", wrong_port]) == 1
+    assert deploy.main(["init-store", "--url", live.store_url]) == 0
+    early = capsys.readouterr()
+    assert "***" in early.out.splitlines()[-1]  # "store ready: <the URL, password masked>"
+    scan.text("stdout of the run and the commands", early.out)
+    scan.text("stderr of the run and the commands", early.err)
 
     # everything it left behind
     scan.text("log records", caplog.text)
