@@ -164,11 +164,18 @@ def test_every_jira_write_carries_tracker_text_as_inert_adf() -> None:
         gateway.deliver(entry("resolve_ticket", "resolve", comment=f"Resolved: {HOSTILE_JIRA}"))
         assert gateway.deliver(entry("reopen_ticket", "reopen", episode=2,
                                      comment=f"Reopened: {HOSTILE_JIRA}")).external_ref == key
-        documents = [jira.issue(key)["fields"]["description"], *jira.comment_bodies(key)]
-        assert len(documents) == 1 + 3
-        for document in documents:
-            assert _node_types(document) <= {"doc", "paragraph", "text", "hardBreak"}, document
-        assert "[~accountid:acc-ceo]" in json.dumps(jira.issue(key)["fields"]["description"])  # shown, inert
+        # every ADF document the fake received: each create and edit's description, each comment's body
+        writes = [r for r in jira.log if isinstance(r.body, dict) and "search" not in r.endpoint]
+        sent = [(r.endpoint, doc) for r in writes
+                for doc in (dict(r.body.get("fields") or {}).get("description"), r.body.get("body")) if doc]
+        assert sorted({e for e, _ in sent}) == ["POST /rest/api/3/issue", "POST /rest/api/3/issue/{issueIdOrKey}/comment",
+                                                "PUT /rest/api/3/issue/{issueIdOrKey}"]
+        assert len(sent) == 2 + 3  # two descriptions, three comments
+        for endpoint, document in sent:
+            assert _node_types(document) <= {"doc", "paragraph", "text", "hardBreak"}, (endpoint, document)
+            assert "[~accountid:acc-ceo]" in json.dumps(document)  # shown as text, inert
+        stored = [jira.issue(key)["fields"]["description"], *jira.comment_bodies(key)]
+        assert all(_node_types(d) <= {"doc", "paragraph", "text", "hardBreak"} for d in stored)
         assert not jira.violations
 
 
