@@ -54,7 +54,8 @@ PROTECTIONS: dict[str, tuple[str, list[str]]] = {
         ["tests/integration/test_report.py::test_text_from_trackers_is_escaped"]),
     "HTML: the dashboard escapes every value": (
         "followthrough.dashboard.app (autoescape)",
-        ["tests/integration/test_dashboard.py::test_dashboard_shows_metrics_charts_findings_runs_and_trail"]),
+        ["tests/integration/test_what_people_see.py::test_the_dashboard_escapes_tracker_text",
+         "tests/integration/test_dashboard.py::test_unknown_team_is_a_clear_422"]),
     "SQL: no statement is built from variables": (
         "include/ (SQLAlchemy Core, bound parameters)",
         ["tests/unit/test_sql_is_parameterised.py::test_no_sql_in_include_is_built_from_variables",
@@ -125,6 +126,33 @@ def test_the_slack_gateway_escapes_raw_text_itself(slack: FakeSlack) -> None:
         for part in shown:
             assert FakeSlack.control_sequences(part) == [], part
         assert "&lt;!channel&gt; &lt;@U0LEAD0001&gt; &lt;https://evil.example|click&gt; R&amp;D" in message["text"]
+
+
+# ================================================================================== HTML
+
+
+def test_the_dashboard_escapes_tracker_text(demo_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A finding's title from the tracker, holding markup, is shown as text on the dashboard page."""
+    from fastapi.testclient import TestClient
+
+    from followthrough.dashboard.app import create_app
+    from followthrough.store.schema import findings
+
+    copy = tmp_path / "followthrough.db"
+    shutil.copy(demo_home / "followthrough.db", copy)
+    engine = sa.create_engine(f"sqlite:///{copy}")
+    hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
+    with engine.begin() as connection:  # the demo's first open, non-confidential finding gets a hostile title
+        fingerprint = connection.execute(sa.select(findings.c.fingerprint).where(
+            (findings.c.status == "open") & ~findings.c.confidential & ~findings.c.private)
+            .order_by(findings.c.fingerprint).limit(1)).scalar_one()
+        connection.execute(findings.update().where(findings.c.fingerprint == fingerprint).values(title=hostile))
+    engine.dispose()
+    monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", f"sqlite:///{copy}")
+    page = TestClient(create_app(access_check=lambda: None)).get("/", params={"limit": 1000}).text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;img src=x onerror=alert(2)&gt;" in page
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
 
 
 # ================================================================================== Jira
