@@ -63,7 +63,7 @@ PROTECTIONS: dict[str, tuple[str, list[str]]] = {
     "Confidential: titles kept out of channel posts": (
         "followthrough.escalation._slack (hide)",
         ["tests/unit/test_escalation.py::test_channel_posts_never_describe_confidential_subjects",
-         "tests/integration/test_slack_pipeline.py::test_confidential_titles_never_reach_a_channel"]),
+         "tests/integration/test_what_people_see.py::test_a_confidential_title_never_reaches_a_channel_live"]),
     "Confidential: digests count them and never describe them": (
         "followthrough.report.digest.team_digest",
         ["tests/unit/test_digest.py::test_rendered_digest_names_no_people_and_hides_confidential_subjects"]),
@@ -331,6 +331,45 @@ def test_sql_injection_strings_round_trip_and_the_tables_stay(
         assert client.get("/findings.json", params={"team": value}).status_code == 422
         assert client.get("/", params={"rule": value}).status_code == 422
     assert _tables(canary_store) == before  # every table there, no row gone or added
+
+
+# ================================================================================== confidential
+
+
+def test_a_confidential_title_never_reaches_a_channel_live(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The small export's confidential incident (INC-2) and its item AI-2, two days apart so the
+    ladder posts in the team channel: the item's title reaches its owner's DM, never a channel,
+    while the other items' titles do show in the channel (so a leak would be seen)."""
+    from followthrough.escalation import escape_slack
+    from followthrough.store.repository import Store
+    from tests.integration.conftest import run_pipeline
+    from tests.integration.test_slack_pipeline import _export
+
+    export = tmp_path / "export"
+    _export(export)
+    policy = {"sources": [{"name": "small", "path": str(export),
+                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
+              "dispatch": {"jira": "dry_run", "slack": "live"}}
+    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    with FakeSlack() as slack:
+        add_demo_directory(slack=slack)
+        monkeypatch.setenv("AIRFLOW_CONN_SLACK_API_DEFAULT", json.dumps(
+            {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url, "timeout": 5}}))
+        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
+        run_pipeline("run-1", AS_OF)  # the owners are told (step 0)
+        run_pipeline("run-2", "2026-07-20T10:00:00+00:00")  # three business days later: the team channel (step 1)
+        messages = slack.messages()
+    findings = Store(f"sqlite:///{tmp_path / 'home' / 'followthrough.db'}").findings_frame()
+    secret = {str(t) for t in findings.loc[findings["confidential"].astype(bool), "title"] if t}
+    public = {str(t) for t in findings.loc[~findings["confidential"].astype(bool), "title"] if t}
+    assert secret
+    in_channels = [json.dumps(m, ensure_ascii=False) for m in messages if str(m.get("channel", "")).startswith("C")]
+    in_dms = [json.dumps(m, ensure_ascii=False) for m in messages if str(m.get("channel", "")).startswith("D")]
+    assert any("a confidential item" in text for text in in_channels)  # posted about, not described
+    assert any(escape_slack(t) in text for t in public for text in in_channels)
+    for title in secret:
+        assert not any(title in text or escape_slack(title) in text for text in in_channels), title
+    assert any(escape_slack(title) in text for title in secret for text in in_dms)  # its owner is told what it is
 
 
 # ================================================================================== PM-BLAME
