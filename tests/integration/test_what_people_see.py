@@ -7,7 +7,9 @@ path against the fakes where the protection concerns Jira or Slack:
 
 - the Slack gateway escapes raw text itself (not only the planner);
 - every Jira write (description, comment, update, reopen, resolve) sends tracker text as inert ADF;
+- the dashboard escapes a tracker title that holds markup;
 - SQL-injection strings through every value that reaches the store, and the filters, on PostgreSQL;
+- a confidential title never reaches a channel, live in Slack;
 - a PM-BLAME quote reaches its postmortem owner and nobody else, live in Slack.
 """
 
@@ -69,7 +71,8 @@ PROTECTIONS: dict[str, tuple[str, list[str]]] = {
         ["tests/unit/test_digest.py::test_rendered_digest_names_no_people_and_hides_confidential_subjects"]),
     "Confidential and private: a DM that falls back to a channel does not show its text": (
         "followthrough.gateways.slack.SlackGateway._message (DM_ACTIONS fallback)",
-        ["tests/contract/test_slack_gateway.py::test_a_private_message_with_no_owner_reaches_nobody_but_a_notice_without_the_quote"]),
+        ["tests/contract/test_slack_gateway.py::test_a_private_message_with_no_owner_reaches_nobody_but_a_notice_without_the_quote",
+         "tests/contract/test_slack_gateway.py::test_fallbacks_end_at_the_platform_channel_without_private_text"]),
     "PM-BLAME: told to the postmortem owner alone (no ticket, no ladder, no lead)": (
         "followthrough.escalation.plan_actions (private branch)",
         ["tests/unit/test_escalation.py::test_a_blame_finding_is_told_to_its_owner_alone_never_to_the_lead",
