@@ -403,9 +403,16 @@ def test_a_blame_quote_reaches_its_postmortem_owner_and_nobody_else(demo_slack: 
 
     run_pipeline("run-1", AS_OF)
     tasks.dispatch_outbox("run-1", "2026-07-15T17:00:00+00:00")  # the held messages, in every team's hours
-    findings = Store(f"sqlite:///{tmp_path / 'home' / 'followthrough.db'}").findings_frame()
+    store = Store(f"sqlite:///{tmp_path / 'home' / 'followthrough.db'}")
+    findings = store.findings_frame()
     blame = findings[findings["rule"] == "PM-BLAME"]
     assert not blame.empty
+    # planned: one direct message to the responsible person, nothing else (no ticket, no ladder, no lead)
+    outbox = store.outbox_frame()
+    for _, finding in blame.iterrows():
+        planned = outbox[outbox["fingerprint"] == finding["fingerprint"]]
+        assert list(zip(planned["channel"], planned["action"], planned["recipient"], strict=True)) == [
+            ("slack", "dm_owner", finding["responsible"])], planned[["channel", "action", "recipient"]]
     people = {p["person_id"]: p for p in csv.DictReader((DEMO / "people.csv").open())}
     owners_told = 0
     for _, finding in blame.iterrows():
