@@ -164,6 +164,19 @@ class Scan:
         return hits
 
 
+def canary_fakes() -> tuple[Any, Any]:
+    """A FakeJira and a FakeSlack (not started) that expect the canary tokens, with the project FOLLOW
+    and the demo roster (tests/pipeline.add_demo_directory)."""
+    from tests.fakes.jira import FakeJira
+    from tests.fakes.slack import FakeSlack
+    from tests.pipeline import add_demo_directory
+
+    jira, slack = FakeJira(api_token=CANARIES["jira_token"]), FakeSlack(token=CANARIES["slack_token"])
+    jira.add_project("FOLLOW")
+    add_demo_directory(jira, slack)
+    return jira, slack
+
+
 def canary_connections(jira: Any, slack: Any, store_url: str, timeout: float) -> dict[str, str]:
     """`AIRFLOW_CONN_*` (and the CLI's audit key variable) for the fakes, the store at `store_url`
     (the canary role's URL, see :func:`canary_database`) and the audit key, each with its canary."""

@@ -88,6 +88,18 @@ def add_demo_directory(jira: Any = None, slack: Any = None) -> None:
         slack.add_channel("CPLATFORM0", "incident-followup")
 
 
+def write_small_live_policy(folder: Path, export: Path, jira_search_lag_seconds: float) -> Path:
+    """policy.yaml in `folder` for a small export (no postmortems or histories), Jira and Slack live."""
+    import yaml
+
+    policy = {"sources": [{"name": "small", "path": str(export),
+                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
+              "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW",
+                           "jira_search_lag_seconds": jira_search_lag_seconds}}
+    (folder / "policy.yaml").write_text(yaml.safe_dump(policy))
+    return folder / "policy.yaml"
+
+
 def use_embedded_store(monkeypatch: Any, home: Path, policy: Path) -> None:
     """Point the in-process tasks at a policy and a fresh embedded store under `home`."""
     monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(home))

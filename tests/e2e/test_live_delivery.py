@@ -19,14 +19,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
 from tests import canaries
 from tests.canaries import CANARIES
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_slack_pipeline import _export
-from tests.pipeline import DEMO, add_demo_directory, airflow, airflow_env
+from tests.pipeline import DEMO, airflow, airflow_env, write_small_live_policy
 
 pytestmark = pytest.mark.e2e
 
@@ -37,13 +36,8 @@ OUTPUTS: list[tuple[str, str]] = []  # (label, text): every `airflow dags test`'
 def live(tmp_path: Path, canary_store: str) -> Iterator[tuple[FakeJira, FakeSlack, dict[str, str]]]:
     export = tmp_path / "export"
     _export(export)
-    jira, slack = FakeJira(api_token=CANARIES["jira_token"]), FakeSlack(token=CANARIES["slack_token"])
-    jira.add_project("FOLLOW")
-    add_demo_directory(jira, slack)
-    policy = {"sources": [{"name": "small", "path": str(export),
-                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
-              "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 2}}
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    jira, slack = canaries.canary_fakes()
+    write_small_live_policy(tmp_path, export, jira_search_lag_seconds=2)
     with jira, slack:
         extra = canaries.canary_connections(jira, slack, canary_store, timeout=5)
         OUTPUTS.clear()

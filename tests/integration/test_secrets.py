@@ -23,7 +23,6 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-import yaml
 
 from followthrough import tasks
 from followthrough.exceptions import StoreError
@@ -36,7 +35,7 @@ from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.conftest import run_pipeline
 from tests.integration.test_slack_pipeline import _export
-from tests.pipeline import add_demo_directory
+from tests.pipeline import write_small_live_policy
 
 pytestmark = pytest.mark.postgres
 
@@ -55,14 +54,8 @@ class Live:
 def live(tmp_path: Path, canary_store: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Live]:
     export = tmp_path / "export"
     _export(export)
-    jira = FakeJira(api_token=CANARIES["jira_token"])
-    slack = FakeSlack(token=CANARIES["slack_token"])
-    jira.add_project("FOLLOW")
-    add_demo_directory(jira, slack)
-    policy = {"sources": [{"name": "small", "path": str(export),
-                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
-              "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 1}}
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    jira, slack = canaries.canary_fakes()
+    write_small_live_policy(tmp_path, export, jira_search_lag_seconds=1)
     with jira, slack:
         monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(tmp_path / "home"))
         monkeypatch.setenv("FOLLOWTHROUGH_POLICY", str(tmp_path / "policy.yaml"))
