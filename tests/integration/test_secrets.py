@@ -37,8 +37,6 @@ from tests.integration.conftest import run_pipeline
 from tests.integration.test_slack_pipeline import _export
 from tests.pipeline import write_small_live_policy
 
-pytestmark = pytest.mark.postgres
-
 AS_OF = "2026-07-15T10:00:00+00:00"
 
 
@@ -87,6 +85,7 @@ def _entry(n: int, channel: str) -> dict[str, Any]:
             "payload": {"to": "#incident-followup", "text": f"canary item {n} is stale."}}
 
 
+@pytest.mark.postgres
 def test_no_canary_in_any_output_of_a_live_run_and_its_failures(
         live: Live, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]) -> None:
     from followthrough.gateways.delivery import DeliveryConfiguration
