@@ -113,6 +113,7 @@ def test_enforcement_dispatch_and_digest_live_over_several_days(
     for message in slack.messages():
         if str(message.get("channel", "")).startswith("C"):
             assert "Vault breach" not in json.dumps(message)  # the confidential incident's title
+            assert "Rotate the vault root key" not in json.dumps(message)  # its item's, the finding's title
     keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in slack.messages()]
     assert len(keys) == len(set(keys))  # nothing posted twice
 
