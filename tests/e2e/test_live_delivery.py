@@ -110,6 +110,8 @@ def test_enforcement_dispatch_and_digest_live_over_several_days(
     assert len(_texts(slack)) > before
     assert digests
     assert any(str(m.get("channel")) == "CPLATFORM0" for m in digests)
+    assert any("confidential" in str(m.get("text")) for m in digests)  # counted ...
+    assert not any("AI-2" in json.dumps(m) for m in digests)  # ... never described (the confidential item)
     for message in slack.messages():
         if str(message.get("channel", "")).startswith("C"):
             assert "Vault breach" not in json.dumps(message)  # the confidential incident's title
