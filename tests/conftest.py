@@ -65,6 +65,7 @@ def fresh_postgres(postgres_url: str) -> Iterator[Callable[[], str]]:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
 
+
 FIGURES = pytest.StashKey[list[str]]()
 
 
@@ -80,3 +81,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         terminalreporter.section("figures")
         for line in figures:
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def canary_store() -> Iterator[str]:
+    """A new PostgreSQL database owned by a role whose password is the store canary (tests/canaries.py)."""
+    import sqlalchemy as sa
+
+    from tests import canaries
+
+    try:
+        with canaries.canary_database(PG_ADMIN_URL) as url:
+            yield url
+    except sa.exc.OperationalError as exc:
+        _unavailable(str(exc.orig).strip().splitlines()[0])

@@ -76,6 +76,32 @@ def fake_connections(jira: Any, slack: Any, timeout: float) -> dict[str, str]:
     }
 
 
+def add_demo_directory(jira: Any = None, slack: Any = None) -> None:
+    """The demo roster in the fakes: every person as a Jira and a Slack user, every team channel and
+    the platform channel (#incident-followup, CPLATFORM0)."""
+    for n, person in enumerate(csv.DictReader((DEMO / "people.csv").open())):
+        if jira is not None:
+            jira.add_user(f"acc-{n:03d}", person["email"], person["name"])
+        if slack is not None and person["slack_id"]:
+            slack.add_user(person["slack_id"], person["email"], person["name"])
+    if slack is not None:
+        for n, team in enumerate(csv.DictReader((DEMO / "teams.csv").open())):
+            slack.add_channel(f"C{n:08d}", team["slack_channel"].lstrip("#"))
+        slack.add_channel("CPLATFORM0", "incident-followup")
+
+
+def write_small_live_policy(folder: Path, export: Path, jira_search_lag_seconds: float) -> Path:
+    """policy.yaml in `folder` for a small export (no postmortems or histories), Jira and Slack live."""
+    import yaml
+
+    policy = {"sources": [{"name": "small", "path": str(export),
+                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
+              "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW",
+                           "jira_search_lag_seconds": jira_search_lag_seconds}}
+    (folder / "policy.yaml").write_text(yaml.safe_dump(policy))
+    return folder / "policy.yaml"
+
+
 def use_embedded_store(monkeypatch: Any, home: Path, policy: Path) -> None:
     """Point the in-process tasks at a policy and a fresh embedded store under `home`."""
     monkeypatch.setenv("FOLLOWTHROUGH_HOME", str(home))

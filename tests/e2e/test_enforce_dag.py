@@ -108,16 +108,27 @@ def test_demo_run_on_postgresql_finds_exactly_the_planted_problems(
 def test_a_failing_run_names_the_path_and_posts_one_alert_to_the_platform_channel(
     airflow_home: Path, tmp_path: Path
 ) -> None:
+    from tests import canaries
     from tests.fakes.slack import FakeSlack
 
     missing = tmp_path / "no-such-export"
-    with FakeSlack() as slack:
+    with FakeSlack(token=canaries.CANARIES["slack_token"]) as slack:
         slack.add_channel("CPLATFORM0", "incident-followup")
         connection = {"conn_type": "slack", "password": slack.token, "extra": {"base_url": slack.base_url}}
+        audit_key = {"conn_type": "generic", "password": canaries.CANARIES["audit_key"]}
         result = run_enforce(airflow_home, tmp_path / "ft", write_policy(tmp_path, missing),
-                             AIRFLOW_CONN_SLACK_API_DEFAULT=json.dumps(connection))
+                             AIRFLOW_CONN_SLACK_API_DEFAULT=json.dumps(connection),
+                             AIRFLOW_CONN_FOLLOWTHROUGH_AUDIT=json.dumps(audit_key))
         messages = slack.messages("CPLATFORM0")
     output = result.stdout + result.stderr
+    # the failure's task log, exception and alert carry no secret
+    scan = canaries.Scan()
+    scan.text("failing run output", output)
+    scan.text("platform alert", json.dumps(messages))
+    scan.paths(tmp_path / "ft")
+    scan.fake_requests(slack=slack)
+    print(scan.figure())
+    assert not scan.hits, scan.report()
     assert result.returncode != 0
     assert f"SourceError: source folder {missing} does not exist" in output
     assert "action=fail" in output  # the retry policy failed it at once instead of retrying

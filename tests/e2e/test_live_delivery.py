@@ -4,6 +4,11 @@ fakes over HTTP, over several days, with the hourly dispatch and the weekly dige
 A small export (tests/integration/test_slack_pipeline.py): an incident whose title tries to ping
 the channel, a confidential one, three stale items (Berlin and Los Angeles owners). Everything
 is asserted in the fakes' state: tickets, comments, resolutions and messages.
+
+Every Connection holds a canary (tests/canaries.py: the Jira token, the Slack bot token, the
+store password of a PostgreSQL role, the audit key); after the last run every task log, the
+processes' output, the report folders, staging, the store's rows and what the fakes received
+are searched, and no canary may be found.
 """
 
 from __future__ import annotations
@@ -14,41 +19,35 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import yaml
 
+from tests import canaries
+from tests.canaries import CANARIES
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.integration.test_slack_pipeline import _export
-from tests.pipeline import DEMO, airflow, airflow_env, fake_connections
+from tests.pipeline import DEMO, airflow, airflow_env, write_small_live_policy
 
 pytestmark = pytest.mark.e2e
 
+OUTPUTS: list[tuple[str, str]] = []  # (label, text): every `airflow dags test`'s stdout and stderr
+
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack, dict[str, str]]]:
+def live(tmp_path: Path, canary_store: str) -> Iterator[tuple[FakeJira, FakeSlack, dict[str, str]]]:
     export = tmp_path / "export"
     _export(export)
-    jira, slack = FakeJira(), FakeSlack()
-    jira.add_project("FOLLOW")
-    for n, person in enumerate(csv.DictReader((DEMO / "people.csv").open())):
-        jira.add_user(f"acc-{n:03d}", person["email"], person["name"])
-        if person["slack_id"]:
-            slack.add_user(person["slack_id"], person["email"], person["name"])
-    for n, team in enumerate(csv.DictReader((DEMO / "teams.csv").open())):
-        slack.add_channel(f"C{n:08d}", team["slack_channel"].lstrip("#"))
-    slack.add_channel("CPLATFORM0", "incident-followup")
-    policy = {"sources": [{"name": "small", "path": str(export),
-                           "absent_entities": ["postmortems", "status_updates", "action_item_history"]}],
-              "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 2}}
-    (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+    jira, slack = canaries.canary_fakes()
+    write_small_live_policy(tmp_path, export, jira_search_lag_seconds=2)
     with jira, slack:
-        extra = fake_connections(jira, slack, timeout=5)
+        extra = canaries.canary_connections(jira, slack, canary_store, timeout=5)
+        OUTPUTS.clear()
         yield jira, slack, extra
 
 
 def _dag(airflow_home: Path, tmp_path: Path, extra: dict[str, str], dag_id: str, instant: str) -> None:
     env = airflow_env(airflow_home, tmp_path / "ft", tmp_path / "policy.yaml", **extra)
     result = airflow(env, "dags", "test", dag_id, instant)
+    OUTPUTS.extend([(f"{dag_id} {instant} stdout", result.stdout), (f"{dag_id} {instant} stderr", result.stderr)])
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
 
 
@@ -61,7 +60,8 @@ def _tickets(jira: FakeJira) -> list[str]:
 
 
 def test_enforcement_dispatch_and_digest_live_over_several_days(
-        airflow_home: Path, tmp_path: Path, live: tuple[FakeJira, FakeSlack, dict[str, str]]) -> None:
+        airflow_home: Path, tmp_path: Path, live: tuple[FakeJira, FakeSlack, dict[str, str]],
+        canary_store: str) -> None:
     jira, slack, extra = live
     # Wednesday 10:00Z: Berlin (payments) is working, Los Angeles (identity) is asleep
     _dag(airflow_home, tmp_path, extra, "followthrough_enforce", "2026-07-15T10:00:00+00:00")
@@ -110,8 +110,26 @@ def test_enforcement_dispatch_and_digest_live_over_several_days(
     assert len(_texts(slack)) > before
     assert digests
     assert any(str(m.get("channel")) == "CPLATFORM0" for m in digests)
+    assert any("confidential" in str(m.get("text")) for m in digests)  # counted ...
+    assert not any("AI-2" in json.dumps(m) for m in digests)  # ... never described (the confidential item)
     for message in slack.messages():
         if str(message.get("channel", "")).startswith("C"):
             assert "Vault breach" not in json.dumps(message)  # the confidential incident's title
+            assert "Rotate the vault root key" not in json.dumps(message)  # its item's, the finding's title
     keys = [((m.get("metadata") or {}).get("event_payload") or {}).get("key") for m in slack.messages()]
     assert len(keys) == len(set(keys))  # nothing posted twice
+
+    # no secret in any output: task logs (the output), reports, Data Docs, staging, store rows, requests
+    scan = canaries.Scan()
+    scan.add_needle(canaries.basic_auth_needle(jira.email, CANARIES["jira_token"]), "jira_token")
+    scan.paths(airflow_home, tmp_path)  # the metadata database (XComs), any log files; the reports and staging
+    for label, text in OUTPUTS:
+        scan.text(label, text)
+    scan.store(canary_store)
+    scan.fake_requests(jira, slack)
+    print(scan.figure())
+    assert list((tmp_path / "ft").rglob("report.html"))
+    assert any("audit checkpoint:" in text for _, text in OUTPUTS)  # `dags test` writes the task logs there
+    assert scan.rows > 0
+    assert scan.requests > 0
+    assert not scan.hits, scan.report()

@@ -365,6 +365,7 @@ class RecordedRequest:
     status: int | None = None  # None: no answer was sent (reset, timeout)
     error: str | None = None  # the ``error`` of an ok:false answer
     fault: str | None = None
+    token_from: str | None = None  # "argument" (query or form, even beside a header) or "header"; never the value
 
 
 @dataclass(frozen=True)
@@ -705,6 +706,7 @@ class FakeSlack:
             return self._checked(method, self._error_reply(method, error, None), record)
         header = handler.headers.get("Authorization") or ""
         token = header[7:].strip() if header.startswith("Bearer ") else body_token
+        record.token_from = "argument" if body_token else "header" if header.startswith("Bearer ") else None
         record.args = {k: v for k, v in args.items()}
         if not token:
             return self._checked(method, _Reply(200, {"ok": False, "error": "not_authed"}), record)

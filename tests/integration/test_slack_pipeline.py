@@ -103,6 +103,9 @@ def test_confidential_titles_never_reach_a_channel(slack: FakeSlack, tmp_path: P
     channel_texts = [m.get("text", "") for m in slack.messages() if str(m.get("channel", "")).startswith("C")]
     assert channel_texts
     assert not any("Vault breach" in t for t in channel_texts)
+    # its action item's summary is the finding's title: the one a channel post would describe
+    assert not any("Rotate the vault root key" in t for t in channel_texts)
+    assert any("a confidential item" in t for t in channel_texts)
 
 
 def test_rate_limit_then_ambiguous_timeout_delivers_exactly_once(slack: FakeSlack, tmp_path: Path) -> None:
