@@ -139,15 +139,20 @@ def _owned(entry: Mapping[str, Any]) -> Any:
     return (outbox.c.id == entry["id"]) & (outbox.c.status == "claimed") & (outbox.c.lease_owner == entry["lease_owner"])
 
 
-def _attempt_event(entry: Mapping[str, Any], attempt: int, outcome: str, **details: Any) -> tuple[str, str, dict]:
+def _attempt_event(entry: Mapping[str, Any], attempt: int, outcome: str, observed: Mapping[str, Any] | None = None,
+                   **details: Any) -> tuple[str, str, dict]:
+    """The audit event of one attempt; ``observed``: the faults and retries its delivery met (when any)."""
+    extra: dict[str, Any] = {}
+    if observed and (observed.get("faults") or observed.get("retries")):
+        extra = {"faults": dict(observed.get("faults") or {}), "retries": int(observed.get("retries") or 0)}
     return ("action_attempt", str(entry["fingerprint"]), {
         "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
-        "recipient": entry["recipient"], "attempt": attempt, "outcome": outcome, **details})
+        "recipient": entry["recipient"], "attempt": attempt, "outcome": outcome, **details, **extra})
 
 
 @_locked_retry
 def record_delivered(store: Store, entry: Mapping[str, Any], run_id: str, status: str,
-                     external_ref: str | None) -> bool:
+                     external_ref: str | None, *, observed: Mapping[str, Any] | None = None) -> bool:
     """The claimed entry was delivered (``sent``) or recorded (``dry_run``); False if the lease was lost."""
     attempt = int(entry.get("attempts") or 0) + 1
     now = now_utc()
@@ -158,7 +163,7 @@ def record_delivered(store: Store, entry: Mapping[str, Any], run_id: str, status
         if won.rowcount != 1:
             return False
         _append_audit(connection, run_id, [
-            _attempt_event(entry, attempt, status, external_ref=external_ref),
+            _attempt_event(entry, attempt, status, observed, external_ref=external_ref),
             (f"action_{status}", str(entry["fingerprint"]), {
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
                 "recipient": entry["recipient"], "external_ref": external_ref, "attempts": attempt})])
@@ -204,7 +209,7 @@ def record_dry_run(store: Store, entries: Sequence[Mapping[str, Any]], run_id: s
 
 @_locked_retry
 def record_error(store: Store, entry: Mapping[str, Any], run_id: str, category: str, reason: str, *,
-                 max_attempts: int) -> str:
+                 max_attempts: int, observed: Mapping[str, Any] | None = None) -> str:
     """A failed attempt: permanent -> failed; otherwise pending again, or dead once attempts are spent.
 
     Returns the entry's new status ("" if the lease was lost meanwhile).
@@ -224,7 +229,7 @@ def record_error(store: Store, entry: Mapping[str, Any], run_id: str, category: 
             error_category=category, last_error=reason))
         if won.rowcount != 1:
             return ""
-        events = [_attempt_event(entry, attempt, category, reason=reason)]
+        events = [_attempt_event(entry, attempt, category, observed, reason=reason)]
         if status in ("failed", "dead"):
             events.append((f"action_{status}", str(entry["fingerprint"]), {
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
