@@ -211,6 +211,18 @@ def test_pending_and_held_to_cancelled_when_superseded(store: Store) -> None:
     assert [e["idempotency_key"] for e in gateway.seen] == ["c"]
 
 
+def test_an_entry_that_may_have_been_delivered_is_not_cancelled_but_checked(store: Store) -> None:
+    store.add_to_outbox([action("a", channel="slack"), action("b", channel="slack")], "plan", AS_OF)
+    gateway = Scripted({"a": [DeliveryUncertain], "b": [DeliveryDeferred]})  # a's post may have landed
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert states.cancel(store, ["fp-a", "fp-b"], "run-2", "finding resolved") == 1
+    assert {k: (r["status"], r["error_category"]) for k, r in rows(store).items()} == {
+        "a": ("pending", "uncertain"), "b": ("cancelled", "deferred")}
+    dispatch_pending(store, gateway, "run-3", now=NOW, settings=settings())
+    assert [(e["idempotency_key"], e["uncertain"]) for e in gateway.seen[2:]] == [("a", True)]  # checked first
+    assert rows(store)["a"]["status"] == "sent"
+
+
 def test_a_configuration_error_stops_the_attempt_and_leaves_every_entry_pending(store: Store) -> None:
     store.add_to_outbox([action("a"), action("b"), action("c")], "plan", AS_OF)
     with pytest.raises(DeliveryConfiguration):

@@ -266,19 +266,26 @@ def unclaim(store: Store, entries: Iterable[Mapping[str, Any]]) -> int:
 @_locked_retry
 def cancel(store: Store, fingerprints: Iterable[str], run_id: str, reason: str, *,
            channels: Iterable[str] = ("slack",)) -> int:
-    """Cancel the pending and held entries of these findings (superseded before they were sent)."""
+    """Cancel the pending and held entries of these findings (superseded before they were sent).
+
+    An entry whose last attempt was uncertain is not cancelled: that attempt may have delivered
+    it, and a cancelled entry is never looked at again, so the outbox would say "not sent" of
+    a message people received. It stays pending; its next delivery checks first (the message's
+    key in Slack's history) and records it sent, or sends it.
+    """
     keys = sorted(set(fingerprints))
     if not keys:
         return 0
+    may_have_landed = sa.func.coalesce(outbox.c.error_category, "") == "uncertain"
     with store.transaction() as connection:
         query = sa.select(outbox.c.id, outbox.c.fingerprint, outbox.c.idempotency_key).where(
             outbox.c.fingerprint.in_(keys) & outbox.c.status.in_(("pending", "held"))
-            & outbox.c.channel.in_(list(channels)))
+            & outbox.c.channel.in_(list(channels)) & ~may_have_landed)
         rows = list(connection.execute(query).mappings())
         if not rows:
             return 0
         connection.execute(outbox.update().where(outbox.c.id.in_([r["id"] for r in rows])
-                                                 & outbox.c.status.in_(("pending", "held"))).values(
+                                                 & outbox.c.status.in_(("pending", "held")) & ~may_have_landed).values(
             status="cancelled", last_error=reason))
         _append_audit(connection, run_id, [("action_cancelled", str(r["fingerprint"]), {
             "idempotency_key": r["idempotency_key"], "reason": reason}) for r in rows])
