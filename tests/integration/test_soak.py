@@ -50,7 +50,7 @@ pytestmark = pytest.mark.soak
 
 DAYS = int(os.environ.get("FOLLOWTHROUGH_SOAK_DAYS", "4"))
 INCIDENTS_PER_DAY = float(os.environ.get("FOLLOWTHROUGH_SOAK_INCIDENTS_PER_DAY", "1"))
-MIN_ACTIONS = int(os.environ.get("FOLLOWTHROUGH_SOAK_MIN_ACTIONS", "0"))
+MIN_ACTIONS = int(os.environ.get("FOLLOWTHROUGH_SOAK_MIN_ACTIONS", "100"))  # CI size: a floor
 OUT = os.environ.get("FOLLOWTHROUGH_SOAK_OUT", "")
 SEED = int(os.environ.get("FOLLOWTHROUGH_SOAK_SEED", "20260706"))
 START = date(2026, 7, 6)  # a Monday
