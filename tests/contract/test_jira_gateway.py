@@ -244,6 +244,27 @@ def test_resolve_walks_the_workflow_to_done_once(jira: FakeJira, client: JiraCli
     assert len(jira.comment_texts(key)) == 1
 
 
+def test_transitions_that_fail_unapplied_leave_the_resolve_pending_never_failed(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    # found by the soak: three transitions answered 5xx or reset unapplied, on top of the two hops
+    # To Do -> In Progress -> Done, used to exhaust the hop limit and fail the resolve for good
+    store = Store([create_entry()])
+    run_until_done(store, gateway_for(client, store, sleeps))
+    jira.faults.server_error(2, 502, only=TRANSITION)
+    jira.faults.reset_before_commit(2, only=TRANSITION)
+    gateway = gateway_for(client, store, sleeps)
+    with pytest.raises(DeliveryUncertain, match="failed ambiguously"):
+        gateway.deliver(resolve_entry())  # four unapplied tries: a fault, not the workflow; left pending
+    key = store.tickets[(FP, 1)]
+    assert jira.issue(key)["fields"]["status"]["name"] == "To Do"
+    store.pending = [resolve_entry()]
+    assert run_until_done(store, gateway) == 1  # the next attempt walks the workflow
+    assert jira.issue(key)["fields"]["status"]["name"] == "Done"
+    assert jira.requests[TRANSITION] == 6
+    assert len(jira.comment_texts(key)) == 1
+
+
 def test_resolving_an_issue_someone_already_closed_only_comments(
     jira: FakeJira, client: JiraClient, sleeps: Sleeps
 ) -> None:

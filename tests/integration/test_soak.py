@@ -484,6 +484,7 @@ def test_weeks_of_business_days_under_faults_deliver_every_action_exactly_once(
         "faults_injected": {"total": sum(seen.values()), "by_kind": {}, "jira": fired["jira"], "slack": fired["slack"]},
         "faults_in_audit": audit["faults"],
         "faults_as_clients_see_them": dict(sorted(seen.items())),
+        "timeouts_not_injected": audit["faults"].get("timeout", 0) - seen.get("timeout", 0),
         "retries_spent": {"delivery_reattempts": attempts - tried, **audit["retries"],
                           "task_retries": dict(runner.task_retries)},
         "attempt_outcomes": audit["attempt_outcomes"],
@@ -505,8 +506,11 @@ def test_weeks_of_business_days_under_faults_deliver_every_action_exactly_once(
     assert deliveries["delivered"] == deliveries["actions_expected"] >= MIN_ACTIONS
     assert not ladder["missing"], ladder["missing"][:20]
     assert not audit["failed_attempts_without_reason"]
-    # every fault a fake fired is in the audit trail, kind by kind, as the client met it
-    assert dict(sorted(seen.items())) == audit["faults"]
+    # every fault a fake fired is in the audit trail, kind by kind, as the client met it; the audit
+    # may hold more timeouts than were injected (a loaded machine answering later than the 1 s
+    # client timeout is a real timeout), never fewer of anything
+    assert all(audit["faults"].get(kind, 0) >= n for kind, n in seen.items()), (seen, audit["faults"])
+    assert {kind for kind, n in audit["faults"].items() if n > seen.get(kind, 0)} <= {"timeout"}
     for kind in ("rate_limit", "server_error", "timeout", "reset_before_commit", "reset_after_commit"):
         assert by_kind[kind] > 0, by_kind
     assert not jira.violations, [str(v) for v in jira.violations][:5]
