@@ -16,7 +16,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export FOLLOWTHROUGH_HOME ?= $(CURDIR)/var
 DEMO_AS_OF := 2026-07-15T10:00:00+00:00
 
-.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data throughput
+.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data throughput soak
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -65,6 +65,14 @@ test: $(STAMP) browser  ## lint, type-check and run every test
 
 throughput: $(STAMP)  ## the dispatch throughput test: 500 tickets and 500 messages under a fault mix, live against the fakes
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/python -m pytest -m throughput -s $(PYTEST_ARGS)
+
+# the full-size fault soak (make test runs the same suite at a few days); figures in bench/soak.json
+SOAK_DAYS ?= 30
+SOAK_INCIDENTS_PER_DAY ?= 2
+soak: $(STAMP)  ## the long fault soak: 30 simulated business days live against the fakes under a fault mix (bench/soak.json)
+	PATH=$(CURDIR)/$(BIN):$$PATH FOLLOWTHROUGH_SOAK_DAYS=$(SOAK_DAYS) FOLLOWTHROUGH_SOAK_INCIDENTS_PER_DAY=$(SOAK_INCIDENTS_PER_DAY) \
+		FOLLOWTHROUGH_SOAK_MIN_ACTIONS=1000 FOLLOWTHROUGH_SOAK_OUT=$(CURDIR)/bench/soak.json \
+		$(BIN)/python -m pytest -m soak -s $(PYTEST_ARGS) tests/integration/test_soak.py
 
 unit: $(STAMP)  ## only the fast tests (no Airflow runs)
 	$(BIN)/python -m pytest -m "not e2e and not deployment and not browser and not throughput" $(PYTEST_ARGS)

@@ -184,7 +184,16 @@ def _extract_jira(store: Store, source: JiraSource, run_id: str, as_of: str,
     known = store.source_frames(source.name).get("action_items")
     known_linked = [] if known is None or "via_link" not in known else \
         known.loc[known["via_link"] == "true", "action_item_id"].tolist()
-    result = extract(client, source.jira, watermark, sweep=sweep, known_linked=known_linked)
+    try:
+        result = extract(client, source.jira, watermark, sweep=sweep, known_linked=known_linked)
+    except Exception as exc:
+        # the task fails (and Airflow retries it); the faults it met stay in the audit trail
+        store.append_audit(run_id, [("source_read_failed", None, {
+            "source": source.name, "error": f"{type(exc).__name__}: {client.mask(str(exc))}"[:2000],
+            **_transport_observations(client)})])
+        raise
+    store.append_audit(run_id, [("source_read", None, {
+        "source": source.name, "fetched": dict(result.fetched), "sweep": sweep, **_transport_observations(client)})])
     store.upsert_quarantine(source.name, run_id, instant, result.quarantine)
     reread = set(result.frames["action_items"]["action_item_id"].astype(str))
     complete = Completeness(parents={"status_updates": reread, "action_item_history": reread})
@@ -198,6 +207,12 @@ def _extract_jira(store: Store, source: JiraSource, run_id: str, as_of: str,
              source.name, result.fetched, result.linked, watermark, result.timezone, sweep,
              {entity: c.gone for entity, c in counts.items() if c.gone})
     return result.frames
+
+
+def _transport_observations(client: Any) -> dict[str, Any]:
+    """The faults a Jira client met (by kind), the retries and rate-limit waits it spent, its requests."""
+    return {"faults": {k: n for k, n in sorted(client.faults.items()) if n}, "requests": client.stats["requests"],
+            "retries": client.stats["retries"] + client.stats["rate_limited"]}
 
 
 def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -480,6 +481,60 @@ def test_reset_after_commit_drops_the_answer_after_writing(jira: FakeJira, http:
     assert jira.faults.fired["reset_after_commit"] == 2
     assert [r.status for r in jira.requests_to("POST /rest/api/3/issue")] == [None]
     assert _create(http, jira, "answered").status_code == 201
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_server_error_answers_its_status_without_applying_the_write(jira: FakeJira, http: requests.Session,
+                                                                   status: int) -> None:
+    jira.faults.server_error(1, status, only="POST /rest/api/3/issue")
+    response = _create(http, jira, "refused")
+    assert response.status_code == status
+    assert response.json()["errorMessages"] == [f"Server error {status}"]
+    assert jira.issue_keys() == []
+    assert _create(http, jira, "accepted").status_code == 201
+    assert jira.faults.fired == {"server_error": 1}
+    assert jira.faults.fired_forms == {f"server_error:{status}": 1}
+
+
+def test_server_error_accepts_only_5xx_statuses(jira: FakeJira) -> None:
+    with pytest.raises(ValueError, match="status must be one of"):
+        jira.faults.server_error(1, 501)
+
+
+def test_reset_before_commit_drops_the_request_unapplied(jira: FakeJira, http: requests.Session) -> None:
+    jira.add_issue("OPS-1")
+    jira.faults.reset_before_commit(2, only="POST")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        _create(http, jira, "never created")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        http.post(jira.url + "/rest/api/3/issue/OPS-1/comment", json={"body": _adf("never added")}, timeout=5)
+    assert jira.issue_keys() == ["OPS-1"]
+    assert jira.comment_texts("OPS-1") == []
+    assert jira.faults.fired == {"reset_before_commit": 2}
+    assert _create(http, jira, "answered").status_code == 201
+
+
+def test_a_random_mix_fires_every_kind_and_form_and_pauses(jira: FakeJira, http: requests.Session) -> None:
+    jira.add_issue("OPS-1")
+    jira.faults.random_mix(3, rate_limit=0.3, unavailable=0.0, server_error=0.3, timeout=0.0,
+                           reset_before_commit=0.1)
+    statuses = Counter()
+    for _ in range(200):
+        try:
+            statuses[http.get(jira.url + "/rest/api/3/issue/OPS-1", timeout=5).status_code] += 1
+        except requests.exceptions.ConnectionError:
+            statuses["reset"] += 1
+    forms = jira.faults.fired_forms
+    assert {f"rate_limit:{f}" for f in ("zero", "fraction", "http-date", "none", "seconds")} <= set(forms)
+    assert {f"server_error:{s}" for s in (500, 502, 503, 504)} <= set(forms)
+    assert statuses[429] == jira.faults.fired["rate_limit"]
+    assert sum(statuses[s] for s in (500, 502, 503, 504)) == jira.faults.fired["server_error"]
+    assert statuses["reset"] == jira.faults.fired["reset_before_commit"] > 0
+    assert sum(forms.values()) == sum(jira.faults.fired.values())
+    before = dict(jira.faults.fired)
+    with jira.faults.paused():
+        assert all(http.get(jira.url + "/rest/api/3/issue/OPS-1", timeout=5).status_code == 200 for _ in range(20))
+    assert dict(jira.faults.fired) == before
 
 
 def test_search_lag_for_a_while(jira: FakeJira, http: requests.Session) -> None:

@@ -244,6 +244,27 @@ def test_resolve_walks_the_workflow_to_done_once(jira: FakeJira, client: JiraCli
     assert len(jira.comment_texts(key)) == 1
 
 
+def test_transitions_that_fail_unapplied_leave_the_resolve_pending_never_failed(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    # found by the soak: three transitions answered 5xx or reset unapplied, on top of the two hops
+    # To Do -> In Progress -> Done, used to exhaust the hop limit and fail the resolve for good
+    store = Store([create_entry()])
+    run_until_done(store, gateway_for(client, store, sleeps))
+    jira.faults.server_error(2, 502, only=TRANSITION)
+    jira.faults.reset_before_commit(2, only=TRANSITION)
+    gateway = gateway_for(client, store, sleeps)
+    with pytest.raises(DeliveryUncertain, match="failed ambiguously"):
+        gateway.deliver(resolve_entry())  # four unapplied tries: a fault, not the workflow; left pending
+    key = store.tickets[(FP, 1)]
+    assert jira.issue(key)["fields"]["status"]["name"] == "To Do"
+    store.pending = [resolve_entry()]
+    assert run_until_done(store, gateway) == 1  # the next attempt walks the workflow
+    assert jira.issue(key)["fields"]["status"]["name"] == "Done"
+    assert jira.requests[TRANSITION] == 6
+    assert len(jira.comment_texts(key)) == 1
+
+
 def test_resolving_an_issue_someone_already_closed_only_comments(
     jira: FakeJira, client: JiraClient, sleeps: Sleeps
 ) -> None:
@@ -721,3 +742,20 @@ def test_tracker_text_in_a_ticket_never_becomes_a_mention_or_a_link(
     for document in documents:
         assert node_types(document) <= {"doc", "paragraph", "text", "hardBreak"}
     assert any("[~accountid:acc-ceo]" in text for text in jira.comment_texts(created.external_ref))
+
+
+def test_the_client_counts_every_fault_it_meets_by_kind(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    jira.faults.rate_limit(1, retry_after="0", only=SEARCH)
+    jira.faults.server_error(1, 502, only=SEARCH)
+    jira.faults.server_error(1, 504, only=SEARCH)
+    jira.faults.reset_before_commit(1, only=SEARCH)
+    jira.faults.timeout(1, seconds=1.0, only=SEARCH)
+    jira.faults.reset_before_commit(1, only=CREATE)
+    store = Store([create_entry()])
+    assert run_until_done(store, gateway_for(client, store, sleeps, search_lag_seconds=0)) == 2  # uncertain once
+    assert not store.pending
+    assert tickets(jira) == [store.tickets[(FP, 1)]]  # the create reset before it was applied was made once
+    # each fault the fake fired, as the client met it: a reset or a timeout cannot tell whether it was applied
+    assert client.faults == {"rate_limit": 1, "http_502": 1, "http_504": 1, "connection_lost": 2, "timeout": 1}
+    assert sum(client.faults.values()) == sum(jira.faults.fired.values())
+    assert client.stats["retries"] + client.stats["rate_limited"] == 5  # the ambiguous create is the gateway's

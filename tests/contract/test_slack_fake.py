@@ -338,6 +338,25 @@ def test_unavailable_is_503(slack: FakeSlack, client: WebClient) -> None:
     assert client.auth_test()["ok"] is True
 
 
+@pytest.mark.parametrize("status", [500, 502, 504])
+def test_server_error_answers_its_status_and_posts_nothing(slack: FakeSlack, client: WebClient, status: int) -> None:
+    slack.faults.server_error(1, status, only="chat.postMessage")
+    failure = _error(lambda: client.chat_postMessage(channel=TEAM, text="refused"))
+    assert failure.response.status_code == status
+    assert slack.messages(TEAM) == []
+    assert client.chat_postMessage(channel=TEAM, text="accepted")["ok"] is True
+    assert slack.faults.fired_forms == {f"server_error:{status}": 1}
+
+
+def test_reset_before_commit_posts_nothing(slack: FakeSlack) -> None:
+    slack.faults.reset_before_commit(1, only="chat.postMessage")
+    bare = WebClient(token=slack.token, base_url=slack.base_url, retry_handlers=[], timeout=5)
+    with pytest.raises((ConnectionError, OSError)):
+        bare.chat_postMessage(channel=TEAM, text="never")
+    assert slack.messages(TEAM) == []
+    assert slack.faults.fired == {"reset_before_commit": 1}
+
+
 def test_timeout_without_commit_records_nothing_and_blocks_nobody(slack: FakeSlack) -> None:
     slack.timeout(1, seconds=1.0, only="chat.postMessage")
     slow = WebClient(token=slack.token, base_url=slack.base_url, retry_handlers=[], timeout=1)

@@ -517,3 +517,18 @@ def test_the_client_comes_from_the_connection_on_first_use(slack: FakeSlack, sle
     gateway.deliver(entry(step=1, action="warn_owner"))
     assert built == [1]
     assert gateway.client().retry_handlers == []  # slack_sdk's own re-sends are off
+
+
+def test_the_gateway_counts_every_fault_it_meets_by_kind(slack: FakeSlack, gateway: SlackGateway) -> None:
+    slack.faults.rate_limit(1, "0", only=HISTORY)
+    slack.faults.server_error(1, 502, only=HISTORY)
+    slack.faults.reset_before_commit(1, only=POST)
+    slack.faults.server_error(1, 500, only=POST)
+    slack.timeout(1, seconds=1.0, commit=True, only=POST)
+    item = entry()
+    delivery = sent(gateway.deliver(item))
+    assert delivery.already_posted  # the post that timed out after commit was found in history
+    one_message(slack, item["idempotency_key"])
+    # each fault the fake fired, as the gateway met it: a reset or a timeout cannot tell whether it landed
+    assert gateway.faults == {"rate_limit": 1, "http_502": 1, "connection_lost": 1, "http_500": 1, "timeout": 1}
+    assert sum(gateway.faults.values()) == sum(slack.faults.fired.values())

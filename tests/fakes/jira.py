@@ -1185,6 +1185,13 @@ class FakeJira:
                 body = {"errorMessages": ["Service Unavailable"], "errors": {}}
                 self._send(handler, record, _Reply(503, body, headers))
                 return
+            if fault.kind == "server_error":
+                body = {"errorMessages": [f"Server error {fault.status}"], "errors": {}}
+                self._send(handler, record, _Reply(fault.status, body))
+                return
+            if fault.kind == "reset_before_commit":
+                self._drop(handler, reset=True)
+                return
             if fault.kind == "timeout" and not fault.commit:
                 self._stop.wait(fault.seconds)
                 self._drop(handler, reset=False)

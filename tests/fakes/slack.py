@@ -664,6 +664,12 @@ class FakeSlack:
             if fault.kind == "unavailable":
                 self._send(handler, record, _Reply(503, text="Service Unavailable"))
                 return
+            if fault.kind == "server_error":
+                self._send(handler, record, _Reply(fault.status, text=f"Server error {fault.status}"))
+                return
+            if fault.kind == "reset_before_commit":
+                self._drop(handler, reset=True)
+                return
             if fault.kind == "timeout" and not fault.commit:
                 self._stop.wait(fault.seconds)
                 self._drop(handler, reset=False)

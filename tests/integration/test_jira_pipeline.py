@@ -292,3 +292,28 @@ def test_a_new_owner_gets_the_ticket_and_is_told(jira: FakeJira, tmp_path: Path)
     assert jira.issue(ticket)["fields"]["assignee"]["accountId"] == "acc-aisha"
     assert any("to aisha.khan" in t for t in jira.comment_texts(ticket))
     assert _told(store.outbox_frame("run-2"), fingerprint, 1) == {"aisha.khan"}
+
+
+def test_extraction_faults_are_audited_and_a_read_that_keeps_failing_fails_the_task(jira: FakeJira,
+                                                                                   tmp_path: Path) -> None:
+    from followthrough import tasks
+    from followthrough.gateways.jira import JiraRetriesExhausted
+
+    jira.faults.server_error(1, 502, only=SEARCH)
+    jira.faults.rate_limit(1, retry_after="0", only=SEARCH)
+    tasks.extract_sources("run-1", "followthrough_enforce", AS_OF)
+    store = _store(tmp_path)
+    [read] = [e["payload"] for e in store.audit_events("run-1") if e["kind"] == "source_read"]
+    assert (read["source"], read["faults"], read["retries"]) == ("jira", {"http_502": 1, "rate_limit": 1}, 2)
+
+    jira.faults.unavailable(50, only=SEARCH)  # more than one request's retries
+    with pytest.raises(JiraRetriesExhausted, match="still failing"):
+        tasks.extract_sources("run-2", "followthrough_enforce", AS_OF)
+    [failed] = [e["payload"] for e in store.audit_events("run-2") if e["kind"] == "source_read_failed"]
+    assert failed["faults"] == {"http_503": jira.faults.fired["unavailable"]}
+    assert "still failing" in failed["error"]
+    assert jira.api_token not in json.dumps(failed)
+    jira.faults.clear()
+    tasks.extract_sources("run-2", "followthrough_enforce", AS_OF)  # the task's retry
+    assert [e["kind"] for e in store.audit_events("run-2") if e["kind"].startswith("source_read")] == [
+        "source_read_failed", "source_read"]

@@ -211,6 +211,18 @@ def test_pending_and_held_to_cancelled_when_superseded(store: Store) -> None:
     assert [e["idempotency_key"] for e in gateway.seen] == ["c"]
 
 
+def test_an_entry_that_may_have_been_delivered_is_not_cancelled_but_checked(store: Store) -> None:
+    store.add_to_outbox([action("a", channel="slack"), action("b", channel="slack")], "plan", AS_OF)
+    gateway = Scripted({"a": [DeliveryUncertain], "b": [DeliveryDeferred]})  # a's post may have landed
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert states.cancel(store, ["fp-a", "fp-b"], "run-2", "finding resolved") == 1
+    assert {k: (r["status"], r["error_category"]) for k, r in rows(store).items()} == {
+        "a": ("pending", "uncertain"), "b": ("cancelled", "deferred")}
+    dispatch_pending(store, gateway, "run-3", now=NOW, settings=settings())
+    assert [(e["idempotency_key"], e["uncertain"]) for e in gateway.seen[2:]] == [("a", True)]  # checked first
+    assert rows(store)["a"]["status"] == "sent"
+
+
 def test_a_configuration_error_stops_the_attempt_and_leaves_every_entry_pending(store: Store) -> None:
     store.add_to_outbox([action("a"), action("b"), action("c")], "plan", AS_OF)
     with pytest.raises(DeliveryConfiguration):
@@ -274,3 +286,44 @@ def test_two_dispatchers_at_once_send_each_of_200_entries_exactly_once(store: St
     ok, message = store.verify_audit_chain()
     assert ok, message
     print(f"{store.engine.dialect.name}: sent per dispatcher {[r.get('sent', 0) for r in results]}")
+
+
+# ---------------------------------------------------------------------------------------------- faults in the audit
+
+
+class Faulty(Scripted):
+    """A gateway whose transport meets faults (counted as the Jira client and the Slack gateway count them)."""
+
+    def __init__(self, script: dict[str, list[Any]], faults: dict[str, list[dict[str, int]]]) -> None:
+        super().__init__(script)
+        self.met = {k: list(v) for k, v in faults.items()}
+        self.faults: Counter[str] = Counter()
+        self.stats: Counter[str] = Counter()
+
+    def deliver(self, entry: dict[str, Any]) -> Receipt:
+        met = self.met.get(entry["idempotency_key"], [])
+        if met:
+            seen = met.pop(0)
+            self.faults.update(seen)
+            self.stats["retries"] += sum(seen.values())
+        return super().deliver(entry)
+
+
+def test_every_attempt_audits_the_faults_its_delivery_met(store: Store) -> None:
+    store.add_to_outbox([action("a"), action("b"), action("c")], "plan", AS_OF)
+    gateway = Faulty({"a": [DeliveryDeferred]}, {"a": [{"http_503": 2, "rate_limit": 1}, {"timeout": 1}],
+                                                  "b": [{"connection_lost": 1}]})
+    dispatch_pending(store, gateway, "run-1", settings=settings(passes=2))
+    attempts = {}
+    for event in store.audit_events():
+        if event["kind"] == "action_attempt":
+            attempts.setdefault(event["payload"]["idempotency_key"], []).append(event["payload"])
+    assert [(p["outcome"], p.get("faults"), p.get("retries")) for p in attempts["a"]] == [
+        ("deferred", {"http_503": 2, "rate_limit": 1}, 3), ("sent", {"timeout": 1}, 1)]
+    assert [(p["outcome"], p.get("faults")) for p in attempts["b"]] == [("sent", {"connection_lost": 1})]
+    assert "faults" not in attempts["c"][0]  # a clean delivery records none
+    audited: Counter[str] = Counter()
+    for payloads in attempts.values():
+        for payload in payloads:
+            audited.update(payload.get("faults") or {})
+    assert audited == gateway.faults

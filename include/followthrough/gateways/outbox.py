@@ -214,23 +214,28 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
                 continue
             _grant_retries(gateway, settings.retries_per_entry)
             uncertain = bool(entry.get("reclaimed")) or entry.get("error_category") == "uncertain"
+            before = observed(gateway)
             try:
                 receipt = gateway.deliver({**entry, "uncertain": uncertain})
             except Exception as exc:  # noqa: BLE001  every error is classified here and acts on this entry alone
+                seen = observed(gateway, since=before)
                 category = category_of(exc)
                 reason = f"{type(exc).__name__}: {exc}"
                 counts[category] += 1
                 if category == "configuration":
-                    states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts + 1)
+                    states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts + 1,
+                                        observed=seen)
                     states.unclaim(store, batch[index + 1:])
                     log.error("dispatch stopped: %s", reason)
                     raise
-                status = states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts)
+                status = states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts,
+                                             observed=seen)
                 if status in ("failed", "dead"):
                     counts[status] += 1
                 log.warning("outbox entry %s: %s (%s) -> %s", entry["idempotency_key"], category, exc, status)
                 continue
-            if states.record_delivered(store, entry, run_id, receipt.status, receipt.external_ref):
+            if states.record_delivered(store, entry, run_id, receipt.status, receipt.external_ref,
+                                       observed=observed(gateway, since=before)):
                 counts[receipt.status] += 1
             else:
                 counts["lease_lost"] += 1
@@ -276,6 +281,30 @@ def _record_dry_runs(store: Store, run_id: str, owner: str, settings: DispatchSe
             counts["dry_run"] += recorded
         if recorded < len(batch):
             counts["lease_lost"] += len(batch) - recorded
+
+
+def observed(gateway: Any, since: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """What the gateways' transports met so far (or since an earlier observation): faults by kind and retries.
+
+    ``{"faults": {"rate_limit": 2, "http_503": 1, ...}, "retries": 3}``: every failed request
+    (429, 5xx, timeout, lost connection) the Jira client or the Slack gateway counted, and the
+    retries and rate-limit waits they spent on them. The dispatch records each attempt's share
+    in its ``action_attempt`` audit event, so every fault a delivery met is in the audit trail.
+    """
+    faults: Counter[str] = Counter()
+    retries = 0
+    for target in getattr(gateway, "by_channel", {}).values() or [gateway]:
+        for holder in (target, getattr(target, "client", None)):
+            counted = getattr(holder, "faults", None)
+            stats = getattr(holder, "stats", None)
+            if isinstance(counted, Counter):
+                faults.update(counted)
+            if isinstance(stats, Counter):
+                retries += stats["retries"] + stats["rate_limited"] + stats["ambiguous"]
+    if since is not None:
+        faults.subtract(since.get("faults") or {})
+        retries -= int(since.get("retries") or 0)
+    return {"faults": {kind: n for kind, n in sorted(faults.items()) if n > 0}, "retries": retries}
 
 
 def _set_deadline(gateway: Any, deadline: float) -> None:

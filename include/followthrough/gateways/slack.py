@@ -338,6 +338,9 @@ class SlackGateway:
         self.backoff_max = backoff_max
         self.max_list_pages = max_list_pages
         self.stats: Counter[str] = Counter()
+        # every failed call by what went wrong (rate_limit, http_5xx, slack_<error>, timeout,
+        # connection_lost): the dispatch audits them per attempt
+        self.faults: Counter[str] = Counter()
         # a monotonic instant no wait may cross (the dispatch attempt's time budget); None: no limit
         self.deadline: float | None = None
         self.monotonic: Callable[[], float] = time.monotonic
@@ -630,6 +633,7 @@ class SlackGateway:
                 data = exc.response.data if isinstance(exc.response.data, dict) else {}
                 error = str(data.get("error") or "")
                 if status == 429:
+                    self.faults["rate_limit"] += 1
                     waits += 1
                     delay = self._retry_after(exc.response.headers)
                     if waits > self.max_rate_limit_waits or delay > self.max_retry_after:
@@ -649,12 +653,17 @@ class SlackGateway:
                             f"Slack {method}: {error} (check the Connection {SLACK_CONN_ID!r} and the app's scopes)",
                             error=error,
                         ) from None
+                    if error in AMBIGUOUS_ERRORS:
+                        self.faults[f"slack_{error}"] += 1
                     if not (error in AMBIGUOUS_ERRORS and not write):
                         raise _AppError(error or "unknown_error") from None
                 elif status < 500:  # 4xx other than 429: retrying the same request cannot help
                     raise SlackRejected(f"Slack {method}: HTTP {status} {error}".strip(), error=error or None) from None
+                else:
+                    self.faults[f"http_{status}"] += 1
                 problem = f"HTTP {status} {error}".strip()
             except (OSError, http.client.HTTPException) as exc:
+                self.faults["timeout" if _timed_out(exc) else "connection_lost"] += 1
                 problem = f"{type(exc).__name__}: {self._scrub(str(exc))[:200]}"
             if write:
                 raise _Ambiguous(problem)
@@ -662,6 +671,7 @@ class SlackGateway:
             if failures >= self.max_read_attempts:
                 raise SlackUnavailable(f"Slack {method}: failed {failures} times (last: {problem})") from None
             self._within_deadline(method, self._backoff(failures))
+            self.stats["retries"] += 1
             log.warning("Slack %s: %s; retrying [%d/%d]", method, problem, failures, self.max_read_attempts)
             self.sleep(self._backoff(failures))
 
@@ -703,6 +713,12 @@ class SlackGateway:
 
 
 # ================================================================================== helpers
+
+
+def _timed_out(exc: BaseException) -> bool:
+    """True for a timeout (also one urllib wraps in URLError), False for a reset or another lost connection."""
+    reason = getattr(exc, "reason", None)
+    return isinstance(exc, TimeoutError) or isinstance(reason, TimeoutError)
 
 
 def _target(recipient: str, slack_id: str, email: str) -> _Target:

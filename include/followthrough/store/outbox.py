@@ -139,15 +139,20 @@ def _owned(entry: Mapping[str, Any]) -> Any:
     return (outbox.c.id == entry["id"]) & (outbox.c.status == "claimed") & (outbox.c.lease_owner == entry["lease_owner"])
 
 
-def _attempt_event(entry: Mapping[str, Any], attempt: int, outcome: str, **details: Any) -> tuple[str, str, dict]:
+def _attempt_event(entry: Mapping[str, Any], attempt: int, outcome: str, observed: Mapping[str, Any] | None = None,
+                   **details: Any) -> tuple[str, str, dict]:
+    """The audit event of one attempt; ``observed``: the faults and retries its delivery met (when any)."""
+    extra: dict[str, Any] = {}
+    if observed and (observed.get("faults") or observed.get("retries")):
+        extra = {"faults": dict(observed.get("faults") or {}), "retries": int(observed.get("retries") or 0)}
     return ("action_attempt", str(entry["fingerprint"]), {
         "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
-        "recipient": entry["recipient"], "attempt": attempt, "outcome": outcome, **details})
+        "recipient": entry["recipient"], "attempt": attempt, "outcome": outcome, **details, **extra})
 
 
 @_locked_retry
 def record_delivered(store: Store, entry: Mapping[str, Any], run_id: str, status: str,
-                     external_ref: str | None) -> bool:
+                     external_ref: str | None, *, observed: Mapping[str, Any] | None = None) -> bool:
     """The claimed entry was delivered (``sent``) or recorded (``dry_run``); False if the lease was lost."""
     attempt = int(entry.get("attempts") or 0) + 1
     now = now_utc()
@@ -158,7 +163,7 @@ def record_delivered(store: Store, entry: Mapping[str, Any], run_id: str, status
         if won.rowcount != 1:
             return False
         _append_audit(connection, run_id, [
-            _attempt_event(entry, attempt, status, external_ref=external_ref),
+            _attempt_event(entry, attempt, status, observed, external_ref=external_ref),
             (f"action_{status}", str(entry["fingerprint"]), {
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
                 "recipient": entry["recipient"], "external_ref": external_ref, "attempts": attempt})])
@@ -204,7 +209,7 @@ def record_dry_run(store: Store, entries: Sequence[Mapping[str, Any]], run_id: s
 
 @_locked_retry
 def record_error(store: Store, entry: Mapping[str, Any], run_id: str, category: str, reason: str, *,
-                 max_attempts: int) -> str:
+                 max_attempts: int, observed: Mapping[str, Any] | None = None) -> str:
     """A failed attempt: permanent -> failed; otherwise pending again, or dead once attempts are spent.
 
     Returns the entry's new status ("" if the lease was lost meanwhile).
@@ -224,7 +229,7 @@ def record_error(store: Store, entry: Mapping[str, Any], run_id: str, category: 
             error_category=category, last_error=reason))
         if won.rowcount != 1:
             return ""
-        events = [_attempt_event(entry, attempt, category, reason=reason)]
+        events = [_attempt_event(entry, attempt, category, observed, reason=reason)]
         if status in ("failed", "dead"):
             events.append((f"action_{status}", str(entry["fingerprint"]), {
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
@@ -261,19 +266,26 @@ def unclaim(store: Store, entries: Iterable[Mapping[str, Any]]) -> int:
 @_locked_retry
 def cancel(store: Store, fingerprints: Iterable[str], run_id: str, reason: str, *,
            channels: Iterable[str] = ("slack",)) -> int:
-    """Cancel the pending and held entries of these findings (superseded before they were sent)."""
+    """Cancel the pending and held entries of these findings (superseded before they were sent).
+
+    An entry whose last attempt was uncertain is not cancelled: that attempt may have delivered
+    it, and a cancelled entry is never looked at again, so the outbox would say "not sent" of
+    a message people received. It stays pending; its next delivery checks first (the message's
+    key in Slack's history) and records it sent, or sends it.
+    """
     keys = sorted(set(fingerprints))
     if not keys:
         return 0
+    may_have_landed = sa.func.coalesce(outbox.c.error_category, "") == "uncertain"
     with store.transaction() as connection:
         query = sa.select(outbox.c.id, outbox.c.fingerprint, outbox.c.idempotency_key).where(
             outbox.c.fingerprint.in_(keys) & outbox.c.status.in_(("pending", "held"))
-            & outbox.c.channel.in_(list(channels)))
+            & outbox.c.channel.in_(list(channels)) & ~may_have_landed)
         rows = list(connection.execute(query).mappings())
         if not rows:
             return 0
         connection.execute(outbox.update().where(outbox.c.id.in_([r["id"] for r in rows])
-                                                 & outbox.c.status.in_(("pending", "held"))).values(
+                                                 & outbox.c.status.in_(("pending", "held")) & ~may_have_landed).values(
             status="cancelled", last_error=reason))
         _append_audit(connection, run_id, [("action_cancelled", str(r["fingerprint"]), {
             "idempotency_key": r["idempotency_key"], "reason": reason}) for r in rows])

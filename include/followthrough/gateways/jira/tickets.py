@@ -363,10 +363,16 @@ class JiraTicketGateway:
         """Into the done category: by the named transition (policy), else any transition into done,
         else forward through in-progress statuses not yet visited. Never a hard-coded status name."""
         visited: set[str] = set()
-        for _ in range(self.max_transition_hops + 1):
+        hops = unsure = 0
+        while True:
             status = self._status(key)
             if (status.get("statusCategory") or {}).get("key") == "done":
                 return
+            if hops >= self.max_transition_hops:
+                raise DeliveryPermanent(f"{key} did not reach a done status after {hops} transitions")
+            if unsure >= self.max_transition_hops:
+                # a fault, not the workflow: the entry stays pending and the next attempt re-reads the status
+                raise DeliveryUncertain(f"{key}: {unsure} transitions towards done failed ambiguously; left pending")
             visited.add(str(status.get("name")))
             available = self.client.transitions(key)
             choice = _pick_transition(available, named, ("done",), visited)
@@ -374,8 +380,10 @@ class JiraTicketGateway:
                 wanted = f"the transition {named!r}" if named else "a transition into the done category"
                 raise DeliveryPermanent(f"{key}: no {wanted} from {status.get('name')!r} "
                                         f"(on offer: {_on_offer(available)}); set dispatch.jira_resolve_transition")
-            self._do_transition(key, choice)
-        raise DeliveryPermanent(f"{key} did not reach a done status after {self.max_transition_hops} transitions")
+            if self._do_transition(key, choice):
+                hops += 1
+            else:  # may or may not have been applied: the status, read again, tells; it is no hop of the workflow
+                unsure += 1
 
     def _move_out_of_done(self, key: str) -> None:
         """Reopen: by the named transition (policy), else any transition into to-do, else into in progress."""
@@ -391,11 +399,14 @@ class JiraTicketGateway:
                                     f"(on offer: {_on_offer(available)}); set dispatch.jira_reopen_transition")
         self._do_transition(key, choice)
 
-    def _do_transition(self, key: str, choice: Mapping[str, Any]) -> None:
+    def _do_transition(self, key: str, choice: Mapping[str, Any]) -> bool:
+        """True when Jira answered the transition; False when it may or may not have been applied."""
         try:
             self.client.do_transition(key, str(choice["id"]))
         except JiraAmbiguousError as exc:  # the next read of the status tells whether it happened
             log.warning("transition of %s may have been applied (%s); re-reading its status", key, exc)
+            return False
+        return True
 
 
 def _on_offer(available: Sequence[Mapping[str, Any]]) -> str:

@@ -142,6 +142,9 @@ class JiraClient:
         # a monotonic instant no wait may cross (the dispatch attempt's time budget); None: no limit
         self.deadline: float | None = None
         self.stats: Counter[str] = Counter()  # requests, retries, rate_limited, searches, pages
+        # every failed request by what went wrong (rate_limit, http_5xx, timeout, connect_timeout,
+        # connection_lost, connection_refused): the dispatch audits them per attempt, the extraction per run
+        self.faults: Counter[str] = Counter()
         self._session = session or requests.Session()
         self._session.auth = (email, api_token)
         self._session.headers.update({"Accept": "application/json", "User-Agent": "followthrough"})
@@ -218,11 +221,14 @@ class JiraClient:
                 response = self._session.request(method, url, params=params, json=json_body, timeout=self.timeout)
             except requests.exceptions.ConnectTimeout:
                 problem, sent = f"could not connect within {self.timeout}s", False
+                self.faults["connect_timeout"] += 1
             except requests.exceptions.Timeout:
                 problem, sent = f"no answer within {self.timeout}s", True
+                self.faults["timeout"] += 1
             except requests.exceptions.ConnectionError as exc:
                 sent = not _never_connected(exc)
                 problem = "connection refused" if not sent else f"connection lost ({_exception_summary(exc)})"
+                self.faults["connection_lost" if sent else "connection_refused"] += 1
             except requests.RequestException as exc:
                 raise JiraError(self.mask(f"Jira {where} failed: {_exception_summary(exc)}"),
                                 method=method, path=path) from None
@@ -231,6 +237,8 @@ class JiraClient:
                 if status < 400:
                     return response
                 detail = self.mask(_error_detail(response))
+                if status == 429 or status >= 500:
+                    self.faults["rate_limit" if status == 429 else f"http_{status}"] += 1
                 if status == 429:
                     problem = f"429 rate limited{': ' + detail if detail else ''}"
                     asked = parse_retry_after(response.headers.get("Retry-After"), self.now())
