@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii as _escape
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 ROW_KEY_PREFIX = "@row:"  # rows without a usable id keep their place by row number
+READ_BATCH = 50_000  # rows whose JSON is parsed at once
 CHUNK = 500  # keys per IN (...) list: well under every back end's bound-parameter limit
 # child entities and the column naming the record they belong to
 PARENT_COLUMN = {"status_updates": "action_item_id", "action_item_history": "action_item_id"}
@@ -62,22 +64,39 @@ def row_keys(ids: pd.Series, row_numbers: pd.Series) -> list[str]:
             for i, ok, n in zip(stripped, usable, row_numbers, strict=True)]
 
 
+def _texts(column: pd.Series) -> list[str]:
+    """A column's values as the store keeps them: text, empty where missing."""
+    values = column.astype(object).where(column.notna(), "")
+    return [v if type(v) is str else str(v) for v in values]
+
+
 def _records(entity: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """One extract's rows as store records: key, number, parent, the data as JSON text and its hash.
+
+    The hash is SHA-256 of ``json.dumps([row number, data], sort_keys=True)`` (so rows stored
+    earlier compare equal); the JSON is composed column by column with the encoder's own string
+    escaping rather than by a json.dumps per row, and the data's JSON is that object's text.
+    """
     import pandas as pd
 
     schema = ENTITY_BY_NAME[entity]
     numbers = (frame[ROW_NUMBER].astype("int64") if ROW_NUMBER in frame
                else pd.Series(range(1, len(frame) + 1), index=frame.index))
     keys = row_keys(frame[schema.id_column], numbers)
-    columns = [c for c in frame.columns if c != ROW_NUMBER]
+    columns = sorted(c for c in frame.columns if c != ROW_NUMBER)
     parent = PARENT_COLUMN.get(entity)
+    texts = {c: _texts(frame[c]) for c in columns}
+    # json.dumps's default separators (", ", ": ") and ASCII escaping, keys sorted
+    body = "{" + ", ".join(f"{_escape(str(c)).replace('%', '%%')}: %s" for c in columns) + "}"
+    escaped = [[_escape(v) for v in texts[c]] for c in columns]
+    parents = texts[parent] if parent in texts else [None] * len(frame)
     out = []
-    values = frame[columns].astype(object).where(frame[columns].notna(), "").to_dict("records")
-    for key, number, data in zip(keys, numbers, values, strict=True):
-        body = {k: str(v) for k, v in data.items()}
-        digest = hashlib.sha256(json.dumps([number, body], sort_keys=True).encode()).hexdigest()
-        out.append({"row_key": key, "row_number": int(number), "data": body, "row_hash": digest,
-                    "parent_key": body.get(parent) if parent else None})
+    for key, number, parent_key, values in zip(keys, numbers.tolist(), parents, zip(*escaped, strict=True) if columns
+                                               else [()] * len(frame), strict=True):
+        data = body % values
+        digest = hashlib.sha256(f"[{number}, {data}]".encode()).hexdigest()
+        out.append({"row_key": key, "row_number": int(number), "data": data, "row_hash": digest,
+                    "parent_key": parent_key if parent else None})
     return out
 
 
@@ -115,7 +134,8 @@ def upsert(connection: Connection, source: str, frames: Mapping[str, pd.DataFram
         rows = [{**r, "source": source, "entity": entity, "present": True, "gone_as_of": None,
                  "changed_run_id": run_id} for r in fresh + replaced]
         if rows:
-            connection.execute(source_rows.insert(), rows)
+            # the data is JSON text already (see _records): bound as text, not serialised again
+            connection.execute(source_rows.insert().values(data=sa.type_coerce(sa.bindparam("data"), sa.Text)), rows)
         returned = {r["row_key"] for r in records}
         still_there = complete.keys.get(entity, set())
         parents = complete.parents.get(entity)
@@ -138,12 +158,17 @@ def read(connection: Connection, source: str, renumber: bool = False) -> dict[st
     """
     import pandas as pd
 
-    query = (sa.select(source_rows.c.entity, source_rows.c.row_key, source_rows.c.row_number, source_rows.c.data)
+    # the data as JSON text, parsed a batch of rows at a time (one parse, not one per row)
+    query = (sa.select(source_rows.c.entity, source_rows.c.row_key, source_rows.c.row_number,
+                       sa.cast(source_rows.c.data, sa.Text))
              .where((source_rows.c.source == source) & source_rows.c.present)
              .order_by(source_rows.c.entity, source_rows.c.row_number, source_rows.c.row_key))
     by_entity: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
-    for entity, key, number, data in connection.execute(query):
-        by_entity.setdefault(entity, []).append((key, number, data))
+    result = connection.execute(query)
+    while batch := result.fetchmany(READ_BATCH):
+        parsed = json.loads("[" + ",".join(row[3] for row in batch) + "]")
+        for (entity, key, number, _), data in zip(batch, parsed, strict=True):
+            by_entity.setdefault(entity, []).append((key, number, data))
     provided = {e for (e,) in connection.execute(
         sa.select(source_rows.c.entity).where(source_rows.c.source == source).distinct())}
     frames: dict[str, pd.DataFrame] = {}
