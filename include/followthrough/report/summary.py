@@ -37,9 +37,10 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
     run = store.get_run(run_id) or {}
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
-    changes = Counter(_change(e) for e in store.audit_events(run_id) if e["kind"].startswith("finding_"))
+    events = store.audit_events(run_id, kind_prefix="finding_")
+    changes = Counter(_change(e) for e in events)
     # resolved because the subject left the source, not because the problem was fixed
-    changes["resolved_gone"] = sum(1 for e in store.audit_events(run_id) if e["kind"] == "finding_resolved"
+    changes["resolved_gone"] = sum(1 for e in events if e["kind"] == "finding_resolved"
                                    and (e["payload"] or {}).get("resolution") == "gone")
     actions = store.outbox_frame(run_id)
     quarantine = store.quarantine_seen_in(run_id)
@@ -229,7 +230,7 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     resolved = [{"rule": f["rule"], "subject_id": f["subject_id"], "team_id": f["team_id"],
                  "responsible": f["responsible"], "open_since": str(f["episode_started_as_of"])[:10]}
                 for f in resolved_now.to_dict("records")]
-    outbox = store.outbox_frame()
+    outbox = store.outbox_frame(statuses=UNDELIVERED)
     undelivered = [{"status": e["status"], "channel": e["channel"], "action": e["action"],
                     "recipient": e["recipient"], **about(str(e["fingerprint"])), "attempts": e["attempts"],
                     "dispatched_at": str(e["dispatched_at"] or "")[:19],
