@@ -66,6 +66,16 @@ def none_if_missing(value: Any) -> Any:
         return value
 
 
+def _records_without_missing(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts, none_if_missing applied to every value (a column at a time, not per value)."""
+    columns = {}
+    for name, column in frame.items():
+        values = column.astype(object)
+        columns[str(name)] = values.where(values.notna(), None).tolist()
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)] \
+        if columns else [{} for _ in range(len(frame))]
+
+
 def now_utc() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -236,8 +246,7 @@ class Store:
         updated: list[dict[str, Any]] = []
         reopened: list[dict[str, Any]] = []
         resolved: dict[str, list[str]] = {}
-        for record in changes.to_dict("records"):
-            row = {k: none_if_missing(v) for k, v in record.items()}
+        for row in _records_without_missing(changes):
             change = row["change"]
             if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
                 events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from followthrough.model import ENTITY_BY_NAME, ROW_NUMBER
+from followthrough.store import bulk
 from followthrough.store.schema import source_rows
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 ROW_KEY_PREFIX = "@row:"  # rows without a usable id keep their place by row number
 READ_BATCH = 50_000  # rows whose JSON is parsed at once
+UPSERT_BATCH = 50_000  # rows made into records and written at a time
 CHUNK = 500  # keys per IN (...) list: well under every back end's bound-parameter limit
 # child entities and the column naming the record they belong to
 PARENT_COLUMN = {"status_updates": "action_item_id", "action_item_history": "action_item_id"}
@@ -64,25 +66,32 @@ def row_keys(ids: pd.Series, row_numbers: pd.Series) -> list[str]:
             for i, ok, n in zip(stripped, usable, row_numbers, strict=True)]
 
 
+def _numbers(frame: pd.DataFrame) -> pd.Series:
+    """The rows' numbers: the source's own (`_row`), else 1..n."""
+    import pandas as pd
+
+    return (frame[ROW_NUMBER].astype("int64") if ROW_NUMBER in frame
+            else pd.Series(range(1, len(frame) + 1), index=frame.index))
+
+
 def _texts(column: pd.Series) -> list[str]:
     """A column's values as the store keeps them: text, empty where missing."""
     values = column.astype(object).where(column.notna(), "")
     return [v if type(v) is str else str(v) for v in values]
 
 
-def _records(entity: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _records(entity: str, frame: pd.DataFrame, keys: list[str] | None = None) -> list[dict[str, Any]]:
     """One extract's rows as store records: key, number, parent, the data as JSON text and its hash.
 
     The hash is SHA-256 of ``json.dumps([row number, data], sort_keys=True)`` (so rows stored
     earlier compare equal); the JSON is composed column by column with the encoder's own string
     escaping rather than by a json.dumps per row, and the data's JSON is that object's text.
     """
-    import pandas as pd
 
     schema = ENTITY_BY_NAME[entity]
-    numbers = (frame[ROW_NUMBER].astype("int64") if ROW_NUMBER in frame
-               else pd.Series(range(1, len(frame) + 1), index=frame.index))
-    keys = row_keys(frame[schema.id_column], numbers)
+    numbers = _numbers(frame)
+    if keys is None:
+        keys = row_keys(frame[schema.id_column], numbers)
     columns = sorted(c for c in frame.columns if c != ROW_NUMBER)
     parent = PARENT_COLUMN.get(entity)
     texts = {c: _texts(frame[c]) for c in columns}
@@ -120,23 +129,32 @@ def upsert(connection: Connection, source: str, frames: Mapping[str, pd.DataFram
         existing = {r.row_key: r for r in connection.execute(
             sa.select(source_rows.c.row_key, source_rows.c.row_hash, source_rows.c.present,
                       source_rows.c.first_run_id, source_rows.c.parent_key).where(where))}
-        records = _records(entity, frames[entity]) if entity in frames else []
-        fresh, replaced = [], []
-        for record in records:
-            before = existing.get(record["row_key"])
-            if before is None:
-                fresh.append({**record, "first_run_id": run_id})
-            elif before.row_hash != record["row_hash"] or not before.present:
-                replaced.append({**record, "first_run_id": before.first_run_id})
-        # a changed row is deleted and inserted again: bulk on every back end, unlike row-wise updates
-        for chunk in _chunks([r["row_key"] for r in replaced]):
-            connection.execute(source_rows.delete().where(where & source_rows.c.row_key.in_(chunk)))
-        rows = [{**r, "source": source, "entity": entity, "present": True, "gone_as_of": None,
-                 "changed_run_id": run_id} for r in fresh + replaced]
-        if rows:
+        frame = frames.get(entity)
+        keys = [] if frame is None else row_keys(frame[ENTITY_BY_NAME[entity].id_column], _numbers(frame))
+        inserted = changed = 0
+        # a batch of rows at a time: the records of a million-row extract are never all in memory
+        for start in range(0, len(keys), UPSERT_BATCH):
+            assert frame is not None
+            records = _records(entity, frame.iloc[start:start + UPSERT_BATCH], keys[start:start + UPSERT_BATCH])
+            fresh, replaced = [], []
+            for record in records:
+                before = existing.get(record["row_key"])
+                if before is None:
+                    record["first_run_id"] = run_id
+                    fresh.append(record)
+                elif before.row_hash != record["row_hash"] or not before.present:
+                    record["first_run_id"] = before.first_run_id
+                    replaced.append(record)
+            # a changed row is deleted and inserted again: bulk on every back end, unlike row-wise updates
+            for chunk in _chunks([r["row_key"] for r in replaced]):
+                connection.execute(source_rows.delete().where(where & source_rows.c.row_key.in_(chunk)))
+            rows = fresh + replaced
+            for row in rows:
+                row.update(source=source, entity=entity, present=True, gone_as_of=None, changed_run_id=run_id)
             # the data is JSON text already (see _records): bound as text, not serialised again
-            connection.execute(source_rows.insert().values(data=sa.type_coerce(sa.bindparam("data"), sa.Text)), rows)
-        returned = {r["row_key"] for r in records}
+            bulk.insert_rows(connection, source_rows, rows, json_columns=["data"])
+            inserted, changed = inserted + len(fresh), changed + len(replaced)
+        returned = set(keys)
         still_there = complete.keys.get(entity, set())
         parents = complete.parents.get(entity)
         gone = [key for key, row in existing.items() if row.present and key not in returned
@@ -145,8 +163,8 @@ def upsert(connection: Connection, source: str, frames: Mapping[str, pd.DataFram
         for chunk in _chunks(gone):
             connection.execute(source_rows.update().where(where & source_rows.c.row_key.in_(chunk)).values(
                 present=False, gone_as_of=as_of_db, changed_run_id=run_id))
-        counts[entity] = UpsertCounts(inserted=len(fresh), changed=len(replaced), gone=len(gone),
-                                      unchanged=len(records) - len(fresh) - len(replaced))
+        counts[entity] = UpsertCounts(inserted=inserted, changed=changed, gone=len(gone),
+                                      unchanged=len(keys) - inserted - changed)
     return counts
 
 
