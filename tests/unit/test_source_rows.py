@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from followthrough.store.repository import Store
@@ -135,3 +136,21 @@ def test_rows_read_back_are_the_rows_written(store: Store) -> None:
     with store.engine.connect() as connection:
         parents = sorted(connection.execute(sa.select(source_rows.c.parent_key)).scalars())
     assert parents == ["A-1", "A-1", "A-2"]
+
+
+def test_a_source_read_in_batches_is_the_same_frame(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are read a batch at a time; batch edges (between and within entities) change nothing."""
+    from followthrough.store import source_rows as module
+
+    frames = {"action_items": items(*[(f"A-{i}", f"item {i}") for i in range(7)]),
+              "status_updates": updates(*[(f"c{i}", f"A-{i % 3}") for i in range(5)])}
+    frames["action_items"]["extra_field"] = pd.Series([f"x{i}" for i in range(7)], dtype="string")
+    store.upsert_source_rows("jira", frames, Completeness(), "run-1", AS_OF)
+    whole = store.source_frames("jira", renumber=True)
+    monkeypatch.setattr(module, "READ_BATCH", 3)
+    batched = store.source_frames("jira", renumber=True)
+    assert sorted(batched) == sorted(whole) == ["action_items", "status_updates"]
+    for entity in whole:
+        pd.testing.assert_frame_equal(batched[entity], whole[entity])
+    assert batched["action_items"]["extra_field"].tolist() == [f"x{i}" for i in range(7)]
+    assert batched["action_items"]["_row"].tolist() == list(range(1, 8))

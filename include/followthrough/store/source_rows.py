@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 ROW_KEY_PREFIX = "@row:"  # rows without a usable id keep their place by row number
 READ_BATCH = 50_000  # rows whose JSON is parsed at once
+_KEY = "__row_key__"  # the store key, while a read frame is put together
 UPSERT_BATCH = 50_000  # rows made into records and written at a time
 CHUNK = 500  # keys per IN (...) list: well under every back end's bound-parameter limit
 # child entities and the column naming the record they belong to
@@ -176,29 +177,40 @@ def read(connection: Connection, source: str, renumber: bool = False) -> dict[st
     """
     import pandas as pd
 
-    # the data as JSON text, parsed a batch of rows at a time (one parse, not one per row)
+    # the data as JSON text, parsed and made into a frame a batch of rows at a time (one parse per
+    # batch, not one per row; a million-row source is never a list of dicts all at once)
     query = (sa.select(source_rows.c.entity, source_rows.c.row_key, source_rows.c.row_number,
                        sa.cast(source_rows.c.data, sa.Text))
              .where((source_rows.c.source == source) & source_rows.c.present)
              .order_by(source_rows.c.entity, source_rows.c.row_number, source_rows.c.row_key))
-    by_entity: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
+    parts: dict[str, list[pd.DataFrame]] = {}
     result = connection.execute(query)
     while batch := result.fetchmany(READ_BATCH):
         parsed = json.loads("[" + ",".join(row[3] for row in batch) + "]")
-        for (entity, key, number, _), data in zip(batch, parsed, strict=True):
-            by_entity.setdefault(entity, []).append((key, number, data))
+        start = 0
+        while start < len(batch):  # the batch's rows of one entity at a time (the rows come by entity)
+            entity = batch[start][0]
+            end = start
+            while end < len(batch) and batch[end][0] == entity:
+                end += 1
+            part = pd.DataFrame.from_records(parsed[start:end])
+            part = part.astype("string") if len(part.columns) else part
+            part[_KEY] = [row[1] for row in batch[start:end]]
+            part[ROW_NUMBER] = [row[2] for row in batch[start:end]]
+            parts.setdefault(entity, []).append(part)
+            start = end
     provided = {e for (e,) in connection.execute(
         sa.select(source_rows.c.entity).where(source_rows.c.source == source).distinct())}
     frames: dict[str, pd.DataFrame] = {}
     for entity in provided:
         schema = ENTITY_BY_NAME[entity]
-        rows = by_entity.get(entity, [])
+        found = parts.get(entity, [])
+        whole = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=[_KEY, ROW_NUMBER])
         if renumber:
-            rows = sorted(rows, key=lambda r: r[0])
-        data = [r[2] for r in rows]
-        extra = sorted({k for d in data for k in d} - set(schema.column_names))
-        frame = pd.DataFrame.from_records(data, columns=schema.column_names + extra).astype("string").fillna("")
-        frame[ROW_NUMBER] = range(1, len(rows) + 1) if renumber else [r[1] for r in rows]
+            whole = whole.sort_values(_KEY, kind="stable", ignore_index=True)
+        extra = sorted(set(whole.columns) - set(schema.column_names) - {_KEY, ROW_NUMBER})
+        frame = whole.reindex(columns=schema.column_names + extra).astype("string").fillna("")
+        frame[ROW_NUMBER] = range(1, len(whole) + 1) if renumber else whole[ROW_NUMBER].tolist()
         frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
         frames[entity] = frame
     return frames
