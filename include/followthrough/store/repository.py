@@ -36,6 +36,7 @@ FINDING_CURRENT = ("status", "episode", "level", "team_id", "incident_id", "resp
                    "confidential", "private", "title", "reason", "evidence", "waiver", "last_seen_as_of",
                    "last_run_id", "resolved_as_of")
 FINDING_JSON = ("evidence", "waiver")
+OUTBOX_BATCH = 50_000  # actions made into outbox rows and audit events at a time
 JSON_PARSE_BATCH = 50_000  # rows whose JSON columns are parsed in one json.loads
 
 
@@ -288,32 +289,27 @@ class Store:
 
     # -- outbox ----------------------------------------------------------------------------
     def add_to_outbox(self, actions: Iterable[Mapping[str, Any]], run_id: str, as_of: Any) -> int:
-        """Insert actions whose idempotency key is new, in bulk; return how many were added."""
+        """Insert actions whose idempotency key is new, in bulk; return how many were added.
+
+        The rows and their audit events are made and written a batch at a time (OUTBOX_BATCH), in
+        one transaction: a million actions are never held three times over.
+        """
         as_of_db = utc_naive(as_of)
         created = now_utc()
-        rows: list[dict[str, Any]] = []
-        events: list[AuditEvent] = []
+        added = 0
         with self.transaction() as connection:
             existing = set(connection.execute(sa.select(outbox.c.idempotency_key)).scalars())
-            for action in actions:
-                if action["idempotency_key"] in existing:
-                    continue
-                send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
-                held = send_after is not None and send_after > (as_of_db or send_after)
-                rows.append({
-                    "run_id": run_id, "as_of": as_of_db, "status": "held" if held else "pending", "attempts": 0,
-                    "created_at": created, "send_after": send_after, "payload": bulk.json_text(action["payload"]),
-                    **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
-                                              "action", "recipient")}})
-                existing.add(action["idempotency_key"])
-                events.append(("action_planned", action["fingerprint"], {
-                    "idempotency_key": action["idempotency_key"], "channel": action["channel"],
-                    "action": action["action"], "recipient": action["recipient"],
-                    "payload": _json_safe(redact_payload(action["payload"]))}))
-            # ids follow the list order, so claims (oldest first) keep the planned order
-            bulk.insert_rows(connection, outbox, rows, ["payload"])  # payloads are JSON text already
-            _append_audit(connection, run_id, events)
-        return len(rows)
+            batch: list[Mapping[str, Any]] = []
+            for action in [*actions, None]:
+                if action is not None:
+                    if action["idempotency_key"] in existing:
+                        continue
+                    existing.add(action["idempotency_key"])
+                    batch.append(action)
+                if batch and (action is None or len(batch) >= OUTBOX_BATCH):
+                    added += _insert_outbox(connection, batch, run_id, as_of_db, created)
+                    batch = []
+        return added
 
     def pending_outbox(self) -> list[dict[str, Any]]:
         query = sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id)
@@ -460,6 +456,28 @@ def _fetch_rows(connection: Connection, query: sa.Select[Any], table: sa.Table) 
             for row, value in zip(batch, values, strict=True):
                 row[column] = value
     return rows
+
+
+def _insert_outbox(connection: Connection, actions: list[Mapping[str, Any]], run_id: str, as_of_db: Any,
+                   created: datetime) -> int:
+    """Outbox rows for new actions, in planned order (ids follow it, so claims keep it), and their audit events."""
+    rows: list[dict[str, Any]] = []
+    events: list[AuditEvent] = []
+    for action in actions:
+        send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
+        held = send_after is not None and send_after > (as_of_db or send_after)
+        rows.append({
+            "run_id": run_id, "as_of": as_of_db, "status": "held" if held else "pending", "attempts": 0,
+            "created_at": created, "send_after": send_after, "payload": bulk.json_text(action["payload"]),
+            **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
+                                      "action", "recipient")}})
+        events.append(("action_planned", action["fingerprint"], {
+            "idempotency_key": action["idempotency_key"], "channel": action["channel"],
+            "action": action["action"], "recipient": action["recipient"],
+            "payload": redact_payload(action["payload"])}))  # made JSON-safe as the event is sealed
+    bulk.insert_rows(connection, outbox, rows, ["payload"])  # payloads are JSON text already
+    _append_audit(connection, run_id, events)
+    return len(rows)
 
 
 def _resolution(row: Mapping[str, Any]) -> dict[str, str]:
