@@ -44,7 +44,7 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
     # resolved because the subject left the source, not because the problem was fixed
     changes["resolved_gone"] = sum(1 for e in events if e["kind"] == "finding_resolved"
                                    and (e["payload"] or {}).get("resolution") == "gone")
-    actions = store.outbox_frame(run_id)
+    actions = store.outbox_frame(run_id, columns=["action", "status"])
     quarantine = store.quarantine_seen_in(run_id)
     return {
         "run_id": run_id,
@@ -96,7 +96,7 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
     folder.mkdir(parents=True, exist_ok=True)
     stored = store.findings_frame()
     findings = redact_private(stored[stored["status"] == "open"])[FINDING_REPORT_COLUMNS]
-    actions = store.outbox_frame(run_id)[ACTION_REPORT_COLUMNS]
+    actions = store.outbox_frame(run_id, columns=ACTION_REPORT_COLUMNS)
     quarantine = pd.DataFrame(store.quarantine_seen_in(run_id),
                               columns=["source", "entity", "row_number", "record_id", "reason_code", "reason"])
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
@@ -254,10 +254,10 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
                     "dispatched_at": str(e["dispatched_at"] or "")[:19],
                     "detail": e.get("last_error") or e.get("error") or e.get("external_ref") or ""}
                    for e in outbox[outbox["status"].isin(UNDELIVERED)].to_dict("records")] if not outbox.empty else []
-    planned = store.outbox_frame(run_id)
+    shown = store.outbox_frame(run_id, columns=["fingerprint", "channel", "action", "step", "recipient", "status"],
+                               limit=limit)
     actions = [{"channel": e["channel"], "action": e["action"], "step": e["step"], "recipient": e["recipient"],
-                "status": e["status"], **about(str(e["fingerprint"]))}
-               for e in planned.head(limit).to_dict("records")]
+                "status": e["status"], **about(str(e["fingerprint"]))} for e in shown.to_dict("records")]
     metrics = summary.get("metrics")
     chart_list = [{"caption": "Open findings by rule and team",
                    "svg": Markup(charts.rule_team_chart(summary["findings"]["by_rule_and_team"]))}]
@@ -272,7 +272,7 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     return {
         "s": summary, "m": metrics, "charts": chart_list,
         "open": finding_rows(store, open_frame, as_of, timezones, jira_browse_base(), limit=limit),
-        "open_total": len(open_frame), "actions_total": len(planned),
+        "open_total": len(open_frame), "actions_total": store.outbox_count(run_id),
         "waived": waived, "resolved": resolved, "undelivered": undelivered, "actions": actions,
         "quarantine": store.quarantine_seen_in(run_id), "sources": [],
     }

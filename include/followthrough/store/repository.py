@@ -324,18 +324,30 @@ class Store:
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
                 "recipient": entry["recipient"], "external_ref": external_ref})])
 
-    def outbox_frame(self, run_id: str | None = None, statuses: Iterable[str] | None = None) -> pd.DataFrame:
-        """Outbox entries in planned order: all, or a run's, or those in some states."""
+    def outbox_frame(self, run_id: str | None = None, statuses: Iterable[str] | None = None,
+                     columns: Iterable[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Outbox entries in planned order: all, or a run's, or those in some states; only `columns`
+        (default: every column), the first `limit` only."""
         import pandas as pd
 
-        query = _json_as_text(outbox).order_by(outbox.c.id)
+        names = [c.name for c in outbox.columns] if columns is None else list(columns)
+        query = _json_as_text(outbox, names).order_by(outbox.c.id)
         if run_id:
             query = query.where(outbox.c.run_id == run_id)
         if statuses is not None:
             query = query.where(outbox.c.status.in_(list(statuses)))
+        if limit is not None:
+            query = query.limit(limit)
         with self.transaction() as connection:
             rows = _fetch_rows(connection, query, outbox)
-        return pd.DataFrame(rows, columns=[c.name for c in outbox.columns])
+        return pd.DataFrame(rows, columns=names)
+
+    def outbox_count(self, run_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(outbox)
+        if run_id:
+            query = query.where(outbox.c.run_id == run_id)
+        with self.transaction() as connection:
+            return int(connection.execute(query).scalar_one())
 
     def ticket_key_for(self, fingerprint: str, episode: int) -> str | None:
         """The Jira key of the ticket sent for this finding episode, from the store's own record."""
@@ -432,9 +444,10 @@ class Store:
 
 
 
-def _json_as_text(table: sa.Table) -> sa.Select[Any]:
-    """SELECT every column of `table`, its JSON columns as text (see _fetch_rows)."""
-    return sa.select(*[sa.cast(c, sa.Text).label(c.name) if isinstance(c.type, sa.JSON) else c for c in table.columns])
+def _json_as_text(table: sa.Table, names: Iterable[str] | None = None) -> sa.Select[Any]:
+    """SELECT the columns of `table` (every one, or those named), its JSON columns as text (see _fetch_rows)."""
+    columns = list(table.columns) if names is None else [table.c[n] for n in names]
+    return sa.select(*[sa.cast(c, sa.Text).label(c.name) if isinstance(c.type, sa.JSON) else c for c in columns])
 
 
 def _fetch_rows(connection: Connection, query: sa.Select[Any], table: sa.Table) -> list[dict[str, Any]]:
@@ -448,7 +461,7 @@ def _fetch_rows(connection: Connection, query: sa.Select[Any], table: sa.Table) 
     result = connection.execute(query)
     keys = list(result.keys())
     rows = [dict(zip(keys, row, strict=True)) for row in result]
-    for column in (c.name for c in table.columns if isinstance(c.type, sa.JSON)):
+    for column in (c.name for c in table.columns if isinstance(c.type, sa.JSON) and c.name in keys):
         for start in range(0, len(rows), JSON_PARSE_BATCH):
             batch = rows[start:start + JSON_PARSE_BATCH]
             texts = [row[column] for row in batch]
