@@ -85,7 +85,7 @@ def release_held(store: Store, now: Any, run_id: str) -> int:
 
 def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
           channels: Iterable[str] | None = None, not_tried_since: datetime | None = None,
-          actions: Iterable[str] | None = None) -> list[dict[str, Any]]:
+          actions: Iterable[str] | None = None, payloads: bool = True) -> list[dict[str, Any]]:
     """Claim up to ``limit`` entries, oldest first, for ``owner``; each gets ``reclaimed`` (an expired lease).
 
     A reclaimed entry's previous dispatcher may have written before it died: the caller
@@ -101,7 +101,9 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
         wanted = wanted & outbox.c.channel.in_(list(channels))
     if actions is not None:
         wanted = wanted & outbox.c.action.in_(list(actions))
-    query = _json_as_text(outbox).where(wanted).order_by(outbox.c.id).limit(limit)
+    # `payloads=False`: the entries without their payloads (a dry-run record does not read them)
+    names = None if payloads else [c.name for c in outbox.columns if c.name != "payload"]
+    query = _json_as_text(outbox, names).where(wanted).order_by(outbox.c.id).limit(limit)
     rows = _retrying(lambda: _claim(store, query, owner, now, expires))
     for row in rows:
         row["reclaimed"] = row["status"] == "claimed"
