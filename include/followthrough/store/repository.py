@@ -55,6 +55,17 @@ def utc_naive(value: Any) -> datetime | None:
     return result
 
 
+def utc_naive_column(values: pd.Series) -> list[datetime | None]:
+    """utc_naive of every value of a column; a datetime column is converted at once."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif values.dtype.kind != "M":
+        return [utc_naive(v) for v in values]
+    return [None if v is pd.NaT else v.to_pydatetime() for v in values.astype(object)]
+
+
 def none_if_missing(value: Any) -> Any:
     """pd.NA, NaT and NaN as None, so the database driver can bind them; other values unchanged."""
     import pandas as pd
@@ -247,7 +258,9 @@ class Store:
         updated: list[dict[str, Any]] = []
         reopened: list[dict[str, Any]] = []
         resolved: dict[str, list[str]] = {}
-        for row in _records_without_missing(changes):
+        # due dates as the store keeps them (naive UTC), a column at a time (utc_naive per value is slow)
+        due_dates = utc_naive_column(changes["due_at"]) if "due_at" in changes else [None] * len(changes)
+        for row, due_at in zip(_records_without_missing(changes), due_dates, strict=True):
             change = row["change"]
             if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
                 events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({
@@ -263,7 +276,7 @@ class Store:
             current = {
                 "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
                 "team_id": row["team_id"], "incident_id": row["incident_id"], "responsible": row["responsible"],
-                "due_at": utc_naive(row["due_at"]), "critical": bool(row["critical"]),
+                "due_at": due_at, "critical": bool(row["critical"]),
                 "confidential": bool(row["confidential"]), "private": bool(row["private"]),
                 "title": row["title"], "reason": row["reason"], "evidence": bulk.json_text(row["evidence"]),
                 "waiver": bulk.json_text(row.get("waiver")), "last_seen_as_of": as_of_db, "last_run_id": run_id,
