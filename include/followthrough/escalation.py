@@ -82,9 +82,9 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
     actions: list[dict[str, Any]] = []
     steps = ladder_steps(open_findings, frames, policy, as_of) if not open_findings.empty else None
     ladder = {s.step: s.action for s in policy.escalation.ladder}
-    for index, finding in open_findings.iterrows():
-        assert steps is not None
-        step = int(steps[index])
+    # rows as dicts (not iterrows' Series per row): the same values, without pandas indexing per field
+    for finding, step in zip(open_findings.to_dict("records"), steps.tolist() if steps is not None else [],
+                             strict=True):
         team = teams.get(_text(finding["team_id"]), {})
         responsible = _text(finding["responsible"]) or _text(team.get("lead"))
         base = _base(finding)
@@ -141,7 +141,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                                          fallback=lead))
         elif action == "leadership_digest":
             actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
-    for _, finding in resolved.iterrows():
+    for finding in resolved.to_dict("records"):
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue  # no ticket was opened for it
         gone = finding.get("resolution") == "gone"
@@ -153,7 +153,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
             "payload": {"comment": comment, "resolution": "gone" if gone else "fixed"},
         })
-    for _, finding in (waived if waived is not None else resolved.iloc[0:0]).iterrows():
+    for finding in (waived if waived is not None else resolved.iloc[0:0]).to_dict("records"):
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue
         waiver = finding.get("waiver") or {}
@@ -166,9 +166,8 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                                    f"{_text(waiver.get('reason'))}. The ticket reopens if the problem is still "
                                    "there when the waiver expires."},
         })
-    sensitive = {str(f["fingerprint"]) for frame in (open_findings, resolved, waived) if frame is not None
-                 and not frame.empty for f in frame.to_dict("records")
-                 if bool(f.get("private", False)) or bool(f.get("confidential", False))}
+    sensitive = {str(f) for frame in (open_findings, resolved, waived) if frame is not None and not frame.empty
+                 for f in frame.loc[_flag(frame, "private") | _flag(frame, "confidential"), "fingerprint"]}
     for planned in actions:  # their texts are kept only in the outbox (followthrough.privacy)
         if str(planned["fingerprint"]) in sensitive:
             planned["payload"][SENSITIVE] = True
@@ -187,7 +186,16 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
     return actions
 
 
-def _reopens(finding: pd.Series, policy: Policy) -> bool:
+def _flag(frame: pd.DataFrame, column: str) -> pd.Series:
+    """A column's values as truth values, as bool() reads each (False where the column is missing)."""
+    import pandas as pd
+
+    if column not in frame:
+        return pd.Series(False, index=frame.index)
+    return frame[column].map(bool, na_action=None).astype(bool)
+
+
+def _reopens(finding: Mapping[str, Any], policy: Policy) -> bool:
     """A returning finding reopens its previous ticket when it was resolved recently enough."""
     import pandas as pd
 
@@ -199,7 +207,7 @@ def _reopens(finding: pd.Series, policy: Policy) -> bool:
     return bool(pd.Timestamp(started) - pd.Timestamp(resolved_at) <= pd.Timedelta(days=window))
 
 
-def _base(finding: pd.Series) -> dict[str, Any]:
+def _base(finding: Mapping[str, Any]) -> dict[str, Any]:
     return {"fingerprint": finding["fingerprint"], "episode": int(finding["episode"]),
             "team_id": _text(finding.get("team_id"))}
 
@@ -243,7 +251,7 @@ def _send_after(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Ti
     return result
 
 
-def _jira_create(finding: pd.Series, policy: Policy, responsible: str,
+def _jira_create(finding: Mapping[str, Any], policy: Policy, responsible: str,
                  people: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     rule = str(finding["rule"])
     info = guidance(rule)
@@ -270,7 +278,7 @@ def _jira_create(finding: pd.Series, policy: Policy, responsible: str,
     }
 
 
-def _jira_comment(finding: pd.Series, step: int, action: str) -> dict[str, Any]:
+def _jira_comment(finding: Mapping[str, Any], step: int, action: str) -> dict[str, Any]:
     return {
         "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:step{step}",
         "step": step, "channel": "jira", "action": "comment_ticket", "recipient": _text(finding["responsible"]),
@@ -283,7 +291,7 @@ def _contact(person_id: str, people: Mapping[str, Mapping[str, Any]]) -> dict[st
     return {"to": person_id, "slack_id": _text(person.get("slack_id")), "email": _text(person.get("email"))}
 
 
-def _slack(finding: pd.Series, step: int, action: str, recipient: str, people: Mapping[str, Mapping[str, Any]],
+def _slack(finding: Mapping[str, Any], step: int, action: str, recipient: str, people: Mapping[str, Mapping[str, Any]],
            *, private: bool, fallback: tuple[str, ...] = ()) -> dict[str, Any]:
     """A Slack message; `fallback` names who hears instead when the recipient cannot be reached
     (then the platform channel, which the gateway always adds last). The ticket's link is added

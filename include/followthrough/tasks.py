@@ -224,7 +224,7 @@ def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
 
     store = open_store()
     loaded = run_policy(store, run_id)
-    extracted = {str(e["subject"]) for e in store.audit_events(run_id) if e["kind"] == "source_extracted"}
+    extracted = {str(e["subject"]) for e in store.audit_events(run_id, kinds=["source_extracted"])}
     quarantined: dict[str, int] = {}
     for source in loaded.policy.sources:
         if source.name not in extracted:
@@ -315,7 +315,7 @@ def reconcile_findings(run_id: str, as_of: str, confirm_mass_resolve: bool = Fal
         log.warning("replay: as of %s is earlier than the latest run's %s; no finding changes, no actions",
                     as_of, latest)
         return {**result, "replay": True}
-    events = [e for e in store.audit_events(run_id) if e["kind"] == "source_extracted"]
+    events = store.audit_events(run_id, kinds=["source_extracted"])
     hold = mass_resolution(changes, stored, loaded.policy.safety, emptied_entities(events))
     if hold is not None and not confirm_mass_resolve:
         changes = changes[changes["change"] != "resolved"]
@@ -340,7 +340,7 @@ def _alert_hold(store: Store, policy: Any, run_id: str, as_of: str, reason: str,
 
 
 def is_replay_run(store: Store, run_id: str) -> bool:
-    return any(e["kind"] == "run_replay" for e in store.audit_events(run_id))
+    return bool(store.audit_events(run_id, kinds=["run_replay"]))
 
 
 def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
@@ -376,7 +376,7 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
-    events = store.audit_events(run_id)
+    events = store.audit_events(run_id, kind_prefix="finding_")
     changed = frozenset(str(e["subject"]) for e in events if e["kind"] == "finding_changed")
     owner_moved = {str(e["subject"]): str(e["payload"]["previous_responsible"]) for e in events
                    if e["kind"] == "finding_changed" and (e["payload"] or {}).get("previous_responsible")}

@@ -155,3 +155,31 @@ def test_metric_tiles_show_the_summarys_figures(page: str, folder: Path) -> None
     closed = metrics["closed_within_sla"]
     assert f"action items closed within SLA ({closed['within_sla']}/{closed['items']})" in page
     assert "built-in method" not in page
+
+
+def test_a_long_report_shows_the_first_rows_and_says_the_csvs_hold_all(store: Store, demo_home: Path) -> None:
+    from followthrough.report.summary import finding_rows
+
+    run = store.get_run(DEMO_RUNS[0])
+    assert run is not None
+    summary = dict(run["summary"])
+    full = report_view(store, DEMO_RUNS[0], summary, {})
+    view = report_view(store, DEMO_RUNS[0], summary, {}, limit=3)
+    open_findings = store.findings_frame("open")
+    assert len(full["open"]) == full["open_total"] == len(open_findings) > 3
+    assert full["actions_total"] == len(full["actions"]) > 3
+    # the most urgent three, in the full list's order; the actions in planned order
+    assert view["open"] == full["open"][:3]
+    assert view["open"] == finding_rows(store, open_findings, summary["as_of"], {}, None, limit=3)
+    assert view["actions"] == full["actions"][:3]
+    assert (view["open_total"], view["actions_total"]) == (full["open_total"], full["actions_total"])
+    html = render("report.html", **view)
+    assert len(re.findall(r'<tr data-team="', html)) == 3
+    assert f"Open findings ({full['open_total']})" in html
+    assert f'The first 3 of {full["open_total"]}, most urgent first; <a href="findings.csv">findings.csv</a>' in html
+    assert f'The first 3 of {full["actions_total"]}, in planned order; <a href="actions.csv">actions.csv</a>' in html
+    assert "The first" not in render("report.html", **full)
+    # the run's CSVs list every open finding and every planned action, whatever the page shows
+    folder = demo_home / "reports" / safe_name(DEMO_RUNS[0])
+    assert len(pd.read_csv(folder / "actions.csv")) == full["actions_total"]
+    assert len(pd.read_csv(folder / "findings.csv")) > 3

@@ -248,3 +248,21 @@ def test_pruning_refuses_a_broken_chain(store: Store) -> None:
     _sql(store, "DELETE FROM ft_audit_events WHERE seq = 2")
     with pytest.raises(StoreError, match="does not verify"):
         store.prune_audit_through(4, key=KEY)
+
+
+@pytest.mark.parametrize("payload", [
+    {"b": 1, "a": [1.5, None, True], "ünï": "✓ \"quoted\" \\ <tag>", "nested": {"z": {}, "y": [{"k": "v"}]}},
+    {"when": datetime(2026, 7, 15, 10, 0), "pair": (1, 2), "counts": {10: "ten", 2: "two"}},
+    None,
+    {},
+])
+def test_a_sealed_event_is_the_canonical_json_of_its_payload_as_stored(payload: object) -> None:
+    """The composed MAC message and payload text agree with canonical() over the payload as read back."""
+    import json
+
+    from followthrough.store.bulk import json_safe
+
+    row = audit._sealed(KEY, "ab" * 32, "run-ü", "finding_new", None if payload is None else "fp-1", payload)
+    assert json.loads(row["payload"]) == json_safe(payload)
+    assert row["hash"] == audit.keyed_hash(KEY, "ab" * 32, "run-ü", row["recorded_at"], "finding_new",
+                                           None if payload is None else "fp-1", json_safe(payload))

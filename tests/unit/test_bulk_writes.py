@@ -127,6 +127,23 @@ def test_planning_into_the_outbox_sends_as_many_statements_for_400_actions_as_fo
     assert sum(e["kind"] == "action_planned" for e in store.audit_events()) == MANY
 
 
+def test_planning_in_batches_keeps_the_planned_order_and_audits_each_action_once(
+        store: Store, monkeypatch: Any) -> None:
+    from followthrough.store import repository
+
+    monkeypatch.setattr(repository, "OUTBOX_BATCH", 7)
+    planned = actions(10) + actions(3)  # the last three repeat keys already planned: skipped
+    planned[12] = {**planned[12], "idempotency_key": "jira/new"}
+    assert fresh(store).add_to_outbox(planned, "plan", AS_OF) == 11
+    frame = store.outbox_frame()
+    assert list(frame["idempotency_key"]) == [f"jira/{i}" for i in range(10)] + ["jira/new"]
+    events = store.audit_events(kinds=["action_planned"])
+    assert [e["payload"]["idempotency_key"] for e in events] == list(frame["idempotency_key"])
+    assert events[0]["payload"]["payload"] == {"summary": "item 0"}
+    assert store.verify_audit_chain()[0]
+    assert store.add_to_outbox(planned, "plan-again", AS_OF) == 0
+
+
 def test_a_dry_run_dispatch_sends_as_many_statements_for_400_entries_as_for_10(store: Store) -> None:
     gateway = RoutingGateway({"jira": DryRunGateway(), "slack": DryRunGateway()})
     results = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
+import pytest
 import sqlalchemy as sa
 
 from followthrough.store.repository import Store
@@ -102,3 +103,54 @@ def test_the_run_keeps_the_policy_its_first_task_stored(store: Store) -> None:
     store.store_run_policy("run-1", {"content_hash": "h2"})  # a retry after an edit keeps the first
     assert store.run_policy("run-1") == {"content_hash": "h1"}
     assert store.run_policy("run-unknown") is None
+
+
+def test_a_row_hash_is_the_json_of_its_number_and_data_as_before() -> None:
+    """Rows stored by earlier versions compare equal: the hash is still sha256(json.dumps([n, data], sort_keys))."""
+    import hashlib
+    import json
+
+    from followthrough.store.source_rows import _records
+
+    frame = pd.DataFrame({"summary": ['quote " and \\ back', "ünïcode ✓ and \U0001f600", "tab\tnew\nline", "50% done",
+                                      None],
+                          "action_item_id": ["A-1", "A-2", "A-3", "A-4", "A-5"],
+                          "owner": ["", "x", None, "{}", "[1, 2]"]}, dtype="string")
+    frame["_row"] = [3, 1, 2, 10, 7]
+    records = _records("action_items", frame)
+    for record, (_, row) in zip(records, frame.iterrows(), strict=True):
+        body = {c: ("" if pd.isna(row[c]) else str(row[c])) for c in ("summary", "action_item_id", "owner")}
+        expected = hashlib.sha256(json.dumps([int(row["_row"]), body], sort_keys=True).encode()).hexdigest()
+        assert record["row_hash"] == expected
+        assert json.loads(record["data"]) == body
+    assert [r["row_key"] for r in records] == ["A-1", "A-2", "A-3", "A-4", "A-5"]
+
+
+def test_rows_read_back_are_the_rows_written(store: Store) -> None:
+    frame = updates(("c1", "A-1"), ("c2", "A-1"), ("c3", "A-2"))
+    frame.loc[1, "posted_at"] = 'odd "text" ✓'
+    store.upsert_source_rows("demo", {"status_updates": frame}, Completeness(), "run-1", AS_OF)
+    read = store.source_frames("demo")["status_updates"]
+    assert read[["update_id", "action_item_id", "posted_at"]].to_dict("records") == \
+        frame[["update_id", "action_item_id", "posted_at"]].to_dict("records")
+    with store.engine.connect() as connection:
+        parents = sorted(connection.execute(sa.select(source_rows.c.parent_key)).scalars())
+    assert parents == ["A-1", "A-1", "A-2"]
+
+
+def test_a_source_read_in_batches_is_the_same_frame(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows are read a batch at a time; batch edges (between and within entities) change nothing."""
+    from followthrough.store import source_rows as module
+
+    frames = {"action_items": items(*[(f"A-{i}", f"item {i}") for i in range(7)]),
+              "status_updates": updates(*[(f"c{i}", f"A-{i % 3}") for i in range(5)])}
+    frames["action_items"]["extra_field"] = pd.Series([f"x{i}" for i in range(7)], dtype="string")
+    store.upsert_source_rows("jira", frames, Completeness(), "run-1", AS_OF)
+    whole = store.source_frames("jira", renumber=True)
+    monkeypatch.setattr(module, "READ_BATCH", 3)
+    batched = store.source_frames("jira", renumber=True)
+    assert sorted(batched) == sorted(whole) == ["action_items", "status_updates"]
+    for entity in whole:
+        pd.testing.assert_frame_equal(batched[entity], whole[entity])
+    assert batched["action_items"]["extra_field"].tolist() == [f"x{i}" for i in range(7)]
+    assert batched["action_items"]["_row"].tolist() == list(range(1, 8))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -74,3 +75,43 @@ def test_unreachable_store_is_a_store_error(tmp_path: Path) -> None:
 
 def test_store_url_password_is_masked_in_errors() -> None:
     assert "secret" not in Store("postgresql+psycopg2://nobody:secret@127.0.0.1:1/none").safe_url
+
+
+def test_rows_for_the_store_have_none_where_a_frame_has_a_missing_value() -> None:
+    """Reconciliation reads its frame a column at a time: the same values as none_if_missing of each."""
+    import numpy as np
+    import pandas as pd
+
+    from followthrough.store.repository import _records_without_missing, none_if_missing
+
+    frame = pd.DataFrame({
+        "n": [1, 2, 3], "x": [1.5, np.nan, 2.0], "s": pd.Series(["a", None, "c"], dtype="string"),
+        "evidence": [{"k": 1}, None, [1, 2]], "due": pd.to_datetime(["2026-01-01", None, "2026-01-02"], utc=True),
+        "flag": [True, False, True], "mixed": [None, np.nan, "s"], "i": pd.array([1, None, 3], dtype="Int64")})
+    expected = [{k: none_if_missing(v) for k, v in r.items()} for r in frame.to_dict("records")]
+    rows = _records_without_missing(frame)
+    assert rows == expected
+    assert [[type(v) for v in r.values()] for r in rows] == [[type(v) for v in r.values()] for r in expected]
+    assert rows[1] == {"n": 2, "x": None, "s": None, "evidence": None, "due": None, "flag": False, "mixed": None,
+                       "i": None}
+    assert _records_without_missing(frame.iloc[0:0]) == []
+
+
+def test_a_column_of_timestamps_becomes_naive_utc_as_each_value_would() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from followthrough.store.repository import utc_naive, utc_naive_column
+
+    columns = [
+        pd.Series(pd.to_datetime(["2026-07-01T10:00:00.123456+02:00", None, "2026-01-01T00:00:00.000000+00:00"],
+                                 utc=True)),
+        pd.Series(pd.to_datetime(["2026-07-01T10:00:00", None])),
+        pd.Series(["2026-07-01T10:00:00Z", None, np.nan], dtype=object),
+        pd.Series(pd.to_datetime(["2026-07-01T10:00:00"])).dt.tz_localize("Europe/Berlin"),
+        pd.Series([], dtype="datetime64[ns, UTC]"),
+    ]
+    for column in columns:
+        assert utc_naive_column(column) == [utc_naive(v) for v in column]
+    assert utc_naive_column(columns[0])[0] == datetime(2026, 7, 1, 8, 0, 0, 123456)
+    assert utc_naive_column(columns[3]) == [datetime(2026, 7, 1, 8, 0)]

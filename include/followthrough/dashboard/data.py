@@ -115,11 +115,12 @@ def overview(store: Store, filters: Filters) -> dict[str, Any]:
                 {"caption": "Open action items by age", "svg": Markup(charts.age_chart(metrics["open_by_age"]))}]
         chart_list.append({"caption": "Open findings by rule and team",
                            "svg": Markup(charts.rule_team_chart(summary["findings"]["by_rule_and_team"]))})
-    rows = finding_rows(store, selected, summary["as_of"] if summary else _now(), {}, jira_browse_base())
+    rows = finding_rows(store, selected, summary["as_of"] if summary else _now(), {}, jira_browse_base(),
+                        limit=filters.limit)
     trail = audit_trail(store, TrailQuery.validated(team=filters.team))
     return {
-        "summary": summary, "m": metrics, "charts": chart_list, "findings": rows[: filters.limit],
-        "findings_total": len(rows), "teams": teams, "rules": rules, "filters": filters,
+        "summary": summary, "m": metrics, "charts": chart_list, "findings": rows,
+        "findings_total": len(selected), "teams": teams, "rules": rules, "filters": filters,
         "runs": list(reversed(run_history(store)))[:20], "trail": list(reversed(trail))[:50],
     }
 

@@ -273,7 +273,7 @@ def _record_dry_runs(store: Store, run_id: str, owner: str, settings: DispatchSe
         if clock() >= deadline:
             return "time_budget"
         batch = states.claim(store, owner, limit=DRY_RUN_BATCH, lease_seconds=settings.lease_seconds,
-                             channels=channels, not_tried_since=started, actions=actions)
+                             channels=channels, not_tried_since=started, actions=actions, payloads=False)
         if not batch:
             return ""
         recorded = states.record_dry_run(store, batch, run_id, DryRunGateway.REF_PREFIX)

@@ -216,6 +216,9 @@ def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.T
     if history is None:
         history = pd.DataFrame(columns=["action_item_id", "changed_at", "field", "old_value", "new_value"])
     start = items["created_at"].min()
+    # each item's deadline from its due date, once: a week recomputes only the items whose due date
+    # changed after that week (item_deadlines is row by row, so the values are the same)
+    deadlines = item_deadlines(frames, items, policy)
     rows: list[dict[str, Any]] = []
     for back in range(weeks - 1, -1, -1):
         week_end = as_of - pd.Timedelta(days=7 * back)
@@ -233,7 +236,11 @@ def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.T
         earlier_due = pd.to_datetime(open_then["action_item_id"].map(due_then).astype("string").replace("", pd.NA),
                                      utc=True, errors="coerce", format="ISO8601")
         due = open_then["due_date"].where(~changed_later, earlier_due)
-        overdue = item_deadlines(frames, open_then, policy, due) <= week_end
+        deadline = deadlines.loc[open_then.index].copy()
+        if changed_later.any():
+            deadline.loc[changed_later[changed_later].index] = item_deadlines(
+                frames, open_then[changed_later], policy, due[changed_later])
+        overdue = deadline <= week_end
         ok = due.notna() & ~overdue
         table = open_then.assign(overdue=overdue.fillna(False), ok=ok)
         for team, group in [("(all)", table), *table.groupby("team_id", sort=True)]:

@@ -30,6 +30,8 @@ FINDING_REPORT_COLUMNS = ["rule", "subject_type", "subject_id", "team_id", "inci
                           "first_seen_as_of", "episode", "reason", "evidence"]
 TEMPLATES = Path(__file__).parent / "templates"
 UNDELIVERED = ("failed", "dead")  # outbox states that will not be delivered (see DESIGN.md, outbox states)
+# rows report.html shows of the open findings and of the run's actions (the CSVs hold all of them)
+REPORT_ROWS = 1000
 ACTION_REPORT_COLUMNS = ["idempotency_key", "channel", "action", "step", "recipient", "status", "payload"]
 
 
@@ -37,11 +39,12 @@ def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, A
     run = store.get_run(run_id) or {}
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
-    changes = Counter(_change(e) for e in store.audit_events(run_id) if e["kind"].startswith("finding_"))
+    events = store.audit_events(run_id, kind_prefix="finding_")
+    changes = Counter(_change(e) for e in events)
     # resolved because the subject left the source, not because the problem was fixed
-    changes["resolved_gone"] = sum(1 for e in store.audit_events(run_id) if e["kind"] == "finding_resolved"
+    changes["resolved_gone"] = sum(1 for e in events if e["kind"] == "finding_resolved"
                                    and (e["payload"] or {}).get("resolution") == "gone")
-    actions = store.outbox_frame(run_id)
+    actions = store.outbox_frame(run_id, columns=["action", "status"])
     quarantine = store.quarantine_seen_in(run_id)
     return {
         "run_id": run_id,
@@ -93,7 +96,7 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
     folder.mkdir(parents=True, exist_ok=True)
     stored = store.findings_frame()
     findings = redact_private(stored[stored["status"] == "open"])[FINDING_REPORT_COLUMNS]
-    actions = store.outbox_frame(run_id)[ACTION_REPORT_COLUMNS]
+    actions = store.outbox_frame(run_id, columns=ACTION_REPORT_COLUMNS)
     quarantine = pd.DataFrame(store.quarantine_seen_in(run_id),
                               columns=["source", "entity", "row_number", "record_id", "reason_code", "reason"])
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
@@ -179,36 +182,52 @@ LEVEL_ORDER = {"critical": 0, "violation": 1, "warning": 2}
 
 
 def finding_rows(store: Store, frame: pd.DataFrame, as_of: Any, timezones: Mapping[str, str],
-                 jira_base: str | None) -> list[dict[str, Any]]:
-    """Open findings for people: level, title (not of confidential incidents), age, days overdue, local due."""
+                 jira_base: str | None, limit: int | None = None) -> list[dict[str, Any]]:
+    """Open findings for people: level, title (not of confidential incidents), age, days overdue, local due.
+
+    Most urgent first: level, then days overdue, rule and subject. `limit` keeps the first rows
+    only (the order is decided over every finding, the rows are built for those shown).
+    """
+    import numpy as np
     import pandas as pd
 
     now = _naive(as_of)
+    # the order, over every finding at once: level, days overdue (most first), rule, subject
+    levels = np.where(frame["critical"].map(bool, na_action=None).astype(bool), "critical",
+                      frame["level"].astype(str)) if not frame.empty else np.array([], dtype=str)
+    due = pd.to_datetime(frame["due_at"], utc=True).dt.tz_localize(None)
+    late = (now - due).dt.days.where(due < now)
+    keys = list(zip([LEVEL_ORDER.get(str(v), 3) for v in levels], (-late.fillna(0).astype("int64")).tolist(),
+                    frame["rule"].tolist(), frame["subject_id"].astype(str).tolist(), strict=True))
+    order = sorted(range(len(frame)), key=keys.__getitem__)[:limit]
     tickets = store.ticket_keys()  # one query, not one per finding
     rows = []
-    for f in frame.to_dict("records"):
-        due = f.get("due_at")
+    for position, f in zip(order, frame.iloc[order].to_dict("records"), strict=True):
+        due_at = f.get("due_at")
         started = f.get("episode_started_as_of") or f.get("first_seen_as_of")
-        overdue = int((now - pd.Timestamp(due)).days) if due is not None and not pd.isna(due) and \
-            pd.Timestamp(due) < now else None
+        overdue = late.iloc[position]
         ticket = tickets.get((str(f["fingerprint"]), int(f["episode"])))
         rows.append({
-            "fingerprint": f["fingerprint"], "level": "critical" if f.get("critical") else str(f.get("level")),
+            "fingerprint": f["fingerprint"], "level": str(levels[position]),
             "rule": f["rule"], "rule_url": rule_doc_url(str(f["rule"])), "subject_id": f["subject_id"],
             "title": f.get("title") or "", "title_hidden": bool(f.get("confidential")),
             "team_id": f.get("team_id") or "", "responsible": f.get("responsible") or "",
-            "due_local": _local(due, timezones.get(str(f.get("team_id")))),
+            "due_local": _local(due_at, timezones.get(str(f.get("team_id")))),
             "age_days": int((now - pd.Timestamp(started)).days) if started is not None else None,
-            "days_overdue": overdue, "reason": f.get("reason") or "", "private": bool(f.get("private")),
+            "days_overdue": None if pd.isna(overdue) else int(overdue), "reason": f.get("reason") or "",
+            "private": bool(f.get("private")),
             "ticket": ticket, "ticket_url": f"{jira_base}/browse/{ticket}" if ticket and jira_base else None,
         })
-    rows.sort(key=lambda r: (LEVEL_ORDER.get(r["level"], 3), -(r["days_overdue"] or 0), r["rule"],
-                             str(r["subject_id"])))
     return rows
 
 
-def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: Mapping[str, str]) -> dict[str, Any]:
-    """Everything report.html shows, from the store and the run's summary."""
+def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: Mapping[str, str],
+                limit: int = REPORT_ROWS) -> dict[str, Any]:
+    """Everything report.html shows, from the store and the run's summary.
+
+    The open findings (most urgent first) and the run's actions are shown up to `limit` rows
+    each, with their totals; findings.csv and actions.csv list every one of them.
+    """
     from followthrough.report import charts
 
     stored = store.findings_frame()
@@ -229,15 +248,16 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     resolved = [{"rule": f["rule"], "subject_id": f["subject_id"], "team_id": f["team_id"],
                  "responsible": f["responsible"], "open_since": str(f["episode_started_as_of"])[:10]}
                 for f in resolved_now.to_dict("records")]
-    outbox = store.outbox_frame()
+    outbox = store.outbox_frame(statuses=UNDELIVERED)
     undelivered = [{"status": e["status"], "channel": e["channel"], "action": e["action"],
                     "recipient": e["recipient"], **about(str(e["fingerprint"])), "attempts": e["attempts"],
                     "dispatched_at": str(e["dispatched_at"] or "")[:19],
                     "detail": e.get("last_error") or e.get("error") or e.get("external_ref") or ""}
                    for e in outbox[outbox["status"].isin(UNDELIVERED)].to_dict("records")] if not outbox.empty else []
+    shown = store.outbox_frame(run_id, columns=["fingerprint", "channel", "action", "step", "recipient", "status"],
+                               limit=limit)
     actions = [{"channel": e["channel"], "action": e["action"], "step": e["step"], "recipient": e["recipient"],
-                "status": e["status"], **about(str(e["fingerprint"]))}
-               for e in store.outbox_frame(run_id).to_dict("records")]
+                "status": e["status"], **about(str(e["fingerprint"]))} for e in shown.to_dict("records")]
     metrics = summary.get("metrics")
     chart_list = [{"caption": "Open findings by rule and team",
                    "svg": Markup(charts.rule_team_chart(summary["findings"]["by_rule_and_team"]))}]
@@ -251,7 +271,8 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     open_frame = stored[stored["status"] == "open"]
     return {
         "s": summary, "m": metrics, "charts": chart_list,
-        "open": finding_rows(store, open_frame, as_of, timezones, jira_browse_base()),
+        "open": finding_rows(store, open_frame, as_of, timezones, jira_browse_base(), limit=limit),
+        "open_total": len(open_frame), "actions_total": store.outbox_count(run_id),
         "waived": waived, "resolved": resolved, "undelivered": undelivered, "actions": actions,
         "quarantine": store.quarantine_seen_in(run_id), "sources": [],
     }

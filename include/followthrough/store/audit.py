@@ -29,6 +29,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
@@ -36,6 +37,7 @@ from urllib.parse import unquote, urlsplit
 import sqlalchemy as sa
 
 from followthrough.exceptions import NotRetryableError, StoreError
+from followthrough.store import bulk
 from followthrough.store.schema import audit_checkpoints, audit_events
 
 if TYPE_CHECKING:
@@ -237,13 +239,29 @@ def _prune_anchor(connection: Connection) -> Any:
         .order_by(audit_checkpoints.c.seq.desc()).limit(1)).mappings().first()
 
 
+# canonical()'s encoder, built once
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
+def _compact(value: Any) -> str:
+    return encode_basestring_ascii(value) if type(value) is str else _COMPACT.encode(value)
+
+
 def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any) -> dict[str, Any]:
-    """One event's row, chained to `prev` and sealed under the key (not yet written)."""
+    """One event's row, chained to `prev` and sealed under the key (not yet written).
+
+    The payload is kept as its JSON text (bulk.json_text; the insert binds it as text) and the
+    MAC covers `canonical(prev, run_id, recorded_at, kind, subject, <that payload read back>)`,
+    composed here key by key in canonical()'s sorted order rather than through one more
+    json.dumps of the whole event (test_audit checks the two agree).
+    """
     recorded_at = _now()
-    body = _json_safe(payload)
-    return {"run_id": run_id, "recorded_at": recorded_at, "kind": kind, "subject": subject, "payload": body,
-            "prev_hash": prev, "hash": keyed_hash(key, prev, run_id, recorded_at, kind, subject, body),
-            "scheme": SCHEME_KEYED}
+    text = bulk.json_text(payload)
+    message = (f'{{"kind":{_compact(kind)},"payload":{_COMPACT.encode(json.loads(text))},"prev":{_compact(prev)},'
+               f'"recorded_at":{_compact(recorded_at.isoformat(timespec="microseconds"))},'
+               f'"run_id":{_compact(run_id)},"subject":{_compact(subject)}}}')
+    return {"run_id": run_id, "recorded_at": recorded_at, "kind": kind, "subject": subject, "payload": text,
+            "prev_hash": prev, "hash": key.mac(message), "scheme": SCHEME_KEYED}
 
 
 def append_events(connection: Connection, run_id: str, events: Iterable[AuditEvent],
@@ -278,7 +296,7 @@ def append_events(connection: Connection, run_id: str, events: Iterable[AuditEve
         rows.append(_sealed(key, prev, run_id, kind, subject, payload))
         prev = rows[-1]["hash"]
     # seq is autoincrement: rows of one executemany get consecutive numbers in list order
-    connection.execute(audit_events.insert(), rows)
+    bulk.insert_rows(connection, audit_events, rows, json_columns=["payload"])
     return len(events)
 
 

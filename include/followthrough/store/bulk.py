@@ -8,6 +8,7 @@ here makes a round trip per row.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,33 +23,72 @@ ROWS_PER_STATEMENT = 5000  # rows per executemany
 KEYS_PER_STATEMENT = 500  # keys per IN (...) list: well under every back end's bound-parameter limit
 
 
+# json.dumps(value, default=str, sort_keys=True), with the encoder built once
+_SAFE = json.JSONEncoder(sort_keys=True, default=str)
+
+
+def json_text(value: Any) -> str:
+    """A value as the store keeps it in a JSON column, as text: ``json.dumps(json_safe(value))``.
+
+    Non-JSON values become their str(), keys are sorted; reading the text back gives
+    ``json_safe(value)``. Rows carrying such text are written with ``json_text=`` below, so
+    the column's type does not serialise them a second time.
+    """
+    return _SAFE.encode(value)
+
+
+def json_safe(value: Any) -> Any:
+    """The value as the store gives it back from a JSON column (plain dicts, lists, strings, numbers)."""
+    return json.loads(_SAFE.encode(value))
+
+
+def _statement(table: sa.Table, json_columns: Iterable[str], dialect: str | None = None) -> Any:
+    """An INSERT of `table` whose `json_columns` are bound as text (already JSON), not serialised again."""
+    import sqlalchemy as sa
+
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    elif dialect is None:
+        insert = sa.insert  # type: ignore[assignment]
+    else:
+        raise StoreError(f"the store supports PostgreSQL and SQLite, not {dialect}")
+    statement = insert(table)
+    columns = list(json_columns)
+    if columns:
+        statement = statement.values({c: sa.type_coerce(sa.bindparam(c), sa.Text) for c in columns})
+    return statement
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
 
 
-def insert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert rows in bulk (a duplicate key fails the transaction, as a single insert would)."""
-    for chunk in chunks(rows, ROWS_PER_STATEMENT):
-        connection.execute(table.insert(), list(chunk))
+def insert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]],
+                json_columns: Iterable[str] = ()) -> None:
+    """Insert rows in bulk (a duplicate key fails the transaction, as a single insert would).
 
-
-def upsert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Iterable[str],
-                update: Iterable[str]) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE SET the `update` columns, in bulk.
-
-    Each key may appear once in `rows` (PostgreSQL refuses to update a row twice in one statement).
+    `json_columns`: JSON columns whose values in `rows` are JSON text already (see json_text).
     """
     if not rows:
         return
-    name = connection.dialect.name
-    if name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
-    else:
-        raise StoreError(f"the store supports PostgreSQL and SQLite, not {name}")
-    statement = insert(table)
+    statement = _statement(table, json_columns)
+    for chunk in chunks(rows, ROWS_PER_STATEMENT):
+        connection.execute(statement, list(chunk))
+
+
+def upsert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Iterable[str],
+                update: Iterable[str], json_columns: Iterable[str] = ()) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE SET the `update` columns, in bulk.
+
+    Each key may appear once in `rows` (PostgreSQL refuses to update a row twice in one statement).
+    `json_columns` as for insert_rows.
+    """
+    if not rows:
+        return
+    statement = _statement(table, json_columns, connection.dialect.name)
     statement = statement.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
                                                 set_={c: statement.excluded[c] for c in update})
     for chunk in chunks(rows, ROWS_PER_STATEMENT):

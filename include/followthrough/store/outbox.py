@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
 from followthrough.store import bulk
-from followthrough.store.repository import _append_audit, now_utc, utc_naive
+from followthrough.store.repository import _append_audit, _fetch_rows, _json_as_text, now_utc, utc_naive
 from followthrough.store.schema import outbox
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ def release_held(store: Store, now: Any, run_id: str) -> int:
 
 def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
           channels: Iterable[str] | None = None, not_tried_since: datetime | None = None,
-          actions: Iterable[str] | None = None) -> list[dict[str, Any]]:
+          actions: Iterable[str] | None = None, payloads: bool = True) -> list[dict[str, Any]]:
     """Claim up to ``limit`` entries, oldest first, for ``owner``; each gets ``reclaimed`` (an expired lease).
 
     A reclaimed entry's previous dispatcher may have written before it died: the caller
@@ -101,7 +101,9 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
         wanted = wanted & outbox.c.channel.in_(list(channels))
     if actions is not None:
         wanted = wanted & outbox.c.action.in_(list(actions))
-    query = sa.select(outbox).where(wanted).order_by(outbox.c.id).limit(limit)
+    # `payloads=False`: the entries without their payloads (a dry-run record does not read them)
+    names = None if payloads else [c.name for c in outbox.columns if c.name != "payload"]
+    query = _json_as_text(outbox, names).where(wanted).order_by(outbox.c.id).limit(limit)
     rows = _retrying(lambda: _claim(store, query, owner, now, expires))
     for row in rows:
         row["reclaimed"] = row["status"] == "claimed"
@@ -113,7 +115,7 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
 def _claim(store: Store, query: Any, owner: str, now: datetime, expires: datetime) -> list[dict[str, Any]]:
     with store.transaction() as connection:
         if connection.dialect.name == "postgresql":
-            rows = [dict(r) for r in connection.execute(query.with_for_update(skip_locked=True)).mappings()]
+            rows = _fetch_rows(connection, query.with_for_update(skip_locked=True), outbox)
             for chunk in bulk.chunks([r["id"] for r in rows], bulk.KEYS_PER_STATEMENT):
                 connection.execute(outbox.update().where(outbox.c.id.in_(chunk)).values(
                     status="claimed", lease_owner=owner, lease_expires_at=expires))
@@ -123,7 +125,7 @@ def _claim(store: Store, query: Any, owner: str, now: datetime, expires: datetim
             # dispatcher won meanwhile make way for the next ones
             rows = []
             while not rows:
-                candidates = [dict(r) for r in connection.execute(query).mappings()]
+                candidates = _fetch_rows(connection, query, outbox)
                 if not candidates:
                     break
                 won: set[int] = set()

@@ -35,6 +35,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 FINDING_CURRENT = ("status", "episode", "level", "team_id", "incident_id", "responsible", "due_at", "critical",
                    "confidential", "private", "title", "reason", "evidence", "waiver", "last_seen_as_of",
                    "last_run_id", "resolved_as_of")
+FINDING_JSON = ("evidence", "waiver")
+OUTBOX_BATCH = 50_000  # actions made into outbox rows and audit events at a time
+JSON_PARSE_BATCH = 50_000  # rows whose JSON columns are parsed in one json.loads
 
 
 def utc_naive(value: Any) -> datetime | None:
@@ -52,6 +55,17 @@ def utc_naive(value: Any) -> datetime | None:
     return result
 
 
+def utc_naive_column(values: pd.Series) -> list[datetime | None]:
+    """utc_naive of every value of a column; a datetime column is converted at once."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    elif values.dtype.kind != "M":
+        return [utc_naive(v) for v in values]
+    return [None if v is pd.NaT else v.to_pydatetime() for v in values.astype(object)]
+
+
 def none_if_missing(value: Any) -> Any:
     """pd.NA, NaT and NaN as None, so the database driver can bind them; other values unchanged."""
     import pandas as pd
@@ -62,6 +76,16 @@ def none_if_missing(value: Any) -> Any:
         return None if pd.isna(value) else value
     except (TypeError, ValueError):
         return value
+
+
+def _records_without_missing(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A frame's rows as dicts, none_if_missing applied to every value (a column at a time, not per value)."""
+    columns = {}
+    for name, column in frame.items():
+        values = column.astype(object)
+        columns[str(name)] = values.where(values.notna(), None).tolist()
+    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)] \
+        if columns else [{} for _ in range(len(frame))]
 
 
 def now_utc() -> datetime:
@@ -250,11 +274,11 @@ class Store:
     def findings_frame(self, status: str | None = None) -> pd.DataFrame:
         import pandas as pd
 
-        query = sa.select(findings).order_by(findings.c.rule, findings.c.subject_id)
+        query = _json_as_text(findings).order_by(findings.c.rule, findings.c.subject_id)
         if status:
             query = query.where(findings.c.status == status)
         with self.transaction() as connection:
-            rows = [dict(r) for r in connection.execute(query).mappings()]
+            rows = _fetch_rows(connection, query, findings)
         return pd.DataFrame(rows, columns=[c.name for c in findings.columns])
 
     def apply_reconciliation(self, changes: pd.DataFrame, run_id: str, as_of: Any) -> None:
@@ -270,8 +294,9 @@ class Store:
         updated: list[dict[str, Any]] = []
         reopened: list[dict[str, Any]] = []
         resolved: dict[str, list[str]] = {}
-        for record in changes.to_dict("records"):
-            row = {k: none_if_missing(v) for k, v in record.items()}
+        # due dates as the store keeps them (naive UTC), a column at a time (utc_naive per value is slow)
+        due_dates = utc_naive_column(changes["due_at"]) if "due_at" in changes else [None] * len(changes)
+        for row, due_at in zip(_records_without_missing(changes), due_dates, strict=True):
             change = row["change"]
             if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
                 events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({
@@ -287,10 +312,10 @@ class Store:
             current = {
                 "status": row["status"], "episode": int(row["episode"]), "level": row["level"],
                 "team_id": row["team_id"], "incident_id": row["incident_id"], "responsible": row["responsible"],
-                "due_at": utc_naive(row["due_at"]), "critical": bool(row["critical"]),
+                "due_at": due_at, "critical": bool(row["critical"]),
                 "confidential": bool(row["confidential"]), "private": bool(row["private"]),
-                "title": row["title"], "reason": row["reason"], "evidence": _json_safe(row["evidence"]),
-                "waiver": _json_safe(row.get("waiver")), "last_seen_as_of": as_of_db, "last_run_id": run_id,
+                "title": row["title"], "reason": row["reason"], "evidence": bulk.json_text(row["evidence"]),
+                "waiver": bulk.json_text(row.get("waiver")), "last_seen_as_of": as_of_db, "last_run_id": run_id,
                 "resolved_as_of": None,
             }
             # a known finding's first-seen columns are never overwritten (the upsert updates `current` only)
@@ -299,10 +324,11 @@ class Store:
                     "episode_started_as_of": as_of_db, **current}
             (inserted if change == "new" else reopened if change == "reopened" else updated).append(full)
         with self.transaction() as connection:
-            bulk.insert_rows(connection, findings, inserted)
-            bulk.upsert_rows(connection, findings, updated, ["fingerprint"], FINDING_CURRENT)
+            as_text = FINDING_JSON  # evidence and waiver are JSON text already
+            bulk.insert_rows(connection, findings, inserted, as_text)
+            bulk.upsert_rows(connection, findings, updated, ["fingerprint"], FINDING_CURRENT, as_text)
             bulk.upsert_rows(connection, findings, reopened, ["fingerprint"],
-                             [*FINDING_CURRENT, "episode_started_as_of"])
+                             [*FINDING_CURRENT, "episode_started_as_of"], as_text)
             for resolution, fingerprints in resolved.items():
                 for chunk in bulk.chunks(fingerprints, bulk.KEYS_PER_STATEMENT):
                     connection.execute(findings.update().where(findings.c.fingerprint.in_(chunk)).values(
@@ -312,32 +338,27 @@ class Store:
 
     # -- outbox ----------------------------------------------------------------------------
     def add_to_outbox(self, actions: Iterable[Mapping[str, Any]], run_id: str, as_of: Any) -> int:
-        """Insert actions whose idempotency key is new, in bulk; return how many were added."""
+        """Insert actions whose idempotency key is new, in bulk; return how many were added.
+
+        The rows and their audit events are made and written a batch at a time (OUTBOX_BATCH), in
+        one transaction: a million actions are never held three times over.
+        """
         as_of_db = utc_naive(as_of)
         created = now_utc()
-        rows: list[dict[str, Any]] = []
-        events: list[AuditEvent] = []
+        added = 0
         with self.transaction() as connection:
             existing = set(connection.execute(sa.select(outbox.c.idempotency_key)).scalars())
-            for action in actions:
-                if action["idempotency_key"] in existing:
-                    continue
-                send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
-                held = send_after is not None and send_after > (as_of_db or send_after)
-                rows.append({
-                    "run_id": run_id, "as_of": as_of_db, "status": "held" if held else "pending", "attempts": 0,
-                    "created_at": created, "send_after": send_after, "payload": _json_safe(action["payload"]),
-                    **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
-                                              "action", "recipient")}})
-                existing.add(action["idempotency_key"])
-                events.append(("action_planned", action["fingerprint"], {
-                    "idempotency_key": action["idempotency_key"], "channel": action["channel"],
-                    "action": action["action"], "recipient": action["recipient"],
-                    "payload": _json_safe(redact_payload(action["payload"]))}))
-            # ids follow the list order, so claims (oldest first) keep the planned order
-            bulk.insert_rows(connection, outbox, rows)
-            _append_audit(connection, run_id, events)
-        return len(rows)
+            batch: list[Mapping[str, Any]] = []
+            for action in [*actions, None]:
+                if action is not None:
+                    if action["idempotency_key"] in existing:
+                        continue
+                    existing.add(action["idempotency_key"])
+                    batch.append(action)
+                if batch and (action is None or len(batch) >= OUTBOX_BATCH):
+                    added += _insert_outbox(connection, batch, run_id, as_of_db, created)
+                    batch = []
+        return added
 
     def pending_outbox(self) -> list[dict[str, Any]]:
         query = sa.select(outbox).where(outbox.c.status == "pending").order_by(outbox.c.id)
@@ -352,15 +373,30 @@ class Store:
                 "idempotency_key": entry["idempotency_key"], "channel": entry["channel"], "action": entry["action"],
                 "recipient": entry["recipient"], "external_ref": external_ref})])
 
-    def outbox_frame(self, run_id: str | None = None) -> pd.DataFrame:
+    def outbox_frame(self, run_id: str | None = None, statuses: Iterable[str] | None = None,
+                     columns: Iterable[str] | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Outbox entries in planned order: all, or a run's, or those in some states; only `columns`
+        (default: every column), the first `limit` only."""
         import pandas as pd
 
-        query = sa.select(outbox).order_by(outbox.c.id)
+        names = [c.name for c in outbox.columns] if columns is None else list(columns)
+        query = _json_as_text(outbox, names).order_by(outbox.c.id)
+        if run_id:
+            query = query.where(outbox.c.run_id == run_id)
+        if statuses is not None:
+            query = query.where(outbox.c.status.in_(list(statuses)))
+        if limit is not None:
+            query = query.limit(limit)
+        with self.transaction() as connection:
+            rows = _fetch_rows(connection, query, outbox)
+        return pd.DataFrame(rows, columns=names)
+
+    def outbox_count(self, run_id: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(outbox)
         if run_id:
             query = query.where(outbox.c.run_id == run_id)
         with self.transaction() as connection:
-            rows = [dict(r) for r in connection.execute(query).mappings()]
-        return pd.DataFrame(rows, columns=[c.name for c in outbox.columns])
+            return int(connection.execute(query).scalar_one())
 
     def ticket_key_for(self, fingerprint: str, episode: int) -> str | None:
         """The Jira key of the ticket sent for this finding episode, from the store's own record."""
@@ -423,12 +459,18 @@ class Store:
         with self.transaction() as connection:
             return _append_audit(connection, run_id, events)
 
-    def audit_events(self, run_id: str | None = None) -> list[dict[str, Any]]:
-        query = sa.select(audit_events).order_by(audit_events.c.seq)
+    def audit_events(self, run_id: str | None = None, kinds: Iterable[str] | None = None,
+                     kind_prefix: str | None = None) -> list[dict[str, Any]]:
+        """Events in chain order: all, or a run's; only `kinds`, or kinds starting with `kind_prefix`."""
+        query = _json_as_text(audit_events).order_by(audit_events.c.seq)
         if run_id:
             query = query.where(audit_events.c.run_id == run_id)
+        if kinds is not None:
+            query = query.where(audit_events.c.kind.in_(list(kinds)))
+        if kind_prefix is not None:
+            query = query.where(audit_events.c.kind.startswith(kind_prefix, autoescape=True))
         with self.transaction() as connection:
-            return [dict(r) for r in connection.execute(query).mappings()]
+            return _fetch_rows(connection, query, audit_events)
 
     def verify_audit_chain(self, key: AuditKey | None = None, checkpoints: Iterable[Checkpoint] = ()) -> tuple[bool, str]:
         """Verify the keyed chain from its start and against checkpoints (see store/audit.py)."""
@@ -449,6 +491,55 @@ class Store:
         with self.transaction() as connection:
             return audit.prune_through(connection, seq, key)
 
+
+
+def _json_as_text(table: sa.Table, names: Iterable[str] | None = None) -> sa.Select[Any]:
+    """SELECT the columns of `table` (every one, or those named), its JSON columns as text (see _fetch_rows)."""
+    columns = list(table.columns) if names is None else [table.c[n] for n in names]
+    return sa.select(*[sa.cast(c, sa.Text).label(c.name) if isinstance(c.type, sa.JSON) else c for c in columns])
+
+
+def _fetch_rows(connection: Connection, query: sa.Select[Any], table: sa.Table) -> list[dict[str, Any]]:
+    """The rows of a `_json_as_text` query as dicts, their JSON parsed a batch of rows at a time.
+
+    The same values as a plain SELECT through the JSON type gives, without a json.loads and a
+    row mapping per row (which dominate reading tens of thousands of findings or events).
+    """
+    import json
+
+    result = connection.execute(query)
+    keys = list(result.keys())
+    rows = [dict(zip(keys, row, strict=True)) for row in result]
+    for column in (c.name for c in table.columns if isinstance(c.type, sa.JSON) and c.name in keys):
+        for start in range(0, len(rows), JSON_PARSE_BATCH):
+            batch = rows[start:start + JSON_PARSE_BATCH]
+            texts = [row[column] for row in batch]
+            values = json.loads("[" + ",".join("null" if t is None else t for t in texts) + "]")
+            for row, value in zip(batch, values, strict=True):
+                row[column] = value
+    return rows
+
+
+def _insert_outbox(connection: Connection, actions: list[Mapping[str, Any]], run_id: str, as_of_db: Any,
+                   created: datetime) -> int:
+    """Outbox rows for new actions, in planned order (ids follow it, so claims keep it), and their audit events."""
+    rows: list[dict[str, Any]] = []
+    events: list[AuditEvent] = []
+    for action in actions:
+        send_after = utc_naive(action.get("send_after"))  # held until the recipient's working hours
+        held = send_after is not None and send_after > (as_of_db or send_after)
+        rows.append({
+            "run_id": run_id, "as_of": as_of_db, "status": "held" if held else "pending", "attempts": 0,
+            "created_at": created, "send_after": send_after, "payload": bulk.json_text(action["payload"]),
+            **{k: action[k] for k in ("idempotency_key", "fingerprint", "episode", "step", "channel",
+                                      "action", "recipient")}})
+        events.append(("action_planned", action["fingerprint"], {
+            "idempotency_key": action["idempotency_key"], "channel": action["channel"],
+            "action": action["action"], "recipient": action["recipient"],
+            "payload": redact_payload(action["payload"])}))  # made JSON-safe as the event is sealed
+    bulk.insert_rows(connection, outbox, rows, ["payload"])  # payloads are JSON text already
+    _append_audit(connection, run_id, events)
+    return len(rows)
 
 
 def _resolution(row: Mapping[str, Any]) -> dict[str, str]:

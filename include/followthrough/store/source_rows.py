@@ -15,11 +15,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring_ascii as _escape
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from followthrough.model import ENTITY_BY_NAME, ROW_NUMBER
+from followthrough.store import bulk
 from followthrough.store.schema import source_rows
 
 if TYPE_CHECKING:
@@ -27,6 +29,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
 
 ROW_KEY_PREFIX = "@row:"  # rows without a usable id keep their place by row number
+READ_BATCH = 50_000  # rows whose JSON is parsed at once
+_KEY = "__row_key__"  # the store key, while a read frame is put together
+UPSERT_BATCH = 50_000  # rows made into records and written at a time
 CHUNK = 500  # keys per IN (...) list: well under every back end's bound-parameter limit
 # child entities and the column naming the record they belong to
 PARENT_COLUMN = {"status_updates": "action_item_id", "action_item_history": "action_item_id"}
@@ -62,22 +67,46 @@ def row_keys(ids: pd.Series, row_numbers: pd.Series) -> list[str]:
             for i, ok, n in zip(stripped, usable, row_numbers, strict=True)]
 
 
-def _records(entity: str, frame: pd.DataFrame) -> list[dict[str, Any]]:
+def _numbers(frame: pd.DataFrame) -> pd.Series:
+    """The rows' numbers: the source's own (`_row`), else 1..n."""
     import pandas as pd
 
+    return (frame[ROW_NUMBER].astype("int64") if ROW_NUMBER in frame
+            else pd.Series(range(1, len(frame) + 1), index=frame.index))
+
+
+def _texts(column: pd.Series) -> list[str]:
+    """A column's values as the store keeps them: text, empty where missing."""
+    values = column.astype(object).where(column.notna(), "")
+    return [v if type(v) is str else str(v) for v in values]
+
+
+def _records(entity: str, frame: pd.DataFrame, keys: list[str] | None = None) -> list[dict[str, Any]]:
+    """One extract's rows as store records: key, number, parent, the data as JSON text and its hash.
+
+    The hash is SHA-256 of ``json.dumps([row number, data], sort_keys=True)`` (so rows stored
+    earlier compare equal); the JSON is composed column by column with the encoder's own string
+    escaping rather than by a json.dumps per row, and the data's JSON is that object's text.
+    """
+
     schema = ENTITY_BY_NAME[entity]
-    numbers = (frame[ROW_NUMBER].astype("int64") if ROW_NUMBER in frame
-               else pd.Series(range(1, len(frame) + 1), index=frame.index))
-    keys = row_keys(frame[schema.id_column], numbers)
-    columns = [c for c in frame.columns if c != ROW_NUMBER]
+    numbers = _numbers(frame)
+    if keys is None:
+        keys = row_keys(frame[schema.id_column], numbers)
+    columns = sorted(c for c in frame.columns if c != ROW_NUMBER)
     parent = PARENT_COLUMN.get(entity)
+    texts = {c: _texts(frame[c]) for c in columns}
+    # json.dumps's default separators (", ", ": ") and ASCII escaping, keys sorted
+    body = "{" + ", ".join(f"{_escape(str(c)).replace('%', '%%')}: %s" for c in columns) + "}"
+    escaped = [[_escape(v) for v in texts[c]] for c in columns]
+    parents = texts[parent] if parent in texts else [None] * len(frame)
     out = []
-    values = frame[columns].astype(object).where(frame[columns].notna(), "").to_dict("records")
-    for key, number, data in zip(keys, numbers, values, strict=True):
-        body = {k: str(v) for k, v in data.items()}
-        digest = hashlib.sha256(json.dumps([number, body], sort_keys=True).encode()).hexdigest()
-        out.append({"row_key": key, "row_number": int(number), "data": body, "row_hash": digest,
-                    "parent_key": body.get(parent) if parent else None})
+    for key, number, parent_key, values in zip(keys, numbers.tolist(), parents, zip(*escaped, strict=True) if columns
+                                               else [()] * len(frame), strict=True):
+        data = body % values
+        digest = hashlib.sha256(f"[{number}, {data}]".encode()).hexdigest()
+        out.append({"row_key": key, "row_number": int(number), "data": data, "row_hash": digest,
+                    "parent_key": parent_key if parent else None})
     return out
 
 
@@ -101,22 +130,32 @@ def upsert(connection: Connection, source: str, frames: Mapping[str, pd.DataFram
         existing = {r.row_key: r for r in connection.execute(
             sa.select(source_rows.c.row_key, source_rows.c.row_hash, source_rows.c.present,
                       source_rows.c.first_run_id, source_rows.c.parent_key).where(where))}
-        records = _records(entity, frames[entity]) if entity in frames else []
-        fresh, replaced = [], []
-        for record in records:
-            before = existing.get(record["row_key"])
-            if before is None:
-                fresh.append({**record, "first_run_id": run_id})
-            elif before.row_hash != record["row_hash"] or not before.present:
-                replaced.append({**record, "first_run_id": before.first_run_id})
-        # a changed row is deleted and inserted again: bulk on every back end, unlike row-wise updates
-        for chunk in _chunks([r["row_key"] for r in replaced]):
-            connection.execute(source_rows.delete().where(where & source_rows.c.row_key.in_(chunk)))
-        rows = [{**r, "source": source, "entity": entity, "present": True, "gone_as_of": None,
-                 "changed_run_id": run_id} for r in fresh + replaced]
-        if rows:
-            connection.execute(source_rows.insert(), rows)
-        returned = {r["row_key"] for r in records}
+        frame = frames.get(entity)
+        keys = [] if frame is None else row_keys(frame[ENTITY_BY_NAME[entity].id_column], _numbers(frame))
+        inserted = changed = 0
+        # a batch of rows at a time: the records of a million-row extract are never all in memory
+        for start in range(0, len(keys), UPSERT_BATCH):
+            assert frame is not None
+            records = _records(entity, frame.iloc[start:start + UPSERT_BATCH], keys[start:start + UPSERT_BATCH])
+            fresh, replaced = [], []
+            for record in records:
+                before = existing.get(record["row_key"])
+                if before is None:
+                    record["first_run_id"] = run_id
+                    fresh.append(record)
+                elif before.row_hash != record["row_hash"] or not before.present:
+                    record["first_run_id"] = before.first_run_id
+                    replaced.append(record)
+            # a changed row is deleted and inserted again: bulk on every back end, unlike row-wise updates
+            for chunk in _chunks([r["row_key"] for r in replaced]):
+                connection.execute(source_rows.delete().where(where & source_rows.c.row_key.in_(chunk)))
+            rows = fresh + replaced
+            for row in rows:
+                row.update(source=source, entity=entity, present=True, gone_as_of=None, changed_run_id=run_id)
+            # the data is JSON text already (see _records): bound as text, not serialised again
+            bulk.insert_rows(connection, source_rows, rows, json_columns=["data"])
+            inserted, changed = inserted + len(fresh), changed + len(replaced)
+        returned = set(keys)
         still_there = complete.keys.get(entity, set())
         parents = complete.parents.get(entity)
         gone = [key for key, row in existing.items() if row.present and key not in returned
@@ -125,8 +164,8 @@ def upsert(connection: Connection, source: str, frames: Mapping[str, pd.DataFram
         for chunk in _chunks(gone):
             connection.execute(source_rows.update().where(where & source_rows.c.row_key.in_(chunk)).values(
                 present=False, gone_as_of=as_of_db, changed_run_id=run_id))
-        counts[entity] = UpsertCounts(inserted=len(fresh), changed=len(replaced), gone=len(gone),
-                                      unchanged=len(records) - len(fresh) - len(replaced))
+        counts[entity] = UpsertCounts(inserted=inserted, changed=changed, gone=len(gone),
+                                      unchanged=len(keys) - inserted - changed)
     return counts
 
 
@@ -138,24 +177,40 @@ def read(connection: Connection, source: str, renumber: bool = False) -> dict[st
     """
     import pandas as pd
 
-    query = (sa.select(source_rows.c.entity, source_rows.c.row_key, source_rows.c.row_number, source_rows.c.data)
+    # the data as JSON text, parsed and made into a frame a batch of rows at a time (one parse per
+    # batch, not one per row; a million-row source is never a list of dicts all at once)
+    query = (sa.select(source_rows.c.entity, source_rows.c.row_key, source_rows.c.row_number,
+                       sa.cast(source_rows.c.data, sa.Text))
              .where((source_rows.c.source == source) & source_rows.c.present)
              .order_by(source_rows.c.entity, source_rows.c.row_number, source_rows.c.row_key))
-    by_entity: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
-    for entity, key, number, data in connection.execute(query):
-        by_entity.setdefault(entity, []).append((key, number, data))
+    parts: dict[str, list[pd.DataFrame]] = {}
+    result = connection.execute(query)
+    while batch := result.fetchmany(READ_BATCH):
+        parsed = json.loads("[" + ",".join(row[3] for row in batch) + "]")
+        start = 0
+        while start < len(batch):  # the batch's rows of one entity at a time (the rows come by entity)
+            entity = batch[start][0]
+            end = start
+            while end < len(batch) and batch[end][0] == entity:
+                end += 1
+            part = pd.DataFrame.from_records(parsed[start:end])
+            part = part.astype("string") if len(part.columns) else part
+            part[_KEY] = [row[1] for row in batch[start:end]]
+            part[ROW_NUMBER] = [row[2] for row in batch[start:end]]
+            parts.setdefault(entity, []).append(part)
+            start = end
     provided = {e for (e,) in connection.execute(
         sa.select(source_rows.c.entity).where(source_rows.c.source == source).distinct())}
     frames: dict[str, pd.DataFrame] = {}
     for entity in provided:
         schema = ENTITY_BY_NAME[entity]
-        rows = by_entity.get(entity, [])
+        found = parts.get(entity, [])
+        whole = pd.concat(found, ignore_index=True) if found else pd.DataFrame(columns=[_KEY, ROW_NUMBER])
         if renumber:
-            rows = sorted(rows, key=lambda r: r[0])
-        data = [r[2] for r in rows]
-        extra = sorted({k for d in data for k in d} - set(schema.column_names))
-        frame = pd.DataFrame.from_records(data, columns=schema.column_names + extra).astype("string").fillna("")
-        frame[ROW_NUMBER] = range(1, len(rows) + 1) if renumber else [r[1] for r in rows]
+            whole = whole.sort_values(_KEY, kind="stable", ignore_index=True)
+        extra = sorted(set(whole.columns) - set(schema.column_names) - {_KEY, ROW_NUMBER})
+        frame = whole.reindex(columns=schema.column_names + extra).astype("string").fillna("")
+        frame[ROW_NUMBER] = range(1, len(whole) + 1) if renumber else whole[ROW_NUMBER].tolist()
         frame[ROW_NUMBER] = frame[ROW_NUMBER].astype("int64")
         frames[entity] = frame
     return frames
