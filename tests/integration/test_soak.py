@@ -41,6 +41,7 @@ from followthrough import tasks
 from followthrough.gateways.jira import text_to_adf
 from followthrough.gateways.jira.jql import idempotency_label
 from followthrough.store.repository import Store
+from tests import canaries
 from tests.contract.test_jira_extract import FIELDS, PM_TEXT, QUERIES, Clock
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
@@ -207,7 +208,9 @@ def _roster(folder: Path) -> tuple[list[Person], dict[str, list[str]]]:
 @pytest.fixture
 def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[World, FakeSlack]]:
     clock = Clock(at(START, 6))
-    jira, slack = FakeJira(clock=clock), FakeSlack()
+    # canary secrets in every Connection the soak uses (the store is the embedded one: no password)
+    jira = FakeJira(clock=clock, api_token=canaries.CANARIES["jira_token"])
+    slack = FakeSlack(token=canaries.CANARIES["slack_token"])
     for project in ("INC", "PM", "AI", "FOLLOW"):
         jira.add_project(project)
     for custom, name in (("customfield_10020", "Team"), ("customfield_10030", "Service"),
@@ -238,6 +241,8 @@ def world(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Wor
         (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
         for name, value in fake_connections(jira, slack, timeout=1).items():
             monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AIRFLOW_CONN_FOLLOWTHROUGH_AUDIT",
+                           json.dumps({"conn_type": "generic", "password": canaries.CANARIES["audit_key"]}))
         use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
         yield World(jira, clock, random.Random(SEED), people, services), slack
 
@@ -498,10 +503,16 @@ def test_weeks_of_business_days_under_faults_deliver_every_action_exactly_once(
     for fake in (jira, slack):
         by_kind.update(fake.faults.fired)
     figures["faults_injected"]["by_kind"] = dict(sorted(by_kind.items()))
+    scan = canaries.Scan()
+    scan.paths(Path(os.environ["FOLLOWTHROUGH_HOME"]))  # reports, CSVs, Data Docs, staging, the store file
+    scan.store(store.url)
+    scan.fake_requests(jira, slack)
+    figures["canary_scan"] = scan.figure()
     print(json.dumps(figures, indent=1))  # the figure this suite proves
     if OUT:
         Path(OUT).write_text(json.dumps(figures, indent=1) + "\n")
 
+    assert not scan.hits, scan.report()
     assert deliveries["duplicated"] == 0
     assert deliveries["lost"] == 0, deliveries["lost_keys"]
     assert set(deliveries["outbox_status"]) <= {"sent", "cancelled"}, deliveries["outbox_status"]
