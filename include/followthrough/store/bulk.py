@@ -57,7 +57,14 @@ def _statement(table: sa.Table, json_columns: Iterable[str], dialect: str | None
     statement = insert(table)
     columns = list(json_columns)
     if columns:
-        statement = statement.values({c: sa.type_coerce(sa.bindparam(c), sa.Text) for c in columns})
+        values: dict[str, Any]
+        if dialect == "postgresql":
+            # a driver that binds typed parameters (psycopg 3) sends the text as VARCHAR, which a json
+            # column refuses without an explicit cast; SQLite must not cast (JSON has NUMERIC affinity)
+            values = {c: sa.cast(sa.type_coerce(sa.bindparam(c), sa.Text), table.c[c].type) for c in columns}
+        else:
+            values = {c: sa.type_coerce(sa.bindparam(c), sa.Text) for c in columns}
+        statement = statement.values(values)
     return statement
 
 
@@ -74,7 +81,7 @@ def insert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str
     """
     if not rows:
         return
-    statement = _statement(table, json_columns)
+    statement = _statement(table, json_columns, connection.dialect.name)
     for chunk in chunks(rows, ROWS_PER_STATEMENT):
         connection.execute(statement, list(chunk))
 
