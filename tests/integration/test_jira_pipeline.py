@@ -305,6 +305,7 @@ def test_extraction_faults_are_audited_and_a_read_that_keeps_failing_fails_the_t
     store = _store(tmp_path)
     [read] = [e["payload"] for e in store.audit_events("run-1") if e["kind"] == "source_read"]
     assert (read["source"], read["faults"], read["retries"]) == ("jira", {"http_502": 1, "rate_limit": 1}, 2)
+    assert store.release_run_lock("run-1")  # run-1 ends here (its later tasks are not the point)
 
     jira.faults.unavailable(50, only=SEARCH)  # more than one request's retries
     with pytest.raises(JiraRetriesExhausted, match="still failing"):
