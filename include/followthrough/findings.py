@@ -15,6 +15,8 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from followthrough.model import is_in
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -103,7 +105,7 @@ def reconcile(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
 
     still = previous[previous["status"].isin(["open", "waived"])]
     gone = still.index.difference(pd.Index(changes["fingerprint"]))
-    resolved = stored[stored["fingerprint"].isin(gone)].copy()
+    resolved = stored[is_in(stored["fingerprint"], gone)].copy()
     resolved["change"] = "resolved"
     resolved["status"] = "resolved"
     frames = [f for f in (changes, resolved) if not f.empty]

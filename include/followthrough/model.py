@@ -8,7 +8,7 @@ Timestamps are timezone-aware UTC; dates are normalised UTC midnights; ids are s
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
@@ -287,3 +287,36 @@ def coerce(schema: EntitySchema, raw: pd.DataFrame) -> pd.DataFrame:
     if ROW_NUMBER in raw:
         typed[ROW_NUMBER] = raw[ROW_NUMBER].astype("int64")
     return typed.reset_index(drop=True)
+
+
+def is_in(values: pd.Series, allowed: Iterable[object]) -> pd.Series:
+    """``values.isin(allowed)`` for many allowed values: a hash lookup instead of a scan.
+
+    pandas' isin on an Arrow string column converts every allowed value to a Python object
+    first (3.6 s for a million ids against a third as many), which dominated a weekly trend
+    and the incident rules at a million rows; Arrow's own is_in does it in 0.16 s. Missing
+    values are never members (ids here are never missing).
+    """
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        column = pa.array(values.array)
+        try:
+            if isinstance(allowed, (pd.Series, pd.Index)):
+                allowed = allowed.array
+            wanted = pa.array(allowed if isinstance(allowed, pd.api.extensions.ExtensionArray) else list(allowed))
+            wanted = wanted.cast(column.type)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            wanted = None  # allowed values that are not all text: the general path below
+        if wanted is not None:
+            found = pc.is_in(column, value_set=wanted.drop_null(), skip_nulls=True)
+            return pd.Series(found.to_numpy(zero_copy_only=False), index=values.index, dtype=bool)
+    if isinstance(allowed, pd.Series):
+        allowed = allowed.array
+    index = allowed if isinstance(allowed, pd.Index) else pd.Index(
+        allowed if isinstance(allowed, pd.api.extensions.ExtensionArray) else list(allowed))
+    positions = index.dropna().unique().get_indexer(values)
+    return pd.Series(positions >= 0, index=values.index)

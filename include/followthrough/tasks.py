@@ -427,11 +427,12 @@ def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     store = open_store()
     loaded = run_policy(store, run_id)
     frames = load_clean_frames(run_id, loaded)
-    summary = build_summary(store, run_id, as_timestamp(as_of))
-    summary["metrics"] = compute_metrics(frames, store.findings_frame(), loaded.policy, as_timestamp(as_of))
+    stored = store.findings_frame()  # read once: the summary, the metrics and the report use it
+    summary = build_summary(store, run_id, as_timestamp(as_of), stored)
+    summary["metrics"] = compute_metrics(frames, stored, loaded.policy, as_timestamp(as_of))
     zones = team_timezones(frames, {t: o.timezone for t, o in loaded.policy.teams.items()})
     staging.read_tree(run_id, "data_docs", config.report_dir(run_id) / "data_docs")  # rendered by earlier tasks
-    folder = write_report(store, run_id, summary, config.report_dir(run_id), zones)
+    folder = write_report(store, run_id, summary, config.report_dir(run_id), zones, stored)
     summary["report"] = str(folder / "report.html")
     store.append_audit(run_id, [("run_recorded", None, {"summary": {k: v for k, v in summary.items() if k != "metrics"}})])
     store.finish_run(run_id, summary)

@@ -7,6 +7,7 @@ and names what happened.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from datetime import datetime
 from pathlib import Path
 
@@ -253,6 +254,9 @@ def test_pruning_refuses_a_broken_chain(store: Store) -> None:
 @pytest.mark.parametrize("payload", [
     {"b": 1, "a": [1.5, None, True], "ünï": "✓ \"quoted\" \\ <tag>", "nested": {"z": {}, "y": [{"k": "v"}]}},
     {"when": datetime(2026, 7, 15, 10, 0), "pair": (1, 2), "counts": {10: "ten", 2: "two"}},
+    # integer keys deep inside, a dict subclass, floats whose text must survive a read back
+    {"rows": [{"ok": 1}, {"days": {7: 1, 30: 2}}], "ordered": OrderedDict([("b", 2), ("a", 1)]),
+     "floats": [1e16, -0.0, 0.1 + 0.2, 123456789.123456789]},
     None,
     {},
 ])

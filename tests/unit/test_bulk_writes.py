@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC
 from typing import Any
 
 import pandas as pd
@@ -199,3 +200,106 @@ def test_a_dry_run_entry_whose_lease_was_lost_is_not_recorded(store: Store) -> N
     statuses = store.outbox_frame().set_index("idempotency_key")["status"]
     assert list(statuses) == ["claimed"] * 3 + ["dry_run"] * (n - 3)
     assert sum(e["kind"] == "action_dry_run" for e in store.audit_events()) == n - 3
+
+
+def _sample_value(column: sa.Column, i: int) -> Any:
+    """A value of the column's type, varied by row (None, naive and aware instants, JSON text)."""
+    from datetime import datetime, timedelta
+
+    if column.nullable and i % 5 == 4 and not column.primary_key:
+        return None
+    kind = column.type
+    if isinstance(kind, sa.DateTime):
+        instant = datetime(2026, 7, 15, 10, 0, 0, 123456 * (i % 2)) + timedelta(hours=i)
+        return instant.replace(tzinfo=UTC) if i % 3 else instant
+    if isinstance(kind, sa.Boolean):
+        return bool(i % 2)
+    if isinstance(kind, sa.Integer):
+        return i + 1
+    if isinstance(kind, sa.JSON):
+        return f'{{"n":{i},"text":"caf\\u00e9"}}'
+    return f"{column.name}-{i}-é"
+
+
+def test_the_sqlite_driver_path_stores_exactly_what_sqlalchemy_stores() -> None:
+    """Every table written in bulk: the rows the column-wise driver path stores on SQLite are the rows
+    SQLAlchemy's own executemany stores, value for value and storage class for storage class."""
+    from followthrough.store import bulk
+
+    def stored(use_driver_path: bool, table: sa.Table, rows: list[dict[str, Any]], json_columns: list[str]) -> Any:
+        engine = sa.create_engine("sqlite://")
+        metadata.create_all(engine)
+        with engine.begin() as connection:
+            statement = bulk._statement(table, json_columns, "sqlite")
+            if use_driver_path:
+                bulk._execute_rows(connection, statement, rows)
+            else:
+                connection.execute(statement, rows)
+            names = ", ".join(f"{c.name}, typeof({c.name})" for c in table.columns)
+            return connection.exec_driver_sql(f"SELECT {names} FROM {table.name} ORDER BY rowid").all()
+
+    for table in metadata.sorted_tables:
+        columns = [c for c in table.columns if not (c.primary_key and c.autoincrement is True
+                                                    and isinstance(c.type, sa.Integer))]
+        rows = [{c.name: _sample_value(c, i) for c in columns} for i in range(12)]
+        json_columns = [c.name for c in columns if isinstance(c.type, sa.JSON)]
+        assert stored(True, table, rows, json_columns) == stored(False, table, rows, json_columns), table.name
+
+
+def test_rows_without_every_parameter_take_sqlalchemys_path_and_its_error() -> None:
+    """A row missing a key (or a column default to compute) is not bound as None by the driver path."""
+    from datetime import datetime
+
+    import pytest
+
+    from followthrough.store import bulk
+    from followthrough.store.schema import outbox
+
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine)
+    statement = bulk._statement(outbox, ["payload"], "sqlite")
+    row = {"run_id": "r", "as_of": datetime(2026, 7, 15), "created_at": datetime(2026, 7, 15), "idempotency_key": "k1", "fingerprint": "f", "episode": 1, "step": 0, "channel": "jira",
+           "action": "create_ticket", "recipient": "omar", "status": "pending", "payload": "{}"}
+    with engine.begin() as connection:
+        assert bulk._driver_parameters(connection, statement, [row]) is None  # attempts has a Python default
+        bulk._execute_rows(connection, statement, [row])
+        assert connection.execute(sa.select(outbox.c.attempts)).scalar_one() == 0
+    with_attempts = {**row, "attempts": 0}
+    with engine.begin() as connection, pytest.raises(sa.exc.StatementError):
+        bulk._execute_rows(connection, statement, [{**with_attempts, "idempotency_key": "k2"},
+                                                   {k: v for k, v in with_attempts.items() if k != "recipient"}])
+
+
+def test_a_dry_run_pass_goes_forward_through_the_outbox(store: Store, monkeypatch: Any) -> None:
+    """Each batch's claim starts after the last entry claimed (a pass reads the outbox about once, not
+    once per batch); every entry is still recorded once, and a second dispatch finds nothing left."""
+    from followthrough.gateways import outbox as dispatch
+    from followthrough.store import outbox as states
+
+    monkeypatch.setattr(dispatch, "DRY_RUN_BATCH", 3)
+    fresh(store).add_to_outbox(actions(5) + actions(5, "slack"), "plan", AS_OF)
+    ids = list(store.outbox_frame()["id"])
+    starts: list[int | None] = []
+    claim = states.claim
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        starts.append(kwargs.get("after_id"))
+        return claim(*args, **kwargs)
+
+    monkeypatch.setattr(states, "claim", recording)
+    gateway = RoutingGateway({"jira": DryRunGateway(), "slack": DryRunGateway()})
+    counts = dispatch_pending(store, gateway, "dispatch", now=AS_OF.isoformat(), settings=DispatchSettings())
+    assert counts["dry_run"] == 10
+    assert starts[:5] == [None, ids[2], ids[5], ids[8], ids[9]]  # the fifth finds nothing after the last
+    assert set(store.outbox_frame()["status"]) == {"dry_run"}
+    assert dispatch_pending(store, gateway, "again", now=AS_OF.isoformat(), settings=DispatchSettings()).get("dry_run", 0) == 0
+
+
+def test_a_claim_after_an_id_skips_the_entries_before_it(store: Store) -> None:
+    from followthrough.store import outbox as states
+
+    fresh(store).add_to_outbox(actions(6), "plan", AS_OF)
+    ids = list(store.outbox_frame()["id"])
+    claimed = states.claim(store, "me", limit=10, lease_seconds=60, after_id=ids[3])
+    assert [e["id"] for e in claimed] == ids[4:]
+    assert [e["id"] for e in states.claim(store, "me", limit=10, lease_seconds=60)] == ids[:4]

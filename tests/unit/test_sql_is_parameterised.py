@@ -20,6 +20,9 @@ ALLOWLIST = {
     ("deploy.py", 'f"CREATE DATABASE {quoted}"'):
         "an identifier cannot be a bound parameter; `quoted` is the database name quoted by the dialect's "
         "identifier preparer, and the name comes from the operator's own Connection, not from tracker data",
+    ("store/bulk.py", "sql"):
+        "the SQL text of a SQLAlchemy Core statement compiled by SQLAlchemy (positional parameters); the "
+        "values go to the driver as parameters beside it (SQLite bulk path, see bulk._execute_rows)",
 }
 
 

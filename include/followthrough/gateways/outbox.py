@@ -269,13 +269,16 @@ def _record_dry_runs(store: Store, run_id: str, owner: str, settings: DispatchSe
     """
     from followthrough.store import outbox as states
 
+    last_id: int | None = None  # the pass goes forward through the outbox: ids are claimed oldest first
     while True:
         if clock() >= deadline:
             return "time_budget"
         batch = states.claim(store, owner, limit=DRY_RUN_BATCH, lease_seconds=settings.lease_seconds,
-                             channels=channels, not_tried_since=started, actions=actions, payloads=False)
+                             channels=channels, not_tried_since=started, actions=actions, payloads=False,
+                             after_id=last_id)
         if not batch:
             return ""
+        last_id = max(int(entry["id"]) for entry in batch)
         recorded = states.record_dry_run(store, batch, run_id, DryRunGateway.REF_PREFIX)
         if recorded:
             counts["dry_run"] += recorded

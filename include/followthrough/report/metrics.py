@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from followthrough.model import CLOSED_ACTION_STATUSES
+from followthrough.model import CLOSED_ACTION_STATUSES, is_in
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -232,7 +232,7 @@ def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.T
         closed_by_item = status_then.isna() & ~open_at(items, week_end)
         open_then = items[created & ~closed_by_history & ~closed_by_item]
         due_then = _value_at(history, "due_date", week_end).set_index("action_item_id")["value"]
-        changed_later = open_then["action_item_id"].isin(due_then.index)
+        changed_later = is_in(open_then["action_item_id"], due_then.index)
         earlier_due = pd.to_datetime(open_then["action_item_id"].map(due_then).astype("string").replace("", pd.NA),
                                      utc=True, errors="coerce", format="ISO8601")
         due = open_then["due_date"].where(~changed_later, earlier_due)

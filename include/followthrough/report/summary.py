@@ -35,9 +35,11 @@ REPORT_ROWS = 1000
 ACTION_REPORT_COLUMNS = ["idempotency_key", "channel", "action", "step", "recipient", "status", "payload"]
 
 
-def build_summary(store: Store, run_id: str, as_of: pd.Timestamp) -> dict[str, Any]:
+def build_summary(store: Store, run_id: str, as_of: pd.Timestamp,
+                  stored: pd.DataFrame | None = None) -> dict[str, Any]:
+    """The run's summary; `stored`: the store's findings when the caller has read them already."""
     run = store.get_run(run_id) or {}
-    stored = store.findings_frame()
+    stored = store.findings_frame() if stored is None else stored
     open_findings = stored[stored["status"] == "open"]
     events = store.audit_events(run_id, kind_prefix="finding_")
     changes = Counter(_change(e) for e in events)
@@ -89,12 +91,15 @@ def _counts(frame: pd.DataFrame, column: str) -> dict[str, int]:
 
 
 def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Path,
-                 timezones: Mapping[str, str] | None = None) -> Path:
-    """The report folder: summary.json, findings.csv, actions.csv, quarantine.csv and report.html."""
+                 timezones: Mapping[str, str] | None = None, stored: pd.DataFrame | None = None) -> Path:
+    """The report folder: summary.json, findings.csv, actions.csv, quarantine.csv and report.html.
+
+    `stored`: the store's findings when the caller has read them already (a read costs seconds at 100k).
+    """
     import pandas as pd
 
     folder.mkdir(parents=True, exist_ok=True)
-    stored = store.findings_frame()
+    stored = store.findings_frame() if stored is None else stored
     findings = redact_private(stored[stored["status"] == "open"])[FINDING_REPORT_COLUMNS]
     actions = store.outbox_frame(run_id, columns=ACTION_REPORT_COLUMNS)
     quarantine = pd.DataFrame(store.quarantine_seen_in(run_id),
@@ -106,7 +111,7 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
         folder / "actions.csv", index=False)
     quarantine[["source", "entity", "row_number", "record_id", "reason_code", "reason"]].to_csv(
         folder / "quarantine.csv", index=False)
-    view = report_view(store, run_id, summary, timezones or {})
+    view = report_view(store, run_id, summary, timezones or {}, stored=stored)
     view["sources"] = sorted(p.name for p in (folder / "data_docs" / "source_contract").glob("*") if p.is_dir())
     (folder / "report.html").write_text(render("report.html", **view), encoding="utf-8")
     return folder
@@ -222,7 +227,7 @@ def finding_rows(store: Store, frame: pd.DataFrame, as_of: Any, timezones: Mappi
 
 
 def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: Mapping[str, str],
-                limit: int = REPORT_ROWS) -> dict[str, Any]:
+                limit: int = REPORT_ROWS, stored: pd.DataFrame | None = None) -> dict[str, Any]:
     """Everything report.html shows, from the store and the run's summary.
 
     The open findings (most urgent first) and the run's actions are shown up to `limit` rows
@@ -230,7 +235,7 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
     """
     from followthrough.report import charts
 
-    stored = store.findings_frame()
+    stored = store.findings_frame() if stored is None else stored
     as_of = summary["as_of"]
     now = _naive(as_of)
     # one lookup table, not a frame lookup per outbox entry

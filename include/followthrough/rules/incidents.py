@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from followthrough.model import OPEN_ACTION_STATUSES
+from followthrough.model import OPEN_ACTION_STATUSES, is_in
 from followthrough.rules.common import existing_at, finding_frame, team_leads
 from followthrough.rules.postmortems import postmortem_deadlines
 
@@ -41,8 +41,7 @@ def find_incidents_without_actions(frames: Mapping[str, pd.DataFrame], policy: P
                                    as_of: pd.Timestamp) -> pd.DataFrame:
     """PM-NO-ACTIONS: a major incident past its postmortem limit has no action item at all."""
     incidents, limit = _major_past_limit(frames, policy, as_of)
-    with_items = set(_items_as_of(frames, as_of)["incident_id"].dropna())
-    fires = ~incidents["incident_id"].isin(with_items)
+    fires = ~is_in(incidents["incident_id"], _items_as_of(frames, as_of)["incident_id"])
     hits, limit = incidents[fires], limit[fires]
     return finding_frame(
         "PM-NO-ACTIONS", "incident", hits,
@@ -61,13 +60,13 @@ def find_category_gaps(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of
 
     incidents, limit = _major_past_limit(frames, policy, as_of)
     items = _items_as_of(frames, as_of)
-    items = items[(items["status"] != "wont_do") & items["incident_id"].isin(incidents["incident_id"])]
+    items = items[(items["status"] != "wont_do") & is_in(items["incident_id"], incidents["incident_id"])]
     category = items["category"].fillna("").str.lower()
     kinds = {"root-cause fix": policy.incidents.root_cause_categories,
              "detection/monitoring": policy.incidents.detection_categories}
     covered = {kind: category.isin([c.lower() for c in wanted]).groupby(items["incident_id"]).any()
                for kind, wanted in kinds.items()}
-    has_items = incidents["incident_id"].isin(items["incident_id"])
+    has_items = is_in(incidents["incident_id"], items["incident_id"])
     lacking = {kind: ~incidents["incident_id"].map(flags).fillna(False).astype(bool) for kind, flags in covered.items()}
     fires = has_items & np.logical_or.reduce(list(lacking.values()))
     hits, limit = incidents[fires], limit[fires]
@@ -111,23 +110,36 @@ def find_repeat_incidents(frames: Mapping[str, pd.DataFrame], policy: Policy, as
     pending = pending[pending["created_at"] < pending["started_at"]]
     if pending.empty:
         return finding_frame("INC-REPEAT", "incident", pending)
-    grouped = pending.groupby("incident_id", sort=True).agg(
-        earlier=("incident_id_earlier", lambda s: sorted(set(s))),
-        open_items=("action_item_id", lambda s: sorted(set(s))),
-    )
-    hits = incidents.set_index("incident_id").loc[grouped.index].reset_index()
-    grouped = grouped.reset_index(drop=True)
+    earlier_ids = _sorted_sets(pending["incident_id"], pending["incident_id_earlier"])
+    item_ids = _sorted_sets(pending["incident_id"], pending["action_item_id"])
+    repeating = list(earlier_ids)  # incident ids in sorted order
+    hits = incidents.set_index("incident_id").loc[repeating].reset_index()
+    earlier, open_items = [earlier_ids[i] for i in repeating], [item_ids[i] for i in repeating]
+    # the shared signature as text, column by column (not a frame lookup per row and key)
+    signatures = [" / ".join(parts) for parts in zip(*(hits[k].astype(str).tolist() for k in keys), strict=True)]
     return finding_frame(
         "INC-REPEAT", "incident", hits,
         subject_id=hits["incident_id"], team_id=hits["team_id"], incident_id=hits["incident_id"],
         responsible=team_leads(frames, hits["team_id"]), due_at=hits["started_at"], critical=True,
         confidential=hits["confidential"], title=hits["title"],
-        reason=[f"repeats {', '.join(e)} ({' / '.join(str(hits.loc[i, k]) for k in keys)}) while its corrective "
-                f"actions {', '.join(o)} are still open" for i, (e, o) in enumerate(zip(grouped["earlier"],
-                                                                                        grouped["open_items"],
-                                                                                        strict=True))],
+        reason=[f"repeats {', '.join(e)} ({signature}) while its corrective actions {', '.join(o)} are still open"
+                for e, o, signature in zip(earlier, open_items, signatures, strict=True)],
         evidence=[{"check": "earlier incidents with the same failure have closed their actions", "earlier": e,
                    "open_action_items": o, "signature": keys, "lookback_days": repeat.lookback_days,
-                   "policy_key": "incidents.repeat"} for e, o in zip(grouped["earlier"], grouped["open_items"],
-                                                                     strict=True)],
+                   "policy_key": "incidents.repeat"} for e, o in zip(earlier, open_items, strict=True)],
     )
+
+
+def _sorted_sets(keys: pd.Series, values: pd.Series) -> dict[str, list[str]]:
+    """For each key (in sorted order), its distinct values sorted: one sort, not a set per group."""
+    import numpy as np
+    import pandas as pd
+
+    pairs = pd.DataFrame({"key": keys.to_numpy(), "value": values.to_numpy()}).drop_duplicates()
+    pairs = pairs.sort_values(["key", "value"], kind="stable")
+    key, value = pairs["key"].to_numpy(dtype=object), pairs["value"].to_numpy(dtype=object)
+    if not len(key):
+        return {}
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    ends = np.r_[starts[1:], len(key)]
+    return {str(key[s]): [str(v) for v in value[s:e]] for s, e in zip(starts, ends, strict=True)}

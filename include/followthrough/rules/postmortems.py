@@ -9,6 +9,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
+from followthrough.model import is_in
 from followthrough.policy import requires_postmortem
 from followthrough.rules.common import (
     add_limit,
@@ -72,9 +73,9 @@ def find_missing_postmortems(frames: Mapping[str, pd.DataFrame], policy: Policy,
     """PM-MISSING: a required postmortem that does not exist once the target has passed."""
     incidents = resolved_required_incidents(frames, policy, as_of)
     postmortems = frames["postmortems"]
-    existing = set(postmortems.loc[existing_at(postmortems["created_at"], as_of), "incident_id"])
+    existing = postmortems.loc[existing_at(postmortems["created_at"], as_of), "incident_id"]
     target, _ = postmortem_deadlines(frames, policy, incidents)
-    fires = ~incidents["incident_id"].isin(existing) & (as_of > target)
+    fires = ~is_in(incidents["incident_id"], existing) & (as_of > target)
     hits, target = incidents[fires], target[fires]
     days = policy.postmortem.target_business_days
     return finding_frame(

@@ -20,6 +20,7 @@ quarantines its row (`value_too_long`).
 from __future__ import annotations
 
 import csv
+import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,33 +131,37 @@ def _records(texts: list[str], start: int) -> Iterator[tuple[range, list[str]]]:
     """(physical lines, fields) of each non-blank record from line `start` on.
 
     A record that spans lines but has the wrong field count is a quote left open: only its
-    first line is taken as the (malformed) record and reading resumes on the next line.
+    first line is taken as the (malformed) record and reading resumes on the next line. One
+    csv reader reads on from record to record (its line count gives each record's lines); a
+    new one starts only after such a record or a csv error.
     """
     position = start
     width: int | None = None
-
-    def feed() -> Iterator[str]:
-        nonlocal position
-        while position < len(texts):
-            position += 1
-            yield texts[position - 1]
-
     while position < len(texts):
-        first = position
-        try:
-            fields = next(csv.reader(feed()))
-        except StopIteration:
-            return
-        except csv.Error:
-            fields = None
-        if not fields or (len(fields) == 1 and not fields[0].strip() and position - first == 1):
-            continue  # a blank line, or one of only spaces
-        if fields is None or (width is not None and len(fields) != width and position - first > 1):
-            position = first + 1
-            fields = _fields_of_line(texts[first])
-        if width is None:
-            width = len(fields)
-        yield range(first, position), fields
+        origin = position
+        reader = csv.reader(itertools.islice(texts, origin, None))
+        while True:
+            first = origin + reader.line_num
+            try:
+                fields: list[str] | None = next(reader)
+            except StopIteration:
+                return
+            except csv.Error:
+                fields = None
+            position = origin + reader.line_num
+            if fields is not None and (not fields or (len(fields) == 1 and not fields[0].strip()
+                                                      and position - first == 1)):
+                continue  # a blank line, or one of only spaces
+            restart = fields is None
+            if fields is None or (width is not None and len(fields) != width and position - first > 1):
+                position = first + 1
+                fields = _fields_of_line(texts[first])
+                restart = True
+            if width is None:
+                width = len(fields)
+            yield range(first, position), fields
+            if restart:  # the reader's state is not to be trusted past this record
+                break
 
 
 def _fields_of_line(text: str) -> list[str]:
@@ -168,7 +173,7 @@ def _fields_of_line(text: str) -> list[str]:
 
 def _problem(span: range, fields: list[str], header: list[str], undecodable: set[int],
              texts: list[str]) -> tuple[str, str] | None:
-    if undecodable.intersection(span):
+    if undecodable and undecodable.intersection(span):
         return "undecodable_row", "the row is not valid UTF-8 text (its bytes were replaced in the quarantined copy)"
     if any("\x00" in field for field in fields):  # binary data; PostgreSQL cannot even store it as text
         return "undecodable_row", "the row holds a NUL character: binary data, not text"
@@ -177,8 +182,10 @@ def _problem(span: range, fields: list[str], header: list[str], undecodable: set
         shown = line if len(line) <= _SHOWN else line[:_SHOWN] + "..."
         return "malformed_row", (f"the row has {len(fields)} fields, the header {len(header)} (a stray delimiter or "
                                  f"a quote that is not closed?): {shown!r}")
-    longest = max(range(len(fields)), key=lambda i: len(fields[i]), default=None)
-    if longest is not None and len(fields[longest]) > MAX_FIELD_CHARS:
+    if not fields or max(map(len, fields)) <= MAX_FIELD_CHARS:
+        return None
+    longest = max(range(len(fields)), key=lambda i: len(fields[i]))
+    if len(fields[longest]) > MAX_FIELD_CHARS:
         column = header[longest] if longest < len(header) else f"field {longest + 1}"
         return "value_too_long", (f"{column} has {len(fields[longest]):,} characters, more than the "
                                   f"{MAX_FIELD_CHARS:,} a field may have (a broken export?)")

@@ -247,17 +247,32 @@ def _compact(value: Any) -> str:
     return encode_basestring_ascii(value) if type(value) is str else _COMPACT.encode(value)
 
 
+def _keys_are_text(value: Any) -> bool:
+    """True when every mapping inside `value` is a plain dict with string keys."""
+    kind = type(value)
+    if kind is dict:
+        return all(type(k) is str and _keys_are_text(v) for k, v in value.items())
+    if kind is list or kind is tuple:
+        return all(_keys_are_text(v) for v in value)
+    return not isinstance(value, dict)  # a dict subclass takes the general path
+
+
 def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any) -> dict[str, Any]:
     """One event's row, chained to `prev` and sealed under the key (not yet written).
 
-    The payload is kept as its JSON text (bulk.json_text; the insert binds it as text) and the
-    MAC covers `canonical(prev, run_id, recorded_at, kind, subject, <that payload read back>)`,
+    The payload is kept as its JSON text (the insert binds it as text) and the MAC covers `canonical(prev, run_id, recorded_at, kind, subject, <that payload read back>)`,
     composed here key by key in canonical()'s sorted order rather than through one more
     json.dumps of the whole event (test_audit checks the two agree).
     """
     recorded_at = _now()
-    text = bulk.json_text(payload)
-    message = (f'{{"kind":{_compact(kind)},"payload":{_COMPACT.encode(json.loads(text))},"prev":{_compact(prev)},'
+    if _keys_are_text(payload):
+        # compact sorted JSON of a value whose keys are all strings reads back to the same text,
+        # so the stored text is its own canonical form (no parse and second encoding per event)
+        text = canonical_payload = _COMPACT.encode(payload)
+    else:  # e.g. integer keys: sorted as numbers here, as strings once read back
+        text = bulk.json_text(payload)
+        canonical_payload = _COMPACT.encode(json.loads(text))
+    message = (f'{{"kind":{_compact(kind)},"payload":{canonical_payload},"prev":{_compact(prev)},'
                f'"recorded_at":{_compact(recorded_at.isoformat(timespec="microseconds"))},'
                f'"run_id":{_compact(run_id)},"subject":{_compact(subject)}}}')
     return {"run_id": run_id, "recorded_at": recorded_at, "kind": kind, "subject": subject, "payload": text,

@@ -81,9 +81,7 @@ def insert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str
     """
     if not rows:
         return
-    statement = _statement(table, json_columns, connection.dialect.name)
-    for chunk in chunks(rows, ROWS_PER_STATEMENT):
-        connection.execute(statement, list(chunk))
+    _execute_rows(connection, _statement(table, json_columns, connection.dialect.name), rows)
 
 
 def upsert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]], keys: Iterable[str],
@@ -98,5 +96,44 @@ def upsert_rows(connection: Connection, table: sa.Table, rows: Sequence[dict[str
     statement = _statement(table, json_columns, connection.dialect.name)
     statement = statement.on_conflict_do_update(index_elements=[table.c[k] for k in keys],
                                                 set_={c: statement.excluded[c] for c in update})
+    _execute_rows(connection, statement, rows)
+
+
+def _execute_rows(connection: Connection, statement: Any, rows: Sequence[dict[str, Any]]) -> None:
+    """Run an INSERT over `rows`, a chunk per executemany.
+
+    On SQLite the statement is compiled once and its parameters are made column by column (each
+    column's bind processor over all its values) and handed to the driver as tuples: SQLAlchemy's
+    per-row parameter processing cost more than SQLite's insert itself (about 9 of 25 us a row).
+    The values bound are the ones SQLAlchemy would bind. Rows that do not all carry the
+    statement's parameters (a column default to compute, a missing key) take SQLAlchemy's path.
+    """
+    if connection.dialect.name == "sqlite":
+        parameters = _driver_parameters(connection, statement, rows)
+        if parameters is not None:
+            sql, values = parameters
+            for driver_chunk in chunks(values, ROWS_PER_STATEMENT):
+                connection.exec_driver_sql(sql, list(driver_chunk))
+            return
     for chunk in chunks(rows, ROWS_PER_STATEMENT):
         connection.execute(statement, list(chunk))
+
+
+def _driver_parameters(connection: Connection, statement: Any,
+                       rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]] | None:
+    """The statement's SQL (positional parameters) and each row's values, processed as SQLAlchemy binds them."""
+    keys = list(rows[0])
+    compiled = statement.compile(dialect=connection.dialect, column_keys=keys)
+    names = compiled.positiontup
+    if not names or any(name not in rows[0] for name in names):
+        return None
+    columns: list[list[Any]] = []
+    try:
+        for name in names:
+            values = [row[name] for row in rows]
+            bound = compiled.binds[name].type
+            process = bound.dialect_impl(connection.dialect).bind_processor(connection.dialect)
+            columns.append([process(v) for v in values] if process is not None else values)
+    except KeyError:  # a row without one of the statement's keys: SQLAlchemy says which
+        return None
+    return compiled.string, list(zip(*columns, strict=True))

@@ -85,12 +85,15 @@ def release_held(store: Store, now: Any, run_id: str) -> int:
 
 def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
           channels: Iterable[str] | None = None, not_tried_since: datetime | None = None,
-          actions: Iterable[str] | None = None, payloads: bool = True) -> list[dict[str, Any]]:
+          actions: Iterable[str] | None = None, payloads: bool = True,
+          after_id: int | None = None) -> list[dict[str, Any]]:
     """Claim up to ``limit`` entries, oldest first, for ``owner``; each gets ``reclaimed`` (an expired lease).
 
     A reclaimed entry's previous dispatcher may have written before it died: the caller
     delivers it as uncertain. ``not_tried_since`` skips entries attempted since that instant
-    (one dispatch attempt tries each entry once).
+    (one dispatch attempt tries each entry once). ``after_id`` continues a pass from the last
+    entry claimed: without it, each batch's query walks again past every entry the pass has
+    already handled, and a pass over n entries reads about n squared / (2 x limit) rows.
     """
     now = now_utc()
     expires = now + timedelta(seconds=lease_seconds)
@@ -101,6 +104,8 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
         wanted = wanted & outbox.c.channel.in_(list(channels))
     if actions is not None:
         wanted = wanted & outbox.c.action.in_(list(actions))
+    if after_id is not None:
+        wanted = wanted & (outbox.c.id > after_id)
     # `payloads=False`: the entries without their payloads (a dry-run record does not read them)
     names = None if payloads else [c.name for c in outbox.columns if c.name != "payload"]
     query = _json_as_text(outbox, names).where(wanted).order_by(outbox.c.id).limit(limit)
