@@ -242,11 +242,16 @@ def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.T
                 frames, open_then[changed_later], policy, due[changed_later])
         overdue = deadline <= week_end
         ok = due.notna() & ~overdue
-        table = open_then.assign(overdue=overdue.fillna(False), ok=ok)
-        for team, group in [("(all)", table), *table.groupby("team_id", sort=True)]:
-            rows.append({"week_end": week_end.date().isoformat(), "team_id": str(team), "open": len(group),
-                         "overdue": int(group["overdue"].sum()),
-                         "compliance": _share(int(group["ok"].sum()), len(group))})
+        table = open_then.assign(overdue=overdue.fillna(False).astype(bool), ok=ok.astype(bool))
+        # all teams, then each team: one aggregation per week, not a pass per team
+        per_team = table.groupby("team_id", sort=True).agg(open=("ok", "size"), overdue=("overdue", "sum"),
+                                                           ok=("ok", "sum"))
+        counts = [("(all)", len(table), int(table["overdue"].sum()), int(table["ok"].sum()))]
+        counts += [(str(team), int(n), int(late), int(good)) for team, n, late, good in zip(
+            per_team.index, per_team["open"], per_team["overdue"], per_team["ok"], strict=True)]
+        week = week_end.date().isoformat()
+        rows += [{"week_end": week, "team_id": team, "open": n, "overdue": late, "compliance": _share(good, n)}
+                 for team, n, late, good in counts]
     return rows
 
 

@@ -251,10 +251,18 @@ def _keys_are_text(value: Any) -> bool:
     """True when every mapping inside `value` is a plain dict with string keys."""
     kind = type(value)
     if kind is dict:
-        return all(type(k) is str and _keys_are_text(v) for k, v in value.items())
-    if kind is list or kind is tuple:
-        return all(_keys_are_text(v) for v in value)
-    return not isinstance(value, dict)  # a dict subclass takes the general path
+        if not all(type(k) is str for k in value):
+            return False
+        items: Iterable[Any] = value.values()
+    elif kind is list or kind is tuple:
+        items = value
+    else:
+        return not isinstance(value, dict)  # a dict subclass takes the general path
+    for item in items:  # scalars need no call; only containers are walked
+        inner = type(item)
+        if (inner is dict or inner is list or inner is tuple or isinstance(item, dict)) and not _keys_are_text(item):
+            return False
+    return True
 
 
 def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any) -> dict[str, Any]:
