@@ -167,16 +167,25 @@ def find_due_dates_beyond_sla(frames: Mapping[str, pd.DataFrame], policy: Policy
     latest = items["created_at"].dt.normalize() + pd.to_timedelta(limit, unit="D")
     beyond = limit.notna() & (items["due_date"] > latest)
     hits, limit, latest = items[beyond], limit[beyond], latest[beyond]
+    # dates as text column by column (a Timestamp per row costs more than the rule itself at 1M items)
+    due_days, latest_days = _day_texts(hits["due_date"]), _day_texts(latest)
+    limit_days = limit.astype("int64").tolist()
     return _item_findings(
         "AI-DUE-BEYOND-SLA", frames, hits, policy,
         due_at=hits["created_at"],
-        reason=[f"due {d.date()} is later than the {int(n)} days the policy allows (latest {m.date()})"
-                for d, n, m in zip(hits["due_date"], limit, latest, strict=True)],
+        reason=[f"due {d} is later than the {n} days the policy allows (latest {m})"
+                for d, n, m in zip(due_days, limit_days, latest_days, strict=True)],
         evidence=[{"check": "due date within the limit for its priority and incident severity",
-                   "observed": d.date().isoformat(), "threshold_days": int(n), "latest_allowed": m.date().isoformat(),
+                   "observed": d, "threshold_days": n, "latest_allowed": m,
                    "priority": text_or_empty(p), "policy_key": "action_items.due_limit_days"}
-                  for d, n, m, p in zip(hits["due_date"], limit, latest, hits["priority"].astype(object), strict=True)],
+                  for d, n, m, p in zip(due_days, limit_days, latest_days, hits["priority"].astype(object),
+                                        strict=True)],
     )
+
+
+def _day_texts(instants: pd.Series) -> list[str]:
+    """Each UTC instant's calendar day as YYYY-MM-DD (what Timestamp.date().isoformat() gives)."""
+    return instants.dt.strftime("%Y-%m-%d").tolist()
 
 
 def find_overdue_action_items(frames: Mapping[str, pd.DataFrame], policy: Policy,
@@ -191,14 +200,15 @@ def find_overdue_action_items(frames: Mapping[str, pd.DataFrame], policy: Policy
     late_from = local_day_start(items["due_date"] + pd.Timedelta(days=1), team_timezones(frames, items["team_id"],
                                                                                          policy))
     hits, late_from = items[as_of >= late_from], late_from[as_of >= late_from]
-    days_late = ((as_of - late_from).dt.total_seconds() // 86400 + 1).astype("int64")
+    days_late = ((as_of - late_from).dt.total_seconds() // 86400 + 1).astype("int64").tolist()
+    due_days = _day_texts(hits["due_date"])
     return _item_findings(
         "AI-OVERDUE", frames, hits, policy,
         due_at=late_from,
-        reason=[f"past its due date {d.date()} by {n} day{'s' if n != 1 else ''}"
-                for d, n in zip(hits["due_date"], days_late, strict=True)],
-        evidence=[{"check": "open after its due date", "observed": d.date().isoformat(), "days_late": int(n),
-                   "policy_key": "action_items.due_date"} for d, n in zip(hits["due_date"], days_late, strict=True)],
+        reason=[f"past its due date {d} by {n} day{'s' if n != 1 else ''}"
+                for d, n in zip(due_days, days_late, strict=True)],
+        evidence=[{"check": "open after its due date", "observed": d, "days_late": n,
+                   "policy_key": "action_items.due_date"} for d, n in zip(due_days, days_late, strict=True)],
     )
 
 
