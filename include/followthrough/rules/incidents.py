@@ -131,15 +131,20 @@ def find_repeat_incidents(frames: Mapping[str, pd.DataFrame], policy: Policy, as
 
 
 def _sorted_sets(keys: pd.Series, values: pd.Series) -> dict[str, list[str]]:
-    """For each key (in sorted order), its distinct values sorted: one sort, not a set per group."""
+    """For each key (in sorted order), its distinct values sorted: integer codes, one numpy sort."""
     import numpy as np
     import pandas as pd
 
-    pairs = pd.DataFrame({"key": keys.to_numpy(), "value": values.to_numpy()}).drop_duplicates()
-    pairs = pairs.sort_values(["key", "value"], kind="stable")
-    key, value = pairs["key"].to_numpy(dtype=object), pairs["value"].to_numpy(dtype=object)
-    if not len(key):
+    key_codes, key_names = pd.factorize(keys, sort=True)
+    value_codes, value_names = pd.factorize(values, sort=True)
+    known = (key_codes >= 0) & (value_codes >= 0)  # ids are never missing; a missing one is no member
+    width = max(len(value_names), 1)
+    pairs = np.unique(key_codes[known].astype(np.int64) * width + value_codes[known])
+    key_of, value_of = pairs // width, pairs % width
+    if not len(pairs):
         return {}
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    ends = np.r_[starts[1:], len(key)]
-    return {str(key[s]): [str(v) for v in value[s:e]] for s, e in zip(starts, ends, strict=True)}
+    starts = np.flatnonzero(np.r_[True, key_of[1:] != key_of[:-1]])
+    ends = np.r_[starts[1:], len(pairs)]
+    names = np.asarray(key_names, dtype=object)
+    texts = np.asarray(value_names, dtype=object)[value_of]
+    return {str(names[key_of[s]]): [str(v) for v in texts[s:e]] for s, e in zip(starts, ends, strict=True)}
