@@ -87,11 +87,12 @@ def read_entity(folder: Path, schema: EntitySchema) -> EntityRead:
     required_missing = [c.name for c in schema.columns if c.required and c.name in missing]
     if required_missing:
         raise SourceError(f"{path} lacks required column(s) {', '.join(required_missing)}")
+    has_nul = b"\x00" in data  # rows are searched for NUL only when the file holds one
     rows: list[list[str]] = []
     numbers: list[int] = []
     quarantine: list[dict[str, Any]] = []
     for number, (span, fields) in enumerate(records[1:], start=1):
-        problem = _problem(span, fields, header, undecodable, texts)
+        problem = _problem(span, fields, header, undecodable, texts, has_nul)
         if problem is None:
             rows.append(fields)
             numbers.append(number)
@@ -172,10 +173,10 @@ def _fields_of_line(text: str) -> list[str]:
 
 
 def _problem(span: range, fields: list[str], header: list[str], undecodable: set[int],
-             texts: list[str]) -> tuple[str, str] | None:
+             texts: list[str], has_nul: bool = True) -> tuple[str, str] | None:
     if undecodable and undecodable.intersection(span):
         return "undecodable_row", "the row is not valid UTF-8 text (its bytes were replaced in the quarantined copy)"
-    if any("\x00" in field for field in fields):  # binary data; PostgreSQL cannot even store it as text
+    if has_nul and any("\x00" in field for field in fields):  # binary data; PostgreSQL cannot even store it as text
         return "undecodable_row", "the row holds a NUL character: binary data, not text"
     if len(fields) != len(header):
         line = texts[span.start].rstrip("\r\n")
