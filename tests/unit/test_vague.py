@@ -508,6 +508,19 @@ def test_long_specific_items_with_a_hedge_word_are_not_vague(summary: str) -> No
     assert not assess_summary(summary).vague, summary
 
 
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Fix the bug that made the ledger worker drop messages on restart", False),
+    ("Repair the code defect behind the duplicate invoice emails", False),
+    ("A code fix for the session-expiry regression will be deployed this week", False),
+    ("Issue a hotfix for the bug", False),
+    ("Fix issues", True),  # nothing named: too short
+    ("Fix the bug if possible and improve things", True),  # a placeholder and a hedge still fire
+])
+def test_a_repair_of_a_named_defect_has_a_target(summary: str, vague: bool) -> None:
+    """The defect is what must be gone afterwards: "fix the bug that caused X" names its target."""
+    assert assess_summary(summary).vague is vague, summary
+
+
 def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     german = assess_summary("Überwachung für den Datenbankserver einrichten und Alarme prüfen")
     assert (german.vague, german.verdict, german.reasons) == (False, "not judged: language", ())

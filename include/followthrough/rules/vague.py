@@ -21,7 +21,9 @@ How a summary is read
    - artefact anchors: nouns for things an engineer can point at when the work is done
      (alert, runbook, dashboard, test, timeout, quota, certificate, replica, index, ...).
      Capability words ("monitoring", "observability", "process", "documentation") are
-     deliberately *not* anchors: "Improve monitoring" names no target.
+     deliberately *not* anchors: "Improve monitoring" names no target;
+   - a repair of a defect ("fix the bug that caused ...", "deploy the fix for the
+     regression", "a code fix"): the defect is what must be gone afterwards.
 4. *Vagueness markers*: vague head verbs, unmeasurable goals, placeholders, hedges and
    open wh-questions.
 
@@ -522,6 +524,16 @@ _EXPLICIT_BOUND = (
 )
 
 
+# A repair of a defect names its target: the defect is what must be gone afterwards ("fix the bug
+# that caused ...", "repair the code defect", "deploy the fix for the regression", "a code fix").
+_DEFECT_FIX = (
+    r"\b(?:fix|fixes|fixed|fixing|repair\w*|correct(?:s|ed|ing)?|remediat\w*|resolv\w*|hotfix\w*|patch\w*|"
+    r"eliminat\w*)\s+(?:[a-z-]+\s+){0,3}(?:bugs?|defects?|errors?|issues?|regressions?|misconfigurations?|"
+    r"flaws?|race\s+conditions?|leaks?)\b"
+    r"|\b(?:the|a|an)\s+(?:code\s+|software\s+|configuration\s+)?(?:hot)?fix\b"
+)
+
+
 def _patterns() -> dict[str, str]:
     verb = r"\b"
     return {
@@ -555,6 +567,7 @@ def _patterns() -> dict[str, str]:
         + _alt(v.replace(".", r"\.") for w in COMMON_WORDS for v in (w.capitalize(), w.upper()))
         + r"\b",
         "artefact": r"\b(" + _alt(ARTEFACT_NOUNS) + r")\b",
+        "defect_fix": _DEFECT_FIX,
         "abstract": r"\b(" + _alt(ABSTRACT_NOUNS) + r")\b",
         "exploratory": COORDINATED + "(" + _alt(EXPLORATORY_VERBS) + ")" + verb,
         "method_seeking": METHOD_SEEKING,
@@ -851,7 +864,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "soft_placeholder": _extract_where(head, p["soft_placeholder"]),
             "soft_in_span": _contains(span, _uncaptured(p["soft_placeholder"])),
             "generic_in_span": _extract_where(span, p["generic_placeholder"]),
-            "artefact": _contains(lower, _uncaptured(p["artefact"])),
+            "artefact": _contains(lower, _uncaptured(p["artefact"])) | _contains(lower, p["defect_fix"]),
             "abstract": _extract_where(span, p["abstract"]),
             # "check for X" is a detection job, not an open-ended check
             "exploratory": head_match(p["exploratory"]).where(~head_contains(p["check_for"])),
