@@ -521,6 +521,19 @@ def test_a_repair_of_a_named_defect_has_a_target(summary: str, vague: bool) -> N
     assert assess_summary(summary).vague is vague, summary
 
 
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Improve the queue-depth alert so that the on-call is paged before the backlog passes a day", False),
+    ("Harden the config loader to reject duplicate keys", False),
+    ("Refine the failover probe to fail over automatically when the primary stops answering", False),
+    ("Improve the alerting", True),
+    ("Improve the alerting to catch problems earlier", True),  # a comparative is no end state
+])
+def test_an_improvement_bounded_by_its_end_state_is_concrete(summary: str, vague: bool) -> None:
+    """'Improve X' names no bar; 'improve X so that Y is paged' says what must be true afterwards."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+
+
 def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     german = assess_summary("Überwachung für den Datenbankserver einrichten und Alarme prüfen")
     assert (german.vague, german.verdict, german.reasons) == (False, "not judged: language", ())

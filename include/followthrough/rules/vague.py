@@ -43,8 +43,9 @@ Reasons (stable codes)
                         named system or number in the object, or by a why/whether/if
                         question about an artefact, but never when they seek a method
                         ("figure out how", "find a way"). Improvement verbs (improve,
-                        enhance, optimise, ...) are bounded only by a number/threshold or by
-                        a concrete means ("... with a synthetic check"). Deliberative verbs
+                        enhance, optimise, ...) are bounded only by a number/threshold, by
+                        a concrete means ("... with a synthetic check") or by a checkable
+                        end state ("... so that the on-call is paged", "... to reject Y"). Deliberative verbs
                         (discuss, reflect, follow up, continue, agree, ...) have no
                         deliverable. "Define/establish a strategy/process/way" has an
                         abstract object. Nominal forms count too ("an analysis is needed").
@@ -221,6 +222,15 @@ IMPROVEMENT_VERBS = (
 )
 # An improvement is bounded by a concrete means: "enhance X with a synthetic check".
 MEANS = r"\b(?:with|by adding|by|via|using|through)\s+(?:an?\s+|the\s+)?(?:new\s+)?\w"
+# ... or by the end state it must reach, told as a checkable behaviour in a purpose or result
+# clause: "improve the alerting so that the on-call is paged", "harden X to reject Y",
+# "... to no longer queue operations indefinitely".
+END_STATE = (
+    r"\b(?:so\s+that|such\s+that|so|to)\s+(?:no\s+longer|automatically|auto-?\w+|detect|reject|refuse|block|"
+    r"trigger|page|notify|alert|fail\s+over|roll\s+back|take\s+\w+\s+out|drain|stop|prevent\s+\w+\s+from)\b"
+    r"|\bso\s+that\s+(?:[a-z-]+\s+){1,8}(?:is|are|gets?|will\s+be)\s+(?:notified|paged|alerted|blocked|rejected|"
+    r"rolled\s+back|considered\s+an?\s+error)\b"
+)
 DELIBERATIVE_VERBS = (
     r"discuss\w*", r"talk(?:s|ed|ing)?\s+(?:about|through)", r"reflect\w*", r"brainstorm\w*",
     r"revisit\w*", r"re-?visit\w*", r"follow(?:s|ed|ing)?[ -]?up", r"agree\w*", r"align\w*",
@@ -573,6 +583,7 @@ def _patterns() -> dict[str, str]:
         "method_seeking": METHOD_SEEKING,
         "improvement": COORDINATED + "(" + _alt(IMPROVEMENT_VERBS) + ")" + verb,
         "means": MEANS,
+        "end_state": END_STATE,
         "deliberative": COORDINATED + "(" + _alt(DELIBERATIVE_VERBS) + ")" + verb,
         "nominal": NOMINAL_EXPLORATION,
         "abstract_verb": COORDINATED + "(" + _alt(ABSTRACT_VERBS) + ")" + verb,
@@ -871,6 +882,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "method_seeking": head_contains(p["method_seeking"]),
             "improvement": head_match(p["improvement"]),
             "means": _contains(lower, p["means"]),
+            "end_state": _contains(lower, p["end_state"]),
             "deliberative": head_match(p["deliberative"]),
             "nominal": _extract_where(lower, p["nominal"]),
             "abstract_verb": head_match(p["abstract_verb"]),
@@ -904,7 +916,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             frame[column] = anchor_frame[column].to_numpy()
     flags = [
         "empty", "whole_placeholder", "soft_in_span", "artefact", "method_seeking", "means", "concrete_verb",
-        "specific_question", "wh_question", "questions", "explicit_bound", "bounded_exploration", "investigation",
+        "specific_question", "wh_question", "questions", "explicit_bound", "bounded_exploration", "investigation", "end_state",
         "fix_coordinated", "narrative", "capability", "done", "future_passive", "nominal_improvement", "failure_class",
     ]
     frame[flags] = frame[flags].fillna(False).astype(bool)
@@ -964,7 +976,9 @@ def _reason_columns(f: pd.DataFrame) -> dict[str, pd.Series]:
                & ~f["bounded_exploration"] & ~f["specific_question"])
         )
     )
-    improve = f["improvement"].where(f["improvement"].notna() & ~(measurable | (f["means"] & anchored)))
+    improve = f["improvement"].where(
+        f["improvement"].notna() & ~(measurable | (f["means"] & anchored) | f["end_state"])
+    )
     nominal = f["nominal"].where(f["nominal"].notna() & ~object_strong)
     verb = f["deliberative"].fillna(explore).fillna(improve).fillna(nominal)
     abstract = f["abstract_verb"].notna() & f["abstract"].notna() & ~(f["number"] | f["identifier"] | f["quoted"])
