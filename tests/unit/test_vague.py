@@ -534,6 +534,16 @@ def test_an_improvement_bounded_by_its_end_state_is_concrete(summary: str, vague
     assert verdict.vague is vague, (summary, verdict.codes)
 
 
+@pytest.mark.parametrize("summary", [
+    "Replace the top-of-rack switches in rack 4",
+    "Write a troubleshooting guide for the ingest lag alert",
+    "Remove the storage driver that hangs on detach",
+    "Reinstate alerting for saturated uplinks and router links",
+])
+def test_network_hardware_guides_and_drivers_are_targets(summary: str) -> None:
+    assert "no_concrete_target" not in codes(summary), summary
+
+
 def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     german = assess_summary("Überwachung für den Datenbankserver einrichten und Alarme prüfen")
     assert (german.vague, german.verdict, german.reasons) == (False, "not judged: language", ())

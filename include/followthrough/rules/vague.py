@@ -380,7 +380,8 @@ ARTEFACT_NOUNS = (
     "error budget", "burn rate", "threshold", "thresholds", "synthetic", "canary", "canaries",
     "status page", "notification", "notifications", "webhook", "webhooks",
     # documentation artefacts
-    "runbook", "runbooks", "playbook", "playbooks", "wiki page", "wiki article", "article",
+    "runbook", "runbooks", "playbook", "playbooks", "troubleshooting guide", "troubleshooting guides",
+    "guide", "guides", "wiki page", "wiki article", "article",
     "user guide", "checklist", "readme", "changelog", "template", "templates", "blog post",
     "announcement", "comms", "email",
     # tests and checks
@@ -410,7 +411,8 @@ ARTEFACT_NOUNS = (
     "availability zone", "memory", "cpu", "latency", "throughput", "error rate", "status code",
     "status codes", "connection", "connections", "connection pool", "pool", "pools", "socket",
     "sockets", "bandwidth", "iops", "contexts", "vpn", "production", "prod", "provisioner",
-    "deploy",
+    "deploy", "switch", "switches", "router", "routers", "link", "links", "nameserver", "nameservers",
+    "driver", "drivers", "thread", "threads", "metadata",
     # code, config and delivery
     "config", "configuration", "configmap", "setting", "settings", "flag", "flags",
     "feature flag", "parameter", "parameters", "variable", "variables", "env var", "field",
