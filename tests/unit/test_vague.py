@@ -490,6 +490,8 @@ def test_investigation_whose_only_object_is_a_component_is_vague(summary: str) -
     "Investigate why search-api returns 502 after each deploy",
     "Investigate whether the cache errors come from the Redis eviction policy",
     "Investigate and fix the memory leak in the kubespawner reflector",
+    "Investigate and drop the slow query plan on the orders table",
+    "Identify and deploy the fix for the bug that froze the scheduler",
     "Investigate pgbarman for creating PostgreSQL backups",
     "Take daily backups of the config database and keep 30 days",
 ])

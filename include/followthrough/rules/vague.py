@@ -612,7 +612,7 @@ def _patterns() -> dict[str, str]:
         r"recurrence|re-?occurrence|in\s+the\s+future|going\s+forward)\b",
         # "investigate and fix the memory leak": the fix is the end state
         "fix_coordinated": r"^[a-z-]+(?:\s+[a-z-]+)?\s+(?:and|&)\s+(?:then\s+)?(?:fix|remov|replac|resolv|patch|repair|"
-        r"correct|eliminat|mitigat)\w*\b",
+        r"correct|eliminat|mitigat|remediat|drop|deploy|disabl|revert|roll\s+back|rollback|restart|rotat|upgrad)\w*\b",
         # what bounds an investigation of a named thing: a purpose, a comparison or a fix
         "bounded_exploration": r"\b(?:for|as|using|instead|between|versus|vs|against|and\s+(?:then\s+)?(?:fix|remov|replac|"
         r"disabl|enabl|add|implement|updat|resolv|document|patch|rotat|upgrad|revert|drop|set|configur|mitigat|"
