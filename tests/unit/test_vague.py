@@ -546,6 +546,21 @@ def test_network_hardware_guides_and_drivers_are_targets(summary: str) -> None:
     assert "no_concrete_target" not in codes(summary), summary
 
 
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Additional safeguards will be added to the billing export job", True),
+    ("Adding improved validation for DNS zone updates", True),
+    ("Deeper monitoring of the message broker", True),
+    ("Additional alerting will be added to page the on-call when the export job has not run for 2 hours", False),
+    ("Add extra validation to the importer, specifically rejecting rows whose currency is not ISO 4217", False),
+])
+def test_an_unbarred_amount_of_a_capability_is_vague(summary: str, vague: bool) -> None:
+    """'Additional validation' says there will be more of it, not how much or what must hold."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert any(r.code == "unmeasurable_goal" for r in verdict.reasons)
+
+
 def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     german = assess_summary("Überwachung für den Datenbankserver einrichten und Alarme prüfen")
     assert (german.vague, german.verdict, german.reasons) == (False, "not judged: language", ())

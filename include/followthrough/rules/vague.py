@@ -50,7 +50,10 @@ Reasons (stable codes)
                         deliverable. "Define/establish a strategy/process/way" has an
                         abstract object. Nominal forms count too ("an analysis is needed").
 ``unmeasurable_goal``   a comparative or evaluative goal with no number ("better",
-                        "more robust", "faster", "too slow", "appropriate", "properly"). For
+                        "more robust", "faster", "too slow", "appropriate", "properly"), or an
+                        unbarred amount of a capability in the first clause ("additional
+                        validation", "improved monitoring") unless the item tells the end state
+                        it must reach or spells out what it consists of ("specifically ..."). For
                         items headed by a concrete verb only the object span counts, and an
                         evaluative adjective is ignored when that object names an artefact of
                         a named system ("add comprehensive tests for the fetch wrapper").
@@ -230,7 +233,10 @@ END_STATE = (
     r"trigger|page|notify|alert|fail\s+over|roll\s+back|take\s+\w+\s+out|drain|stop|prevent\s+\w+\s+from)\b"
     r"|\bso\s+that\s+(?:[a-z-]+\s+){1,8}(?:is|are|gets?|will\s+be)\s+(?:notified|paged|alerted|blocked|rejected|"
     r"rolled\s+back|considered\s+an?\s+error)\b"
+    r"|\b(?:for|by)\s+detecting\b"
 )
+# An item that spells out what its capability consists of.
+ELABORATED = r"\b(?:specifically|such\s+as|including|will\s+include|in\s+the\s+form\s+of|namely)\b"
 DELIBERATIVE_VERBS = (
     r"discuss\w*", r"talk(?:s|ed|ing)?\s+(?:about|through)", r"reflect\w*", r"brainstorm\w*",
     r"revisit\w*", r"re-?visit\w*", r"follow(?:s|ed|ing)?[ -]?up", r"agree\w*", r"align\w*",
@@ -312,6 +318,15 @@ COMPARATIVES = (
     r"regular", r"periodic", r"routine(?:ly)?", r"frequent(?:ly)?", r"continuous(?:ly)?", r"ongoing",
     r"occasionally", r"every\s+so\s+often", r"in\s+a\s+timely\s+manner",
     r"(?:add\w*|creat\w*|fill\w*\s+in|document\w*|writ\w*|set\s*up)\s+(?:the\s+|any\s+|all\s+)?missing\s+[a-z]+",
+)
+# An unbarred amount of a capability: "additional validation", "improved monitoring", "extra
+# safeguards" (more of it, but how much, and of what?). Waived when the item tells the end state
+# the capability must reach ("additional alerting ... to alert the on-call when ...").
+CAPABILITY_AMOUNT = (
+    r"\b((?:additional|improved|further|deeper|enhanced|extra|increased|greater)\s+"
+    r"(?:[a-z-]+\s+)?(?:validation|validations|protections?|safeguards?|observability|monitoring|alerting|"
+    r"partitioning|redundancy|resilien(?:ce|cy)|checks|testing|scrutiny|rigou?r|isolation|detection|visibility|"
+    r"telemetry|hardening|review|reviews|fail[ -]?safes?))\b"
 )
 # Evaluative words: no bar is set; ignored when a concrete verb acts on a named artefact.
 EVALUATIVES = (
@@ -586,6 +601,8 @@ def _patterns() -> dict[str, str]:
         "improvement": COORDINATED + "(" + _alt(IMPROVEMENT_VERBS) + ")" + verb,
         "means": MEANS,
         "end_state": END_STATE,
+        "capability_amount": CAPABILITY_AMOUNT,
+        "elaborated": ELABORATED,
         "deliberative": COORDINATED + "(" + _alt(DELIBERATIVE_VERBS) + ")" + verb,
         "nominal": NOMINAL_EXPLORATION,
         "abstract_verb": COORDINATED + "(" + _alt(ABSTRACT_VERBS) + ")" + verb,
@@ -885,6 +902,8 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "improvement": head_match(p["improvement"]),
             "means": _contains(lower, p["means"]),
             "end_state": _contains(lower, p["end_state"]),
+            "capability_amount": _extract_where(span, p["capability_amount"]),
+            "elaborated": _contains(lower, p["elaborated"]),
             "deliberative": head_match(p["deliberative"]),
             "nominal": _extract_where(lower, p["nominal"]),
             "abstract_verb": head_match(p["abstract_verb"]),
@@ -919,6 +938,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
     flags = [
         "empty", "whole_placeholder", "soft_in_span", "artefact", "method_seeking", "means", "concrete_verb",
         "specific_question", "wh_question", "questions", "explicit_bound", "bounded_exploration", "investigation", "end_state",
+        "elaborated",
         "fix_coordinated", "narrative", "capability", "done", "future_passive", "nominal_improvement", "failure_class",
     ]
     frame[flags] = frame[flags].fillna(False).astype(bool)
@@ -996,7 +1016,8 @@ def _reason_columns(f: pd.DataFrame) -> dict[str, pd.Series]:
     comparative = f["comparative_in_span"].where(concrete_action, f["comparative"])
     evaluative = f["evaluative_in_span"].where(concrete_action, f["evaluative"])
     evaluative = evaluative.where(~(concrete_action & strong & artefact))
-    goal = f["directional"].fillna(comparative).fillna(evaluative).where(~measurable)
+    amount = f["capability_amount"].where(~(f["end_state"] | f["elaborated"]))
+    goal = f["directional"].fillna(comparative).fillna(evaluative).fillna(amount).where(~measurable)
 
     hedged = f["hedge"].where(~strong)
 
