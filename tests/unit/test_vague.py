@@ -479,6 +479,8 @@ def test_narrative_commitments_without_measure_or_end_state_are_vague(summary: s
     "Investigate the cache errors",
     "Look into the payments-db replica",
     "Investigate checkout-api 502s",
+    "Explore migration options for the Cassandra cluster",
+    "We are exploring paths to move the batch jobs off Jenkins",
 ])
 def test_investigation_whose_only_object_is_a_component_is_vague(summary: str) -> None:
     verdict = assess_summary(summary)

@@ -216,7 +216,8 @@ EXPLORATORY_VERBS = (
     r"communicat\w*", r"verify\s+whether", r"confirm\s+whether",
 )
 # Exploration that seeks a method is never bounded by naming the system it is about.
-METHOD_SEEKING = r"^(?:[a-z-]+\s+){1,3}(?:how|what|where|a\s+way|ways)\b"
+# "Explore migration options", "explore paths to ...": the options are what is sought.
+METHOD_SEEKING = r"^(?:[a-z-]+\s+){1,3}(?:how|what|where|a\s+way|ways|options|paths|alternatives|possibilities)\b"
 IMPROVEMENT_VERBS = (
     r"improv\w*", r"enhanc\w*", r"optimi[sz]\w*", r"strengthen\w*", r"harden\w*",
     r"streamlin\w*", r"rethink\w*", r"re-?work\w*", r"refin\w*", r"revamp\w*", r"overhaul\w*",
