@@ -179,6 +179,17 @@ def test_vague_verb_nominal_form() -> None:
     assert "vague_verb" in codes("A configuration drift analysis is needed")
 
 
+@pytest.mark.parametrize("summary", [
+    "A complete review of the on-call handover process",
+    "An evaluation of the queueing design for the mail relay",
+    "Capacity analysis continues with the hosting provider to find the cause of the throttling",
+])
+def test_vague_verb_nominal_head_or_under_way(summary: str) -> None:
+    verdict = assess_summary(summary)
+    assert "vague_verb" in verdict.codes, summary
+    assert all(r.detail for r in verdict.reasons)
+
+
 @pytest.mark.parametrize(
     "text",
     [

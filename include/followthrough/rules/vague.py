@@ -48,7 +48,8 @@ Reasons (stable codes)
                         end state ("... so that the on-call is paged", "... to reject Y"). Deliberative verbs
                         (discuss, reflect, follow up, continue, agree, ...) have no
                         deliverable. "Define/establish a strategy/process/way" has an
-                        abstract object. Nominal forms count too ("an analysis is needed").
+                        abstract object. Nominal forms count too ("an analysis is needed",
+                        "a complete review of ...", "the analysis continues").
 ``unmeasurable_goal``   a comparative or evaluative goal with no number ("better",
                         "more robust", "faster", "too slow", "appropriate", "properly"), or an
                         unbarred amount of a capability in the first clause ("additional
@@ -263,6 +264,15 @@ NOMINAL_EXPLORATION = (
     r"retrospective|study|deep[ -]dive|exploration|brainstorm(?:ing)?|conversation)\s+"
     r"(?:is|are|was|were|should be|must be|will be|to be|needs to be|has to be)\s+"
     r"(?:needed|required|necessary|performed|done|held|conducted|carried out|scheduled|planned)\b"
+)
+# ... and an exploration as the item's head noun, or one said to be under way: "A complete review
+# of the maintenance processes ...", "Maintenance analysis continues with ... to identify ...".
+NOMINAL_HEAD = (
+    r"^(?:an?|the)\s+(?:[a-z-]+\s+){0,2}(review|analysis|investigation|assessment|evaluation|audit|study)\s+of\b"
+)
+NOMINAL_UNDER_WAY = (
+    r"\b(analysis|review|investigation|assessment|evaluation|audit)\s+(?:continues|is\s+(?:under\s*way|ongoing|"
+    r"in\s+progress)|has\s+started|have\s+started)\b"
 )
 # Verbs that turn an abstract object (a strategy, a process, a way) into an item.
 ABSTRACT_VERBS = (
@@ -606,6 +616,8 @@ def _patterns() -> dict[str, str]:
         "elaborated": ELABORATED,
         "deliberative": COORDINATED + "(" + _alt(DELIBERATIVE_VERBS) + ")" + verb,
         "nominal": NOMINAL_EXPLORATION,
+        "nominal_head": NOMINAL_HEAD,
+        "nominal_under_way": NOMINAL_UNDER_WAY,
         "abstract_verb": COORDINATED + "(" + _alt(ABSTRACT_VERBS) + ")" + verb,
         "concrete_verb": r"^(?:" + _alt(CONCRETE_VERBS) + r")\b",
         "comparative": r"\b(" + _alt(COMPARATIVES) + r")\b",
@@ -906,7 +918,8 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "capability_amount": _extract_where(span, p["capability_amount"]),
             "elaborated": _contains(lower, p["elaborated"]),
             "deliberative": head_match(p["deliberative"]),
-            "nominal": _extract_where(lower, p["nominal"]),
+            "nominal": _extract_where(lower, p["nominal"])
+            .fillna(_extract_where(lower, p["nominal_head"])).fillna(_extract_where(lower, p["nominal_under_way"])),
             "abstract_verb": head_match(p["abstract_verb"]),
             "concrete_verb": head_contains(p["concrete_verb"]),
             "comparative": _extract_where(lower, p["comparative"]),
