@@ -574,6 +574,22 @@ def test_an_unbarred_amount_of_a_capability_is_vague(summary: str, vague: bool) 
         assert any(r.code == "unmeasurable_goal" for r in verdict.reasons)
 
 
+def test_a_code_span_is_a_name_not_prose() -> None:
+    """Words inside `...` are an identifier: `safer-runner-action` holds no comparative."""
+    assert not assess_summary("Add `safer-runner-action` to every workflow that checks out forks").vague
+    # a batch with non-ASCII text folds quotes first; the code span must be read the same way
+    frame = assess_summaries(pd.Series(["Add `better-sqlite3` to the importer’s lockfile", "Better alerts"]))
+    assert frame["vague"].tolist() == [False, True]
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Raise an issue with the PostgreSQL developers about the WAL replay crash", False),
+    ("Raise the connection limit", True),  # to what?
+])
+def test_raising_an_issue_files_it_and_raises_no_level(summary: str, vague: bool) -> None:
+    assert assess_summary(summary).vague is vague, summary
+
+
 def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     german = assess_summary("Überwachung für den Datenbankserver einrichten und Alarme prüfen")
     assert (german.vague, german.verdict, german.reasons) == (False, "not judged: language", ())

@@ -665,6 +665,10 @@ def _patterns() -> dict[str, str]:
         "standard_id": r"\b(CVE|EIP|RFC|PEP|KEP|ERC|BIP|GHSA|ISO|IEC|NIST|OWASP|CWE)-(\d)",
         # URLs and ticket references (#123, OPS-123, T123456)
         "noise": r"https?://\S+|www\.\S+|#\d+\b|\b[A-Z][A-Z0-9]{1,9}-\d+\b|\bT\d{5,}\b",
+        # a code span is a name, not prose: "`safer-runner-action`" holds no comparative
+        "code_span": r"`[^`]+`",
+        "raise_filing": r"^rais(?:e|es|ed|ing)\s+(?:an?\s+|the\s+|new\s+)*(?:issues?|tickets?|bugs?|bug\s+reports?|cases?|"
+        r"concerns?|questions?|prs?|pull\s+requests?|alerts?|alarms?|incidents?)\b",
         "checkbox": r"^\s*(?:[-*]\s*)?\[[ xX]?\]\s*|^\s*(?:[-*]+|\d+[.)])\s+",
         "empty_brackets": r"\[\s*\]|\(\s*\)",
         "space": r"\s\s+",
@@ -703,8 +707,8 @@ def _clean(text: pd.Series) -> pd.Series:
     import pyarrow.compute as pc
 
     p = PATTERNS
-    out = text
-    if not pc.all(pc.string_is_ascii(text.array.__arrow_array__())).as_py():
+    out = _replace_where(text, p["code_span"], "`code`")
+    if not pc.all(pc.string_is_ascii(out.array.__arrow_array__())).as_py():
         out = _replace(out, p["fold_single_quote"], "'")
         out = _replace(out, p["fold_double_quote"], '"')
         out = _replace(out, p["fold_dash"], "-")
@@ -927,7 +931,8 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "evaluative": _extract_where(lower, p["evaluative"]),
             "evaluative_in_span": _extract_where(span, p["evaluative"]),
             "hedge": _extract_where(lower, p["hedge"]),
-            "directional": head_match(p["directional"]),
+            # "raise an issue with X" files something; it raises no level
+            "directional": head_match(p["directional"]).where(~head_contains(p["raise_filing"])),
             "specific_question": _contains(lower, p["specific_question"]),
             "bounded_exploration": _contains(head, p["bounded_exploration"]),
             "investigation": head_contains(p["investigation"]),
