@@ -437,11 +437,31 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     result = module.evaluate(module.load(DEV_SET))
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
-    assert rules.f1 >= 0.74
-    assert rules.precision >= 0.67
-    assert rules.recall >= 0.80
+    # 913 items, 24 organisations: P 0.745, R 0.852, F1 0.795 (the 833 development items alone: 0.810)
+    assert rules.f1 >= 0.78
+    assert rules.precision >= 0.72
+    assert rules.recall >= 0.83
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
+
+
+# labelled and committed before any detector was run on them (tests/data/README.md)
+HELD_OUT_ORGS = ("openfoodfacts", "matrix-org")
+
+
+def test_held_out_organisations_figure() -> None:
+    """The held-out figure tests/data/README.md reports, with a margin: 80 items from two
+    organisations new to the data, labelled before the rules (as of that commit) ever saw them.
+    P 0.500, R 0.700, F1 0.583: well below the development figure, as expected of unseen material."""
+    module = _script("eval_vague")
+    frame = module.load(DEV_SET)
+    held = frame[frame["org"].isin(HELD_OUT_ORGS)].reset_index(drop=True)
+    assert len(held) == 80
+    scores = module.Scores.of(held["vague"].to_numpy(dtype=bool),
+                              assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool))
+    print(f"\nAI-VAGUE held-out organisations: {scores.line()}")
+    assert scores.f1 >= 0.55
+    assert scores.recall >= 0.65
 
 
 def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
