@@ -179,6 +179,17 @@ def test_vague_verb_nominal_form() -> None:
     assert "vague_verb" in codes("A configuration drift analysis is needed")
 
 
+@pytest.mark.parametrize("summary", [
+    "A complete review of the on-call handover process",
+    "An evaluation of the queueing design for the mail relay",
+    "Capacity analysis continues with the hosting provider to find the cause of the throttling",
+])
+def test_vague_verb_nominal_head_or_under_way(summary: str) -> None:
+    verdict = assess_summary(summary)
+    assert "vague_verb" in verdict.codes, summary
+    assert all(r.detail for r in verdict.reasons)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -426,11 +437,31 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     result = module.evaluate(module.load(DEV_SET))
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
-    assert rules.f1 >= 0.74
-    assert rules.precision >= 0.67
-    assert rules.recall >= 0.80
+    # 913 items, 24 organisations: P 0.745, R 0.852, F1 0.795 (the 833 development items alone: 0.810)
+    assert rules.f1 >= 0.78
+    assert rules.precision >= 0.72
+    assert rules.recall >= 0.83
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
+
+
+# labelled and committed before any detector was run on them (tests/data/README.md)
+HELD_OUT_ORGS = ("openfoodfacts", "matrix-org")
+
+
+def test_held_out_organisations_figure() -> None:
+    """The held-out figure tests/data/README.md reports, with a margin: 80 items from two
+    organisations new to the data, labelled before the rules (as of that commit) ever saw them.
+    P 0.500, R 0.700, F1 0.583: well below the development figure, as expected of unseen material."""
+    module = _script("eval_vague")
+    frame = module.load(DEV_SET)
+    held = frame[frame["org"].isin(HELD_OUT_ORGS)].reset_index(drop=True)
+    assert len(held) == 80
+    scores = module.Scores.of(held["vague"].to_numpy(dtype=bool),
+                              assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool))
+    print(f"\nAI-VAGUE held-out organisations: {scores.line()}")
+    assert scores.f1 >= 0.55
+    assert scores.recall >= 0.65
 
 
 def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -479,6 +510,8 @@ def test_narrative_commitments_without_measure_or_end_state_are_vague(summary: s
     "Investigate the cache errors",
     "Look into the payments-db replica",
     "Investigate checkout-api 502s",
+    "Explore migration options for the Cassandra cluster",
+    "We are exploring paths to move the batch jobs off Jenkins",
 ])
 def test_investigation_whose_only_object_is_a_component_is_vague(summary: str) -> None:
     verdict = assess_summary(summary)
@@ -490,6 +523,8 @@ def test_investigation_whose_only_object_is_a_component_is_vague(summary: str) -
     "Investigate why search-api returns 502 after each deploy",
     "Investigate whether the cache errors come from the Redis eviction policy",
     "Investigate and fix the memory leak in the kubespawner reflector",
+    "Investigate and drop the slow query plan on the orders table",
+    "Identify and deploy the fix for the bug that froze the scheduler",
     "Investigate pgbarman for creating PostgreSQL backups",
     "Take daily backups of the config database and keep 30 days",
 ])
@@ -506,6 +541,73 @@ def test_bounded_investigations_and_periods_stay_concrete(summary: str) -> None:
 ])
 def test_long_specific_items_with_a_hedge_word_are_not_vague(summary: str) -> None:
     assert not assess_summary(summary).vague, summary
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Fix the bug that made the ledger worker drop messages on restart", False),
+    ("Repair the code defect behind the duplicate invoice emails", False),
+    ("A code fix for the session-expiry regression will be deployed this week", False),
+    ("Issue a hotfix for the bug", False),
+    ("Fix issues", True),  # nothing named: too short
+    ("Fix the bug if possible and improve things", True),  # a placeholder and a hedge still fire
+])
+def test_a_repair_of_a_named_defect_has_a_target(summary: str, vague: bool) -> None:
+    """The defect is what must be gone afterwards: "fix the bug that caused X" names its target."""
+    assert assess_summary(summary).vague is vague, summary
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Improve the queue-depth alert so that the on-call is paged before the backlog passes a day", False),
+    ("Harden the config loader to reject duplicate keys", False),
+    ("Refine the failover probe to fail over automatically when the primary stops answering", False),
+    ("Improve the alerting", True),
+    ("Improve the alerting to catch problems earlier", True),  # a comparative is no end state
+])
+def test_an_improvement_bounded_by_its_end_state_is_concrete(summary: str, vague: bool) -> None:
+    """'Improve X' names no bar; 'improve X so that Y is paged' says what must be true afterwards."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+
+
+@pytest.mark.parametrize("summary", [
+    "Replace the top-of-rack switches in rack 4",
+    "Write a troubleshooting guide for the ingest lag alert",
+    "Remove the storage driver that hangs on detach",
+    "Reinstate alerting for saturated uplinks and router links",
+])
+def test_network_hardware_guides_and_drivers_are_targets(summary: str) -> None:
+    assert "no_concrete_target" not in codes(summary), summary
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Additional safeguards will be added to the billing export job", True),
+    ("Adding improved validation for DNS zone updates", True),
+    ("Deeper monitoring of the message broker", True),
+    ("Additional alerting will be added to page the on-call when the export job has not run for 2 hours", False),
+    ("Add extra validation to the importer, specifically rejecting rows whose currency is not ISO 4217", False),
+])
+def test_an_unbarred_amount_of_a_capability_is_vague(summary: str, vague: bool) -> None:
+    """'Additional validation' says there will be more of it, not how much or what must hold."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert any(r.code == "unmeasurable_goal" for r in verdict.reasons)
+
+
+def test_a_code_span_is_a_name_not_prose() -> None:
+    """Words inside `...` are an identifier: `safer-runner-action` holds no comparative."""
+    assert not assess_summary("Add `safer-runner-action` to every workflow that checks out forks").vague
+    # a batch with non-ASCII text folds quotes first; the code span must be read the same way
+    frame = assess_summaries(pd.Series(["Add `better-sqlite3` to the importer’s lockfile", "Better alerts"]))
+    assert frame["vague"].tolist() == [False, True]
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Raise an issue with the PostgreSQL developers about the WAL replay crash", False),
+    ("Raise the connection limit", True),  # to what?
+])
+def test_raising_an_issue_files_it_and_raises_no_level(summary: str, vague: bool) -> None:
+    assert assess_summary(summary).vague is vague, summary
 
 
 def test_not_english_is_not_judged_and_empty_is_vague() -> None:
