@@ -437,31 +437,41 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     result = module.evaluate(module.load(DEV_SET))
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
-    # 913 items, 24 organisations: P 0.745, R 0.852, F1 0.795 (the 833 development items alone: 0.810)
-    assert rules.f1 >= 0.78
-    assert rules.precision >= 0.72
-    assert rules.recall >= 0.83
+    # 1118 items, 27 organisations: P 0.721, R 0.832, F1 0.772 (913 items before the third held-out
+    # round: 0.795; the 833 development items alone: 0.810)
+    assert rules.f1 >= 0.75
+    assert rules.precision >= 0.70
+    assert rules.recall >= 0.81
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
 
 
-# labelled and committed before any detector was run on them (tests/data/README.md)
+# labelled and committed before any detector was run on them (tests/data/README.md): two organisations
+# after the second round (80 items), three more in the third held-out round (205 items)
 HELD_OUT_ORGS = ("openfoodfacts", "matrix-org")
+HELD_OUT_ORGS_ROUND_3 = ("berkeley-datahub", "github", "aws")
 
 
 def test_held_out_organisations_figure() -> None:
-    """The held-out figure tests/data/README.md reports, with a margin: 80 items from two
-    organisations new to the data, labelled before the rules (as of that commit) ever saw them.
-    P 0.500, R 0.700, F1 0.583: well below the development figure, as expected of unseen material."""
+    """The held-out figures tests/data/README.md reports, with a margin: 285 items from five
+    organisations new to the data, labelled before the rules (as they now stand) ever saw them.
+    All five: P 0.605, R 0.743, F1 0.667 (105 vague). The three of round 3 alone (205 items, 85 vague):
+    P 0.634, R 0.753, F1 0.688. Well below the development figure, as expected of unseen material."""
     module = _script("eval_vague")
     frame = module.load(DEV_SET)
-    held = frame[frame["org"].isin(HELD_OUT_ORGS)].reset_index(drop=True)
-    assert len(held) == 80
-    scores = module.Scores.of(held["vague"].to_numpy(dtype=bool),
-                              assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool))
-    print(f"\nAI-VAGUE held-out organisations: {scores.line()}")
-    assert scores.f1 >= 0.55
-    assert scores.recall >= 0.65
+    held = frame[frame["org"].isin(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3)].reset_index(drop=True)
+    assert len(held) == 285
+    assert int(held["vague"].sum()) == 105
+    truth = held["vague"].to_numpy(dtype=bool)
+    predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
+    scores = module.Scores.of(truth, predicted)
+    newest = held["org"].isin(HELD_OUT_ORGS_ROUND_3).to_numpy()
+    round_3 = module.Scores.of(truth[newest], predicted[newest])
+    print(f"\nAI-VAGUE held-out organisations: {scores.line()}; round 3 alone: {round_3.line()}")
+    assert scores.f1 >= 0.63
+    assert scores.precision >= 0.57
+    assert scores.recall >= 0.70
+    assert round_3.f1 >= 0.65
 
 
 def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
