@@ -134,6 +134,19 @@ def write_live_policy(folder: Path, **dispatch: Any) -> Path:
     return policy
 
 
+def live_against_fakes(monkeypatch: Any, folder: Path, jira: Any, slack: Any, *, timeout: float = 5,
+                       store_url: str | None = None, **dispatch: Any) -> Path:
+    """The in-process tasks delivering live to running fakes: a live policy with `dispatch` settings,
+    the fakes' Connections in the environment, and the store under `folder`/home (or at `store_url`)."""
+    policy = write_live_policy(folder, **dispatch)
+    for name, value in fake_connections(jira, slack, timeout=timeout).items():
+        monkeypatch.setenv(name, value)
+    use_embedded_store(monkeypatch, folder / "home", policy)
+    if store_url is not None:
+        monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", store_url)
+    return policy
+
+
 def synthetic_backlog(tickets: int, messages: int, *, batch: int = 0) -> list[dict[str, Any]]:
     """Outbox actions: `tickets` Jira tickets, then `messages` Slack messages (every fifth to #payments).
 

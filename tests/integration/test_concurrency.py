@@ -27,11 +27,10 @@ from tests.pipeline import (
     DEMO,
     DEMO_AS_OF,
     delivered_in_fakes,
-    fake_connections,
+    live_against_fakes,
     populate_fakes,
     synthetic_backlog,
     use_embedded_store,
-    write_live_policy,
     write_policy,
 )
 from tests.processes import TaskProcess
@@ -106,11 +105,8 @@ def test_enforcement_hourly_and_digest_dispatch_at_once_send_nothing_twice(
     jira, slack = FakeJira(), FakeSlack()
     populate_fakes(jira, slack)
     with jira, slack:
-        policy = write_live_policy(tmp_path, claim_batch=3, jira_search_lag_seconds=1)
-        for name, value in fake_connections(jira, slack, timeout=5).items():
-            monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", policy)
-        monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", pg_url)
+        live_against_fakes(monkeypatch, tmp_path, jira, slack, store_url=pg_url, claim_batch=3,
+                           jira_search_lag_seconds=1)
         store = tasks.open_store()
         delivered_by = []
         for batch in range(1, rounds + 1):

@@ -28,11 +28,9 @@ from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.pipeline import (
     delivered_in_fakes,
-    fake_connections,
+    live_against_fakes,
     populate_fakes,
     synthetic_backlog,
-    use_embedded_store,
-    write_live_policy,
 )
 from tests.processes import TaskProcess
 
@@ -53,10 +51,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Fak
     jira, slack = FakeJira(), FakeSlack()
     populate_fakes(jira, slack)
     with jira, slack:
-        policy = write_live_policy(tmp_path, jira_search_lag_seconds=2, lease_seconds=LEASE_SECONDS, claim_batch=2)
-        for name, value in fake_connections(jira, slack, timeout=5).items():
-            monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", policy)
+        live_against_fakes(monkeypatch, tmp_path, jira, slack, jira_search_lag_seconds=2, lease_seconds=LEASE_SECONDS,
+                           claim_batch=2)
         jira.faults.search_lag(searches=2)
         yield jira, slack
         jira.write_observer = slack.write_observer = None

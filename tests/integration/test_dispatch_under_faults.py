@@ -22,11 +22,9 @@ from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
 from tests.pipeline import (
     delivered_in_fakes,
-    fake_connections,
+    live_against_fakes,
     populate_fakes,
     synthetic_backlog,
-    use_embedded_store,
-    write_live_policy,
 )
 
 pytestmark = pytest.mark.throughput  # about eight minutes: `make throughput`, not `make test`
@@ -42,10 +40,8 @@ def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Fak
     jira, slack = FakeJira(), FakeSlack()
     populate_fakes(jira, slack)
     with jira, slack:
-        policy = write_live_policy(tmp_path, attempt_time_budget_seconds=BUDGET_SECONDS, jira_search_lag_seconds=1)
-        for name, value in fake_connections(jira, slack, timeout=1).items():
-            monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", policy)
+        live_against_fakes(monkeypatch, tmp_path, jira, slack, timeout=1,
+                           attempt_time_budget_seconds=BUDGET_SECONDS, jira_search_lag_seconds=1)
         yield jira, slack
 
 

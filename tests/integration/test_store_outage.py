@@ -32,11 +32,10 @@ from tests.pipeline import (
     DEMO,
     DEMO_AS_OF,
     delivered_in_fakes,
-    fake_connections,
+    live_against_fakes,
     populate_fakes,
     synthetic_backlog,
     use_embedded_store,
-    write_live_policy,
     write_policy,
 )
 
@@ -160,11 +159,7 @@ def test_the_store_dropped_during_a_live_dispatch_loses_and_repeats_nothing(
     jira, slack = FakeJira(), FakeSlack()
     populate_fakes(jira, slack)
     with jira, slack:
-        policy = write_live_policy(tmp_path, claim_batch=4, lease_seconds=60)
-        for name, value in fake_connections(jira, slack, timeout=5).items():
-            monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", policy)
-        monkeypatch.setenv("FOLLOWTHROUGH_DB_URL", store_url)
+        live_against_fakes(monkeypatch, tmp_path, jira, slack, store_url=store_url, claim_batch=4, lease_seconds=60)
         store = tasks.open_store()
         planned = synthetic_backlog(tickets, messages)
         store.add_to_outbox(planned, "plan", DEMO_AS_OF)
