@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from followthrough.calendar import business_days_between
 from followthrough.catalog import CONTEST, guidance
+from followthrough.model import records
 from followthrough.privacy import SENSITIVE
 from followthrough.rules.common import team_timezones
 from followthrough.rules.common import text_or_empty as _text
@@ -83,7 +84,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
     steps = ladder_steps(open_findings, frames, policy, as_of) if not open_findings.empty else None
     ladder = {s.step: s.action for s in policy.escalation.ladder}
     # rows as dicts (not iterrows' Series per row): the same values, without pandas indexing per field
-    for finding, step in zip(open_findings.to_dict("records"), steps.tolist() if steps is not None else [],
+    for finding, step in zip(records(open_findings), steps.tolist() if steps is not None else [],
                              strict=True):
         team = teams.get(_text(finding["team_id"]), {})
         responsible = _text(finding["responsible"]) or _text(team.get("lead"))
@@ -141,7 +142,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                                          fallback=lead))
         elif action == "leadership_digest":
             actions.append(base | _slack(finding, step, action, policy.dispatch.platform_channel, people, private=False))
-    for finding in resolved.to_dict("records"):
+    for finding in records(resolved):
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue  # no ticket was opened for it
         gone = finding.get("resolution") == "gone"

@@ -320,3 +320,22 @@ def is_in(values: pd.Series, allowed: Iterable[object]) -> pd.Series:
         allowed if isinstance(allowed, pd.api.extensions.ExtensionArray) else list(allowed))
     positions = index.dropna().unique().get_indexer(values)
     return pd.Series(positions >= 0, index=values.index)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+    """``frame.to_dict("records")``, the same values, built column by column.
+
+    pandas boxes every cell of every row separately there (2.3 s for 47,000 findings of 26
+    columns); a column's tolist() gives the same Python values (str, None, int, bool,
+    Timestamp, the parsed JSON) in less than half the time.
+    """
+    import pandas as pd
+
+    def values(column: pd.Series) -> list[object]:
+        listed = column.tolist()
+        if getattr(column.dtype, "na_value", None) is pd.NA:  # to_dict gives None for pd.NA
+            return [None if v is pd.NA else v for v in listed]
+        return listed
+
+    columns = list(frame.columns)
+    return [dict(zip(columns, row, strict=True)) for row in zip(*(values(frame[c]) for c in columns), strict=True)]

@@ -376,7 +376,8 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]
-    events = store.audit_events(run_id, kind_prefix="finding_")
+    # only the kinds read below: a first run's tens of thousands of finding_new events are not parsed
+    events = store.audit_events(run_id, kinds=["finding_changed", "finding_reopened", "finding_waived"])
     changed = frozenset(str(e["subject"]) for e in events if e["kind"] == "finding_changed")
     owner_moved = {str(e["subject"]): str(e["payload"]["previous_responsible"]) for e in events
                    if e["kind"] == "finding_changed" and (e["payload"] or {}).get("previous_responsible")}

@@ -190,13 +190,16 @@ def week_over_week(frames: Mapping[str, pd.DataFrame], findings: pd.DataFrame, p
                    else None} for name in now}
 
 
-def _value_at(history: pd.DataFrame, field: str, instant: pd.Timestamp) -> pd.DataFrame:
-    """Per item, the value a field had at `instant` by the history: the old value of the first later change
-    (items without a later change kept it since); returns columns action_item_id, value."""
-    changes = history[history["field"] == field]
-    later = changes[changes["changed_at"] > instant].sort_values("changed_at")
-    first_later = later.drop_duplicates("action_item_id", keep="first")
-    return first_later[["action_item_id", "old_value"]].rename(columns={"old_value": "value"})
+def _changes_in_time_order(history: pd.DataFrame, field: str) -> tuple[pd.DataFrame, pd.Series]:
+    """One field's changes with a known instant, sorted by time (stable), and those instants."""
+    changes = history[(history["field"] == field) & history["changed_at"].notna()]
+    changes = changes.sort_values("changed_at", kind="stable")
+    return changes, changes["changed_at"]
+
+
+def _position(times: pd.Series, instant: pd.Timestamp) -> int:
+    """How many of the sorted change instants are at or before `instant`."""
+    return int(times.searchsorted(instant, side="right"))
 
 
 def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.Timestamp,
@@ -219,19 +222,24 @@ def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.T
     # each item's deadline from its due date, once: a week recomputes only the items whose due date
     # changed after that week (item_deadlines is row by row, so the values are the same)
     deadlines = item_deadlines(frames, items, policy)
+    # each field's changes sorted by time once (stable: changes at the same instant keep their order);
+    # a week takes the changes up to its end (a prefix) or after it (a suffix) by binary search
+    status_changes, status_times = _changes_in_time_order(history, "status")
+    due_changes, due_times = _changes_in_time_order(history, "due_date")
     rows: list[dict[str, Any]] = []
     for back in range(weeks - 1, -1, -1):
         week_end = as_of - pd.Timedelta(days=7 * back)
         if pd.notna(start) and week_end < start:
             continue
-        status_changes = history[(history["field"] == "status") & (history["changed_at"] <= week_end)]
-        last_status = status_changes.sort_values("changed_at").drop_duplicates("action_item_id", keep="last")
+        until = status_changes.iloc[:_position(status_times, week_end)]
+        last_status = until.drop_duplicates("action_item_id", keep="last")
         status_then = items["action_item_id"].map(last_status.set_index("action_item_id")["new_value"]).astype("string")
         created = items["created_at"].isna() | (items["created_at"] <= week_end)
         closed_by_history = status_then.isin(CLOSED_ACTION_STATUSES)
         closed_by_item = status_then.isna() & ~open_at(items, week_end)
         open_then = items[created & ~closed_by_history & ~closed_by_item]
-        due_then = _value_at(history, "due_date", week_end).set_index("action_item_id")["value"]
+        later = due_changes.iloc[_position(due_times, week_end):]
+        due_then = later.drop_duplicates("action_item_id", keep="first").set_index("action_item_id")["old_value"]
         changed_later = is_in(open_then["action_item_id"], due_then.index)
         earlier_due = pd.to_datetime(open_then["action_item_id"].map(due_then).astype("string").replace("", pd.NA),
                                      utc=True, errors="coerce", format="ISO8601")
