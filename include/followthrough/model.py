@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
@@ -322,7 +322,7 @@ def is_in(values: pd.Series, allowed: Iterable[object]) -> pd.Series:
     return pd.Series(positions >= 0, index=values.index)
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, object]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """``frame.to_dict("records")``, the same values, built column by column.
 
     pandas boxes every cell of every row separately there (2.3 s for 47,000 findings of 26
