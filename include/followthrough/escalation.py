@@ -154,7 +154,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
             "step": -1, "channel": "jira", "action": "resolve_ticket", "recipient": _text(finding["responsible"]),
             "payload": {"comment": comment, "resolution": "gone" if gone else "fixed"},
         })
-    for finding in (waived if waived is not None else resolved.iloc[0:0]).to_dict("records"):
+    for finding in records(waived if waived is not None else resolved.iloc[0:0]):
         if finding.get("level") == "warning" or bool(finding.get("private", False)):
             continue
         waiver = finding.get("waiver") or {}

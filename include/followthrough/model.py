@@ -322,20 +322,27 @@ def is_in(values: pd.Series, allowed: Iterable[object]) -> pd.Series:
     return pd.Series(positions >= 0, index=values.index)
 
 
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame, missing_as_none: bool = False) -> list[dict[str, Any]]:
     """``frame.to_dict("records")``, the same values, built column by column.
 
     pandas boxes every cell of every row separately there (2.3 s for 47,000 findings of 26
     columns); a column's tolist() gives the same Python values (str, None, int, bool,
-    Timestamp, the parsed JSON) in less than half the time.
+    Timestamp, the parsed JSON) in less than half the time. `missing_as_none`: every missing
+    value (NaN, NaT, pd.NA) becomes None, as a database driver binds it.
     """
     import pandas as pd
 
     def values(column: pd.Series) -> list[object]:
+        if missing_as_none:
+            as_objects = column.astype(object)
+            return as_objects.where(as_objects.notna(), None).tolist()
         listed = column.tolist()
         if getattr(column.dtype, "na_value", None) is pd.NA:  # to_dict gives None for pd.NA
             return [None if v is pd.NA else v for v in listed]
         return listed
 
     columns = list(frame.columns)
-    return [dict(zip(columns, row, strict=True)) for row in zip(*(values(frame[c]) for c in columns), strict=True)]
+    if not columns:
+        return [{} for _ in range(len(frame))]
+    return [dict(zip(columns, row, strict=True))
+            for row in zip(*(values(frame.iloc[:, i]) for i in range(len(columns))), strict=True)]

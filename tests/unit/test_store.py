@@ -82,19 +82,20 @@ def test_rows_for_the_store_have_none_where_a_frame_has_a_missing_value() -> Non
     import numpy as np
     import pandas as pd
 
-    from followthrough.store.repository import _records_without_missing, none_if_missing
+    from followthrough.model import records
+    from followthrough.store.repository import none_if_missing
 
     frame = pd.DataFrame({
         "n": [1, 2, 3], "x": [1.5, np.nan, 2.0], "s": pd.Series(["a", None, "c"], dtype="string"),
         "evidence": [{"k": 1}, None, [1, 2]], "due": pd.to_datetime(["2026-01-01", None, "2026-01-02"], utc=True),
         "flag": [True, False, True], "mixed": [None, np.nan, "s"], "i": pd.array([1, None, 3], dtype="Int64")})
     expected = [{k: none_if_missing(v) for k, v in r.items()} for r in frame.to_dict("records")]
-    rows = _records_without_missing(frame)
+    rows = records(frame, missing_as_none=True)
     assert rows == expected
     assert [[type(v) for v in r.values()] for r in rows] == [[type(v) for v in r.values()] for r in expected]
     assert rows[1] == {"n": 2, "x": None, "s": None, "evidence": None, "due": None, "flag": False, "mixed": None,
                        "i": None}
-    assert _records_without_missing(frame.iloc[0:0]) == []
+    assert records(frame.iloc[0:0], missing_as_none=True) == []
 
 
 def test_a_column_of_timestamps_becomes_naive_utc_as_each_value_would() -> None:

@@ -258,7 +258,7 @@ def report_view(store: Store, run_id: str, summary: dict[str, Any], timezones: M
                     "recipient": e["recipient"], **about(str(e["fingerprint"])), "attempts": e["attempts"],
                     "dispatched_at": str(e["dispatched_at"] or "")[:19],
                     "detail": e.get("last_error") or e.get("error") or e.get("external_ref") or ""}
-                   for e in outbox[outbox["status"].isin(UNDELIVERED)].to_dict("records")] if not outbox.empty else []
+                   for e in outbox.to_dict("records")]
     shown = store.outbox_frame(run_id, columns=["fingerprint", "channel", "action", "step", "recipient", "status"],
                                limit=limit)
     actions = [{"channel": e["channel"], "action": e["action"], "step": e["step"], "recipient": e["recipient"],

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
+from followthrough.model import records
 from followthrough.privacy import redact_finding_event, redact_payload
 from followthrough.store import audit, bulk
 from followthrough.store import source_rows as source_rows_store
@@ -76,16 +77,6 @@ def none_if_missing(value: Any) -> Any:
         return None if pd.isna(value) else value
     except (TypeError, ValueError):
         return value
-
-
-def _records_without_missing(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A frame's rows as dicts, none_if_missing applied to every value (a column at a time, not per value)."""
-    columns = {}
-    for name, column in frame.items():
-        values = column.astype(object)
-        columns[str(name)] = values.where(values.notna(), None).tolist()
-    return [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)] \
-        if columns else [{} for _ in range(len(frame))]
 
 
 def now_utc() -> datetime:
@@ -296,7 +287,7 @@ class Store:
         resolved: dict[str, list[str]] = {}
         # due dates as the store keeps them (naive UTC), a column at a time (utc_naive per value is slow)
         due_dates = utc_naive_column(changes["due_at"]) if "due_at" in changes else [None] * len(changes)
-        for row, due_at in zip(_records_without_missing(changes), due_dates, strict=True):
+        for row, due_at in zip(records(changes, missing_as_none=True), due_dates, strict=True):
             change = row["change"]
             if change != "ongoing":  # "changed": still open, with a new reason (its ticket is updated)
                 events.append((f"finding_{change}", row["fingerprint"], redact_finding_event({
