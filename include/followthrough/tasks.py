@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from followthrough import config, staging
+from followthrough.collector import collected_once
 from followthrough.model import ENTITIES
 from followthrough.policy import JiraSource, LoadedPolicy, load_policy
 
@@ -88,6 +89,7 @@ def run_policy(store: Store, run_id: str) -> LoadedPolicy:
     return LoadedPolicy.from_record(record) if record else load_policy(config.policy_path())
 
 
+@collected_once
 def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = False) -> dict[str, Any]:
     """Read every configured source and upsert its rows into the store; open the run record.
 
@@ -215,6 +217,7 @@ def _transport_observations(client: Any) -> dict[str, Any]:
             "retries": client.stats["retries"] + client.stats["rate_limited"]}
 
 
+@collected_once
 def validate_source_contract(run_id: str, as_of: str) -> dict[str, Any]:
     """Great Expectations source contract: quarantine bad rows (kept in the store), stage the rest."""
     import pandas as pd
@@ -265,6 +268,7 @@ def load_clean_frames(run_id: str, loaded: LoadedPolicy) -> dict[str, pd.DataFra
     return frames
 
 
+@collected_once
 def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
     """Run the rule catalog as of the run's instant; stage the findings."""
     from followthrough.catalog import RULE_IDS
@@ -285,6 +289,7 @@ def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
             "data_docs": str(config.report_dir(run_id) / "data_docs" / "followup" / "index.html")}
 
 
+@collected_once
 def reconcile_findings(run_id: str, as_of: str, confirm_mass_resolve: bool = False) -> dict[str, Any]:
     """Compare today's findings with the store's: new, ongoing, reopened, resolved (fixed or gone).
 
@@ -360,6 +365,7 @@ def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
     return out
 
 
+@collected_once
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     """Put today's ladder actions into the outbox (insert-if-absent by idempotency key)."""
     from followthrough.escalation import DIRECT_MESSAGES, cap_direct_messages
@@ -396,6 +402,7 @@ def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     return {"planned": len(actions), "added": added, "cancelled": cancelled}
 
 
+@collected_once
 def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
     """One dispatch attempt over the outbox (dry-run by default); a backlog left pending is not a failure.
 
@@ -419,6 +426,7 @@ def dispatch_outbox(run_id: str, as_of: str | None = None) -> dict[str, int]:
     return counts
 
 
+@collected_once
 def record_run(run_id: str, as_of: str) -> dict[str, Any]:
     """Summarise the run, write its report files and close the run record."""
     from followthrough.report.metrics import compute_metrics
@@ -470,6 +478,7 @@ def _roster_teams(store: Store, run_id: str) -> list[dict[str, Any]]:
     return [dict(r) for r in teams.drop(columns=["_row"], errors="ignore").to_dict("records")]
 
 
+@collected_once
 def plan_team_digest(run_id: str, as_of: str, team_id: str | None) -> dict[str, Any]:
     """Put one team's weekly digest (team_id None: the leadership digest) into the outbox."""
     from followthrough.report.digest import digest_actions

@@ -40,6 +40,8 @@ def empty_findings() -> pd.DataFrame:
 
 def text_or_empty(value: object) -> str:
     """A cell as text; None, NaN and pd.NA become ''."""
+    if type(value) is str:  # most cells: no pandas call (this runs for every field of every finding)
+        return value
     import pandas as pd
 
     return "" if value is None or pd.isna(value) else str(value)

@@ -139,12 +139,14 @@ def _sorted_sets(keys: pd.Series, values: pd.Series) -> dict[str, list[str]]:
     value_codes, value_names = pd.factorize(values, sort=True)
     known = (key_codes >= 0) & (value_codes >= 0)  # ids are never missing; a missing one is no member
     width = max(len(value_names), 1)
-    pairs = np.unique(key_codes[known].astype(np.int64) * width + value_codes[known])
-    key_of, value_of = pairs // width, pairs % width
+    # a sort and a neighbour comparison: numpy's unique hashes first, several times slower on int64
+    pairs = np.sort(key_codes[known].astype(np.int64) * width + value_codes[known])
     if not len(pairs):
         return {}
+    pairs = pairs[np.r_[True, pairs[1:] != pairs[:-1]]]
+    key_of, value_of = pairs // width, pairs % width
     starts = np.flatnonzero(np.r_[True, key_of[1:] != key_of[:-1]])
     ends = np.r_[starts[1:], len(pairs)]
-    names = np.asarray(key_names, dtype=object)
-    texts = np.asarray(value_names, dtype=object)[value_of]
-    return {str(names[key_of[s]]): [str(v) for v in texts[s:e]] for s, e in zip(starts, ends, strict=True)}
+    names = [str(name) for name in np.asarray(key_names, dtype=object)[key_of[starts]]]
+    texts = [str(text) for text in np.asarray(value_names, dtype=object)[value_of]]
+    return {name: texts[s:e] for name, s, e in zip(names, starts.tolist(), ends.tolist(), strict=True)}

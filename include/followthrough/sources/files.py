@@ -214,20 +214,23 @@ def read_export(folder: Path, absent: Iterable[str] = ()) -> ExportRead:
     reads = {schema.name: read_entity(folder, schema) for schema in ENTITIES if schema.name not in skipped}
     frames = {name: read.frame for name, read in reads.items()}
     if POSTMORTEMS.name in frames:
-        frames[POSTMORTEMS.name]["document_text"] = [
-            _read_document(folder, rel) for rel in frames[POSTMORTEMS.name]["document"]
-        ]
+        root, texts = folder.resolve(), {}  # each document read once, however many rows name it
+        for rel in frames[POSTMORTEMS.name]["document"]:
+            if rel not in texts:
+                texts[rel] = _read_document(root, rel)
+        frames[POSTMORTEMS.name]["document_text"] = [texts[rel] for rel in frames[POSTMORTEMS.name]["document"]]
     rows = [row for read in reads.values() for row in read.quarantine]
     quarantine = pd.DataFrame(rows, columns=QUARANTINE_COLUMNS)
     quarantine["row_number"] = quarantine["row_number"].astype("int64")
     return ExportRead(frames=frames, quarantine=quarantine)
 
 
-def _read_document(folder: Path, relative: str) -> str:
+def _read_document(root: Path, relative: str) -> str:
+    """The text of a document under `root` (an absolute, resolved folder); '' when unreadable or outside it."""
     if not relative:
         return ""
-    path = (folder / relative).resolve()
-    if folder.resolve() not in path.parents:
+    path = (root / relative).resolve()
+    if root not in path.parents:
         # an export must not make us read outside its own folder
         return ""
     try:

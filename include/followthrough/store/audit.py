@@ -73,7 +73,8 @@ class AuditKey:
         return hashlib.sha256(b"followthrough-audit-key-id:" + self.secret).hexdigest()[:12]
 
     def mac(self, message: str) -> str:
-        return hmac.new(self.secret, message.encode(), hashlib.sha256).hexdigest()
+        # the one-shot digest: the same HMAC-SHA256 as hmac.new(...).hexdigest(), without an object per call
+        return hmac.digest(self.secret, message.encode(), "sha256").hex()
 
 
 def _password_from_conn_env(value: str) -> str | None:
@@ -251,7 +252,7 @@ def _keys_are_text(value: Any) -> bool:
     """True when every mapping inside `value` is a plain dict with string keys."""
     kind = type(value)
     if kind is dict:
-        if not all(type(k) is str for k in value):
+        if not set(map(type, value)) <= _TEXT:
             return False
         items: Iterable[Any] = value.values()
     elif kind is list or kind is tuple:
@@ -260,19 +261,26 @@ def _keys_are_text(value: Any) -> bool:
         return not isinstance(value, dict)  # a dict subclass takes the general path
     for item in items:  # scalars need no call; only containers are walked
         inner = type(item)
+        if inner in _SCALARS:
+            continue
         if (inner is dict or inner is list or inner is tuple or isinstance(item, dict)) and not _keys_are_text(item):
             return False
     return True
 
 
-def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any) -> dict[str, Any]:
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_TEXT = frozenset({str})
+
+
+def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any,
+            recorded_at: datetime | None = None) -> dict[str, Any]:
     """One event's row, chained to `prev` and sealed under the key (not yet written).
 
     The payload is kept as its JSON text (the insert binds it as text) and the MAC covers `canonical(prev, run_id, recorded_at, kind, subject, <that payload read back>)`,
     composed here key by key in canonical()'s sorted order rather than through one more
     json.dumps of the whole event (test_audit checks the two agree).
     """
-    recorded_at = _now()
+    recorded_at = recorded_at or _now()
     if _keys_are_text(payload):
         # compact sorted JSON of a value whose keys are all strings reads back to the same text,
         # so the stored text is its own canonical form (no parse and second encoding per event)
@@ -315,8 +323,9 @@ def append_events(connection: Connection, run_id: str, events: Iterable[AuditEve
     else:
         anchor = _prune_anchor(connection)
         prev = anchor["head"] if anchor else GENESIS_HASH
+    recorded_at = _now()  # the events of one append commit together: one instant for all of them
     for kind, subject, payload in events:
-        rows.append(_sealed(key, prev, run_id, kind, subject, payload))
+        rows.append(_sealed(key, prev, run_id, kind, subject, payload, recorded_at))
         prev = rows[-1]["hash"]
     # seq is autoincrement: rows of one executemany get consecutive numbers in list order
     bulk.insert_rows(connection, audit_events, rows, json_columns=["payload"])
