@@ -125,15 +125,23 @@ def business_days_between(
 
 def local_day_start(dates: pd.Series, timezones: pd.Series) -> pd.Series:
     """The UTC instant at which each (UTC-midnight-encoded) date begins in the row's time zone."""
+    import numpy as np
     import pandas as pd
 
-    result = pd.Series(pd.NaT, index=dates.index, dtype="datetime64[ns, UTC]")
-    valid = dates.notna() & timezones.notna()
-    for tz, group in dates[valid].groupby(timezones[valid].astype(str)):
-        naive = group.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
-        result.loc[group.index] = naive.dt.tz_localize(str(tz), nonexistent="shift_forward",
-                                                       ambiguous=False).dt.tz_convert("UTC")
-    return result
+    result = np.full(len(dates), np.datetime64("NaT"), dtype="datetime64[ns]")
+    valid = (dates.notna() & timezones.notna()).to_numpy()
+    if valid.any():
+        # the UTC calendar day of every row at once, then one localisation per zone, placed by
+        # position (not a label lookup per group: this runs per week of the trend and per rule)
+        days = dates[valid].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize().to_numpy()
+        codes, zones = pd.factorize(timezones[valid].astype(str).to_numpy())
+        positions = np.flatnonzero(valid)
+        for code, zone in enumerate(zones):
+            mine = codes == code
+            starts = pd.DatetimeIndex(days[mine]).tz_localize(str(zone), nonexistent="shift_forward",
+                                                              ambiguous=False)
+            result[positions[mine]] = starts.tz_convert("UTC").tz_localize(None).as_unit("ns").to_numpy()
+    return pd.Series(result, index=dates.index).dt.tz_localize("UTC")
 
 
 def next_working_instant(instant: pd.Timestamp, timezone: str, region: str, start: time, end: time,

@@ -13,6 +13,7 @@ and confidential subjects are never described in channels.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -297,15 +298,13 @@ def _slack(finding: Mapping[str, Any], step: int, action: str, recipient: str, p
     """A Slack message; `fallback` names who hears instead when the recipient cannot be reached
     (then the platform channel, which the gateway always adds last). The ticket's link is added
     at dispatch, once the ticket exists."""
-    import pandas as pd
-
     rule = str(finding["rule"])
     info = guidance(rule)
     person = people.get(recipient, {})
     hide = bool(finding["confidential"]) and not private
     subject = "a confidential item" if hide else f"{finding['subject_id']} ({escape_slack(finding['title'])})"
     reason = "" if hide else f" {escape_slack(finding['reason'])}."
-    due = pd.Timestamp(finding["due_at"]).strftime("%Y-%m-%d %H:%M UTC") if _text(finding.get("due_at")) else "now"
+    due = _due_text(finding["due_at"]) if _text(finding.get("due_at")) else "now"
     text = (f"{info.title}: {subject}.{reason} Due since {due}. Next step: {info.fix} "
             f"The Jira ticket carries the label ft-{str(finding['fingerprint'])[:16]}-e{int(finding['episode'])}.")
     return {
@@ -314,6 +313,14 @@ def _slack(finding: Mapping[str, Any], step: int, action: str, recipient: str, p
         "payload": {"to": recipient, "slack_id": _text(person.get("slack_id")), "email": _text(person.get("email")),
                     "text": text, "fallback": [_contact(p, people) for p in fallback if p and p != recipient]},
     }
+
+
+@functools.lru_cache(maxsize=4096)
+def _due_text(due_at: Any) -> str:
+    """A due instant as messages show it (findings share few distinct due instants: each is formatted once)."""
+    import pandas as pd
+
+    return pd.Timestamp(due_at).strftime("%Y-%m-%d %H:%M UTC")
 
 
 DIRECT_MESSAGES = frozenset({"dm_owner", "warn_owner", "dm_manager"})

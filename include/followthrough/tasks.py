@@ -274,6 +274,7 @@ def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
     from followthrough.catalog import RULE_IDS
     from followthrough.quality.gx import validate_followup
     from followthrough.rules import evaluate_rules as run_rules
+    from followthrough.store.bulk import json_text
 
     store = open_store()
     loaded = run_policy(store, run_id)
@@ -282,7 +283,7 @@ def evaluate_rules(run_id: str, as_of: str) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ft-docs-") as docs:
         validate_followup(findings, list(RULE_IDS), list(frames["teams"]["team_id"]), docs_folder=Path(docs))
         staging.write_tree(run_id, "data_docs/followup", Path(docs))
-    staged = findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True, default=str)))
+    staged = findings.assign(evidence=[json_text(e) for e in findings["evidence"]])
     staging.write_frames(run_id, "findings", {"findings": staged})
     by_rule = findings.groupby("rule").size().to_dict() if not findings.empty else {}
     return {"findings": len(findings), "by_rule": {str(k): int(v) for k, v in by_rule.items()},

@@ -98,6 +98,8 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
     """
     import pandas as pd
 
+    from followthrough.store.bulk import json_text  # sorted keys, as the store keeps JSON
+
     folder.mkdir(parents=True, exist_ok=True)
     stored = store.findings_frame() if stored is None else stored
     findings = redact_private(stored[stored["status"] == "open"])[FINDING_REPORT_COLUMNS]
@@ -105,9 +107,8 @@ def write_report(store: Store, run_id: str, summary: dict[str, Any], folder: Pat
     quarantine = pd.DataFrame(store.quarantine_seen_in(run_id),
                               columns=["source", "entity", "row_number", "record_id", "reason_code", "reason"])
     (folder / "summary.json").write_text(json.dumps(summary, indent=2, sort_keys=True, default=str) + "\n")
-    findings.assign(evidence=findings["evidence"].map(lambda e: json.dumps(e, sort_keys=True))).to_csv(
-        folder / "findings.csv", index=False)
-    actions.assign(payload=actions["payload"].map(lambda p: json.dumps(redact_payload(p), sort_keys=True))).to_csv(
+    findings.assign(evidence=[json_text(e) for e in findings["evidence"]]).to_csv(folder / "findings.csv", index=False)
+    actions.assign(payload=[json_text(redact_payload(p)) for p in actions["payload"]]).to_csv(
         folder / "actions.csv", index=False)
     quarantine[["source", "entity", "row_number", "record_id", "reason_code", "reason"]].to_csv(
         folder / "quarantine.csv", index=False)
