@@ -211,6 +211,10 @@ def _sample_value(column: sa.Column, i: int) -> Any:
     kind = column.type
     if isinstance(kind, sa.DateTime):
         instant = datetime(2026, 7, 15, 10, 0, 0, 123456 * (i % 2)) + timedelta(hours=i)
+        if i % 7 == 5:  # a pandas timestamp with nanoseconds, and a year of three digits
+            return pd.Timestamp(instant) + pd.Timedelta(nanoseconds=789)
+        if i % 7 == 6:
+            return instant.replace(year=999)
         return instant.replace(tzinfo=UTC) if i % 3 else instant
     if isinstance(kind, sa.Boolean):
         return bool(i % 2)

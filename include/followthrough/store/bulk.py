@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from followthrough.exceptions import StoreError
@@ -119,6 +120,23 @@ def _execute_rows(connection: Connection, statement: Any, rows: Sequence[dict[st
         connection.execute(statement, list(chunk))
 
 
+# SQLAlchemy's default storage format of DateTime on SQLite (its DATETIME type)
+_SQLITE_DATETIME_FORMAT = ("%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d"
+                           ".%(microsecond)06d")
+
+
+def _sqlite_datetime(value: Any, process: Any) -> Any:
+    """The text SQLite's DATETIME bind processor makes, by isoformat for a plain naive datetime.
+
+    The same text (a space between date and time, microseconds always); that processor fills a
+    format from a dict per value, which cost seconds over the hundreds of thousands of instants
+    of a run. Anything else (an aware or pandas timestamp, a date) goes through the processor.
+    """
+    if type(value) is datetime and value.tzinfo is None:
+        return value.isoformat(" ", "microseconds")
+    return process(value)
+
+
 def _driver_parameters(connection: Connection, statement: Any,
                        rows: Sequence[dict[str, Any]]) -> tuple[str, list[tuple[Any, ...]]] | None:
     """The statement's SQL (positional parameters) and each row's values, processed as SQLAlchemy binds them."""
@@ -131,9 +149,12 @@ def _driver_parameters(connection: Connection, statement: Any,
     try:
         for name in names:
             values = [row[name] for row in rows]
-            bound = compiled.binds[name].type
-            process = bound.dialect_impl(connection.dialect).bind_processor(connection.dialect)
-            columns.append([process(v) for v in values] if process is not None else values)
+            impl = compiled.binds[name].type.dialect_impl(connection.dialect)
+            process = impl.bind_processor(connection.dialect)
+            if process is not None and getattr(impl, "_storage_format", None) == _SQLITE_DATETIME_FORMAT:
+                columns.append([_sqlite_datetime(v, process) for v in values])
+            else:
+                columns.append([process(v) for v in values] if process is not None else values)
     except KeyError:  # a row without one of the statement's keys: SQLAlchemy says which
         return None
     return compiled.string, list(zip(*columns, strict=True))

@@ -500,7 +500,8 @@ def _fetch_rows(connection: Connection, query: sa.Select[Any], table: sa.Table) 
 
     result = connection.execute(query)
     keys = list(result.keys())
-    rows = [dict(zip(keys, row, strict=True)) for row in result]
+    # fetchall: one driver call for the rows, not one per row as iterating the result does
+    rows = [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
     for column in (c.name for c in table.columns if isinstance(c.type, sa.JSON) and c.name in keys):
         for start in range(0, len(rows), JSON_PARSE_BATCH):
             batch = rows[start:start + JSON_PARSE_BATCH]
