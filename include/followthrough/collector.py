@@ -7,7 +7,8 @@ at 100k action items that was about 30 full collections and 10 s of an 80 s run,
 `import great_expectations` (300k more long-lived objects) each collection costs more. The tasks
 create little cyclic garbage (a collection at the end of a 100k-item task finds under 100k
 objects, and peak memory did not change), so they run with the collector paused and collect
-once when they finish, whether they succeed or fail.
+once when they finish, whether they succeed or fail; that collection looks only at the objects
+the task allocated.
 """
 
 from __future__ import annotations
@@ -24,15 +25,23 @@ R = TypeVar("R")
 
 @contextmanager
 def collect_once() -> Iterator[None]:
-    """Pause the cyclic collector for the block, then collect once (nested blocks: the outermost does)."""
+    """Pause the cyclic collector for the block, then collect once (nested blocks: the outermost does).
+
+    The objects that existed before the block are frozen meanwhile (`gc.freeze`), so the collection
+    at its end examines only what the block allocated: a full collection of a worker that has
+    imported great_expectations and airflow.sdk costs about 0.2 s, seven times per run.
+    """
     outermost = gc.isenabled()
     gc.disable()
+    if outermost:
+        gc.freeze()
     try:
         yield
     finally:
         if outermost:
-            gc.enable()
             gc.collect()
+            gc.unfreeze()
+            gc.enable()
 
 
 def collected_once(function: Callable[P, R]) -> Callable[P, R]:

@@ -65,6 +65,17 @@ def test_nested_blocks_leave_the_work_to_the_outermost() -> None:
     assert watched() is None
 
 
+def test_objects_from_before_are_frozen_during_the_block_and_released_after() -> None:
+    gc.collect()  # the allocation counters start from zero: no automatic collection before the block
+    watched = _cycle()  # garbage made before the block: frozen, so the end-of-block collection skips it
+    with collect_once():
+        assert gc.get_freeze_count() > 0
+    assert watched() is not None
+    assert gc.get_freeze_count() == 0  # back in the collector's care, not leaked
+    gc.collect()
+    assert watched() is None
+
+
 def test_a_collector_that_was_off_stays_off() -> None:
     gc.disable()
     with collect_once():

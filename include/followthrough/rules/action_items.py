@@ -148,12 +148,14 @@ def find_items_without_due_date(frames: Mapping[str, pd.DataFrame], policy: Poli
 def due_limit_days(frames: Mapping[str, pd.DataFrame], items: pd.DataFrame, policy: Policy) -> pd.Series:
     """Days from creation allowed by policy: the stricter of the priority and severity limits (NaN: none)."""
     import numpy as np
+    import pandas as pd
 
     limits = policy.action_items.due_limit_days
     by_priority = items["priority"].map(limits.by_priority).astype("float64")
     severity = incident_attributes(frames, items["incident_id"], "severity")
     by_severity = severity.map(limits.by_severity).astype("float64")
-    return by_priority.combine(by_severity, np.fmin)  # fmin: the smaller, ignoring a missing one
+    # fmin: the smaller, ignoring a missing one (over whole arrays: Series.combine calls it per row)
+    return pd.Series(np.fmin(by_priority.to_numpy(), by_severity.to_numpy()), index=items.index, dtype="float64")
 
 
 def find_due_dates_beyond_sla(frames: Mapping[str, pd.DataFrame], policy: Policy,
