@@ -6,7 +6,7 @@ starts one whenever the objects allocated since the last one reach a quarter of 
 at 100k action items that was about 30 full collections and 10 s of an 80 s run, and after
 `import great_expectations` (300k more long-lived objects) each collection costs more. The tasks
 create little cyclic garbage (a collection at the end of a 100k-item task finds under 100k
-objects, and peak memory did not change), so they run with the collector paused and collect
+objects, and peak memory stayed about the same), so they run with the collector paused and collect
 once when they finish, whether they succeed or fail; that collection looks only at the objects
 the task allocated.
 """
