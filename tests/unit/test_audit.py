@@ -266,7 +266,8 @@ def test_a_sealed_event_is_the_canonical_json_of_its_payload_as_stored(payload: 
 
     from followthrough.store.bulk import json_safe
 
-    row = audit._sealed(KEY, "ab" * 32, "run-ü", "finding_new", None if payload is None else "fp-1", payload)
+    row = audit._sealed(KEY, "ab" * 32, "run-ü", "finding_new", None if payload is None else "fp-1", payload,
+                        audit._now())
     assert json.loads(row["payload"]) == json_safe(payload)
     assert row["hash"] == audit.keyed_hash(KEY, "ab" * 32, "run-ü", row["recorded_at"], "finding_new",
                                            None if payload is None else "fp-1", json_safe(payload))

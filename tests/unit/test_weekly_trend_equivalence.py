@@ -1,8 +1,8 @@
 """The weekly trend, computed with arrays once per run, against the frame-per-week form it replaced.
 
 `reference_weekly_trend` is that earlier implementation, kept here as the oracle: over random
-rosters, items and histories (status and due-date changes, missing instants and values, unknown
-ids, duplicate ids, items without a team, several time zones), both give the same rows.
+rosters, items and histories (status and due-date changes, missing instants and values, unknown,
+duplicate and missing ids, items without a team, several time zones), both give the same rows.
 """
 
 from __future__ import annotations
@@ -79,6 +79,8 @@ def _random_frames(seed: int) -> dict[str, pd.DataFrame]:
     ids = [f"AI-{i}" for i in range(n)]
     if n > 3 and seed % 3 == 0:
         ids[1] = ids[0]  # the same id twice (two sources)
+    if n > 3 and seed % 4 == 1:
+        ids[2] = ""  # an item without an id, and changes without one below: they match nothing
     items = []
     for item_id in ids:
         status = str(rng.choice(["open", "in_progress", "done", "wont_do", "blocked"]))
@@ -96,7 +98,7 @@ def _random_frames(seed: int) -> dict[str, pd.DataFrame]:
                   "due_date": ["2026-05-01", "2026-06-20", "2026-07-30", "", "not a date", "2026-07-10T12:00:00+02:00"],
                   "priority": ["P1", "P2"]}[field]
         history.append({
-            "change_id": f"H{change}", "action_item_id": str(rng.choice(ids + ["AI-unknown"])),
+            "change_id": f"H{change}", "action_item_id": str(rng.choice(ids + ["AI-unknown", ""])),
             "changed_at": "" if rng.random() < 0.05 else instant(200), "field": field,
             "old_value": str(rng.choice(values)), "new_value": str(rng.choice(values))})
     return frames(action_items=items, action_item_history=history)

@@ -191,8 +191,9 @@ def week_over_week(frames: Mapping[str, pd.DataFrame], findings: pd.DataFrame, p
 
 
 def _changes_in_time_order(history: pd.DataFrame, field: str) -> tuple[pd.DataFrame, pd.Series]:
-    """One field's changes with a known instant, sorted by time (stable), and those instants."""
-    changes = history[(history["field"] == field) & history["changed_at"].notna()]
+    """One field's changes with a known instant and item, sorted by time (stable), and those instants."""
+    changes = history[(history["field"] == field) & history["changed_at"].notna()
+                      & history["action_item_id"].notna()]
     changes = changes.sort_values("changed_at", kind="stable")
     return changes, changes["changed_at"]
 
@@ -236,10 +237,12 @@ def weekly_trend(frames: Mapping[str, pd.DataFrame], policy: Policy, as_of: pd.T
     due_changes, due_times = _changes_in_time_order(history, "due_date")
     codes, _ = pd.factorize(pd.concat([items["action_item_id"], status_changes["action_item_id"],
                                        due_changes["action_item_id"]], ignore_index=True))
-    item_of = codes[:len(items)]
+    # an item without an id (code -1) gets a slot of its own that no change writes: it matches none
+    nobody = int(codes.max()) + 1
+    item_of = np.where(codes[:len(items)] < 0, nobody, codes[:len(items)])
     status_of = codes[len(items):len(items) + len(status_changes)]
     due_of = codes[len(items) + len(status_changes):]
-    known = len(codes) and int(codes.max()) + 1
+    known = nobody + 1
     new_status = status_changes["new_value"].astype("string").to_numpy(dtype=object, na_value=None)
     earlier_dues = _utc_values(pd.to_datetime(due_changes["old_value"].astype("string").replace("", pd.NA),
                                               utc=True, errors="coerce", format="ISO8601"))

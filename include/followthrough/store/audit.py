@@ -273,14 +273,13 @@ _TEXT = frozenset({str})
 
 
 def _sealed(key: AuditKey, prev: str, run_id: str, kind: str, subject: str | None, payload: Any,
-            recorded_at: datetime | None = None) -> dict[str, Any]:
+            recorded_at: datetime) -> dict[str, Any]:
     """One event's row, chained to `prev` and sealed under the key (not yet written).
 
     The payload is kept as its JSON text (the insert binds it as text) and the MAC covers `canonical(prev, run_id, recorded_at, kind, subject, <that payload read back>)`,
     composed here key by key in canonical()'s sorted order rather than through one more
     json.dumps of the whole event (test_audit checks the two agree).
     """
-    recorded_at = recorded_at or _now()
     if _keys_are_text(payload):
         # compact sorted JSON of a value whose keys are all strings reads back to the same text,
         # so the stored text is its own canonical form (no parse and second encoding per event)
@@ -311,6 +310,7 @@ def append_events(connection: Connection, run_id: str, events: Iterable[AuditEve
         # serialise writers so that two chains can never fork from the same last hash
         connection.execute(sa.text("LOCK TABLE ft_audit_events IN EXCLUSIVE MODE"))
     last = _last_event(connection)
+    recorded_at = _now()  # the events of one append commit together: one instant for all of them
     rows: list[dict[str, Any]] = []
     if last is not None:
         prev = last.hash
@@ -318,12 +318,11 @@ def append_events(connection: Connection, run_id: str, events: Iterable[AuditEve
             legacy = connection.execute(sa.select(sa.func.count()).select_from(audit_events)).scalar_one()
             rows.append(_sealed(key, prev, run_id, SEAL_KIND, None, {
                 "legacy_events": int(legacy), "legacy_head": prev, "legacy_scheme": SCHEME_LEGACY,
-                "key_id": key.key_id}))
+                "key_id": key.key_id}, recorded_at))
             prev = rows[-1]["hash"]
     else:
         anchor = _prune_anchor(connection)
         prev = anchor["head"] if anchor else GENESIS_HASH
-    recorded_at = _now()  # the events of one append commit together: one instant for all of them
     for kind, subject, payload in events:
         rows.append(_sealed(key, prev, run_id, kind, subject, payload, recorded_at))
         prev = rows[-1]["hash"]
