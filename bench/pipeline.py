@@ -7,7 +7,9 @@ extract (CSV into the store), source contract (GE), rules (with the GE follow-up
 reconciliation, planning, dry-run dispatch and record. Figures go to bench/results.json:
 `run_<size>_<step>_s`, `run_<size>_wall_s` (the steps together), `run_<size>_<step>_cpu_s` and
 `run_<size>_cpu_s` (the process's CPU time: on a shared machine wall time includes waiting for a core) and
-`run_<size>_peak_rss_mb`, plus `run_<size>_findings` and `run_<size>_actions`. The GE and
+`run_<size>_peak_rss_mb`, plus `run_<size>_findings` and `run_<size>_actions`. Each size also
+writes `run_<size>_machine_loop_s`, the time of a fixed CPU-bound loop just before its steps (the
+machine's speed varies by up to half between hours; compare runs through it). The GE and
 airflow.sdk imports are paid before the first step (once per worker, as in production) and
 reported as `run_<size>_gx_import_s` and `run_<size>_airflow_import_s`.
 
@@ -30,7 +32,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from bench.run import AS_OF, generated_frames, record  # noqa: E402
+from bench.run import AS_OF, generated_frames, machine_loop_seconds, record  # noqa: E402
 
 SIZES = (10_000, 100_000, 1_000_000)
 STEPS = ("extract_sources", "validate_source_contract", "evaluate_rules", "reconcile_findings", "plan_actions",
@@ -88,6 +90,7 @@ def run_one(items: int) -> list[dict]:
     # the chain is sealed under a key, as in production (the Connection followthrough_audit there)
     os.environ.setdefault("FOLLOWTHROUGH_AUDIT_KEY", "bench-audit-key-" + "0" * 16)
 
+    machine_loop = machine_loop_seconds()
     started = time.perf_counter()
     import great_expectations  # noqa: F401  (paid once per worker process)
 
@@ -99,7 +102,8 @@ def run_one(items: int) -> list[dict]:
 
     airflow_import = time.perf_counter() - started
     name = label(items)
-    figures = [{"name": f"run_{name}_gx_import_s", "value": round(gx_import, 2), "unit": "s"},
+    figures = [{"name": f"run_{name}_machine_loop_s", "value": round(machine_loop, 2), "unit": "s"},
+               {"name": f"run_{name}_gx_import_s", "value": round(gx_import, 2), "unit": "s"},
                {"name": f"run_{name}_airflow_import_s", "value": round(airflow_import, 2), "unit": "s"}]
     run_id, as_of = f"bench-{name}", AS_OF.isoformat()
     total = 0.0

@@ -54,6 +54,18 @@ def record(figures: list[dict]) -> None:
         print(f"{figure['name']:<40} {figure['value']:>12} {figure['unit']}")
 
 
+# A fixed CPU-bound loop: this machine's speed varies by up to half between hours, so every
+# timed figure is written next to the time this loop took just before it
+MACHINE_LOOP = "sum(range(3 * 10**8))"
+
+
+def machine_loop_seconds() -> float:
+    """Wall time of MACHINE_LOOP in a fresh interpreter (the machine's speed at this moment)."""
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", MACHINE_LOOP], check=True)
+    return time.perf_counter() - started
+
+
 def dag_parse_seconds(dag_file: Path) -> float:
     """In-process DagBag time of one file (the interpreter and airflow.sdk import excluded)."""
     script = ("import sys\nfrom airflow.dag_processing.dagbag import DagBag\n"
@@ -149,7 +161,8 @@ def generated_frames(items: int, incidents: int, teams: int = 50, people: int = 
 
 
 def main() -> None:
-    figures = [{"name": "dag_parse_followthrough_enforce_s",
+    figures = [{"name": "catalog_machine_loop_s", "value": round(machine_loop_seconds(), 2), "unit": "s"},
+               {"name": "dag_parse_followthrough_enforce_s",
                 "value": round(dag_parse_seconds(ROOT / "dags" / "followthrough_enforce.py"), 3), "unit": "s"}]
     from followthrough.catalog import RULE_IDS
     from followthrough.collector import collect_once

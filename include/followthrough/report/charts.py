@@ -51,13 +51,34 @@ def _empty(message: str, label: str) -> str:
     return _svg(fig, label)
 
 
-def trend_chart(rows: Sequence[Mapping[str, Any]]) -> str:
-    """Weekly compliance (share of open items on track) per team, plus all teams."""
-    label = "Weekly compliance trend per team"
+# One line per team stays legible for a handful of teams; beyond that the chart keeps those least
+# on track (the ones a reader must look at) and the all-teams line
+TREND_TEAMS = len(PALETTE) - 1
+
+
+def trend_series(rows: Sequence[Mapping[str, Any]],
+                 max_teams: int = TREND_TEAMS) -> dict[str, list[tuple[str, float]]]:
+    """Each drawn team's weekly compliance points, plus "(all)"; at most `max_teams` teams.
+
+    With more teams than that, the teams with the lowest compliance in their latest week are
+    kept (ties by name); "(all)" is always kept and still covers every team.
+    """
     series: dict[str, list[tuple[str, float]]] = {}
     for row in rows:
         if row.get("compliance") is not None:
             series.setdefault(str(row["team_id"]), []).append((str(row["week_end"]), float(row["compliance"])))
+    teams = [t for t in series if t != "(all)"]
+    if len(teams) <= max_teams:
+        return series
+    latest = {t: max(series[t])[1] for t in teams}  # the point of the latest week
+    kept = set(sorted(teams, key=lambda t: (latest[t], t))[:max_teams]) | {"(all)"}
+    return {t: points for t, points in series.items() if t in kept}
+
+
+def trend_chart(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Weekly compliance (share of open items on track) per team, plus all teams (see trend_series)."""
+    label = "Weekly compliance trend per team"
+    series = trend_series(rows)
     if not series:
         return _empty("no action items yet", label)
     import matplotlib.dates as mdates
@@ -98,18 +119,44 @@ def age_chart(by_team: Mapping[str, Mapping[str, int]]) -> str:
     return _svg(fig, label)
 
 
-def rule_team_chart(by_rule_and_team: Mapping[str, int]) -> str:
-    """Open findings as a rule x team grid, each cell with its count."""
-    label = "Open findings by rule and team"
-    cells = {}
+# Beyond this many team columns the grid's counts no longer fit their cells (the figure is capped
+# at 9 inches): the busiest teams get columns and the rest share one
+RULE_TEAM_COLUMNS = 15
+
+
+def rule_team_grid(by_rule_and_team: Mapping[str, int],
+                   max_teams: int = RULE_TEAM_COLUMNS) -> tuple[list[str], list[str], list[list[int]]]:
+    """Rows (rules), columns (teams) and counts of the rule x team grid.
+
+    Keys are "RULE / team". With more than `max_teams` teams, the `max_teams` teams with the most
+    open findings (ties by name) keep their columns, in name order, and the others are summed into
+    a last column "N other teams", so every finding is still counted once.
+    """
+    cells: dict[tuple[str, str], int] = {}
     for key, count in by_rule_and_team.items():
         rule, _, team = key.partition(" / ")
-        cells[(rule, team)] = int(count)
-    if not cells:
-        return _empty("no open findings", label)
+        cells[(rule, team)] = cells.get((rule, team), 0) + int(count)
     rules = sorted({r for r, _ in cells})
-    teams = sorted({t for _, t in cells})
-    grid = [[cells.get((r, t), 0) for t in teams] for r in rules]
+    totals: dict[str, int] = {}
+    for (_, team), count in cells.items():
+        totals[team] = totals.get(team, 0) + count
+    teams = sorted(totals)
+    if len(teams) <= max_teams:
+        return rules, teams, [[cells.get((r, t), 0) for t in teams] for r in rules]
+    shown = sorted(sorted(teams, key=lambda t: (-totals[t], t))[:max_teams])
+    kept = set(shown)
+    other = f"{len(teams) - len(shown)} other teams"
+    grid = [[cells.get((r, t), 0) for t in shown]
+            + [sum(c for (rr, t), c in cells.items() if rr == r and t not in kept)] for r in rules]
+    return rules, [*shown, other], grid
+
+
+def rule_team_chart(by_rule_and_team: Mapping[str, int]) -> str:
+    """Open findings as a rule x team grid (the busiest teams, see rule_team_grid), each cell with its count."""
+    label = "Open findings by rule and team"
+    rules, teams, grid = rule_team_grid(by_rule_and_team)
+    if not rules:
+        return _empty("no open findings", label)
     fig, ax = _figure(min(1.0 + 0.9 * len(teams), 9.0), 0.32 * len(rules) + 1.2)
     top = max(max(row) for row in grid) or 1
     ax.imshow(grid, cmap="Oranges", vmin=0, vmax=top * 1.3, aspect="auto")
