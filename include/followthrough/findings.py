@@ -73,7 +73,8 @@ def reconcile(current: pd.DataFrame, stored: pd.DataFrame) -> pd.DataFrame:
         changes["waiver"] = None
     waived = changes["waiver"].notna().to_numpy()
     changes["status"] = np.where(waived, "waived", "open")
-    known = changes["fingerprint"].map(previous["status"]).fillna("").to_numpy()
+    # as objects first: with no stored findings the lookup is all-missing float64, which "" cannot fill
+    known = changes["fingerprint"].map(previous["status"]).astype(object).fillna("").to_numpy()
     change = np.select(
         [known == "", (known == "open") & waived, (known == "waived") & ~waived, known == "resolved"],
         ["new", "waived", "reopened", np.where(waived, "waived", "reopened")],
