@@ -630,3 +630,21 @@ def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     assert not long.vague
     assert long.verdict.startswith("not judged: too long")
     assert assess_summary("Improve monitoring").verdict == "judged"
+
+
+# --- round 4 (issue 12): shapes fixed against the development items only; examples written for these tests ---
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("First, we will work on the failover story for the billing database", True),
+    ("In the meantime, we will continue to watch the ingest queue", True),
+    ("Going forward, we are evaluating how to change the retry logic", True),
+    ("Additionally, we will pin the ingress chart to 4.10.1", False),
+    ("Longer term, we will move the nightly export job to its own node pool", False),
+])
+def test_a_discourse_marker_does_not_hide_the_head_verb(summary: str, vague: bool) -> None:
+    """'First, we will ...': the marker orders the commitment; the head verb comes after it."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert "vague_verb" in verdict.codes

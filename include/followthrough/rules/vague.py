@@ -194,9 +194,18 @@ _LEAD_TICKET = (
     r"(?:a\s+|an\s+)?(?:new\s+)?(?:ticket|issue|task|jira|story|card|backlog (?:item|task))\s+"
     r"(?:to|for|about)\s+)"
 )
+# Discourse markers that open a narrative sentence ("First, we will ...", "In the meantime, we
+# will continue to ..."): they order or time the commitment, the head verb comes after them.
+_LEAD_DISCOURSE = (
+    r"(?:(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|lastly|additionally|in\s+addition|also|"
+    r"furthermore|moreover|similarly|likewise|relatedly|meanwhile|in\s+the\s+mean\s*time|in\s+the\s+interim|"
+    r"going\s+forward|moving\s+forward|from\s+now\s+on|in\s+the\s+future|as\s+a\s+result|to\s+that\s+end|"
+    r"(?:longer|shorter|long|short|medium|near)[ -]term|in\s+the\s+(?:long|short|medium|near)\s+term|"
+    r"since\s+this\s+incident|after\s+this\s+incident|following\s+this\s+incident|immediately)\s*,?\s+)"
+)
 # One or more lead-in parts ("we" + "need" + "to"); never empty, so rows without a lead-in
 # are left alone.
-LEAD_IN = rf"^(?:{_LEAD_MARKER}|{_LEAD_SUBJECT}|{_LEAD_MODAL}|{_LEAD_TICKET})+"
+LEAD_IN = rf"^(?:{_LEAD_DISCOURSE}|{_LEAD_MARKER}|{_LEAD_SUBJECT}|{_LEAD_MODAL}|{_LEAD_TICKET})+"
 # A short heading before a colon ("Redis isolation: investigate ..."), at most eight words.
 HEADING = r"^(?:[^\s:]+\s+){0,7}[^\s:]+:\s+"
 # A coordinated first verb may precede the head verb ("review and update", "document and think").
