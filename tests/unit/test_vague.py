@@ -648,3 +648,19 @@ def test_a_discourse_marker_does_not_hide_the_head_verb(summary: str, vague: boo
     assert verdict.vague is vague, (summary, verdict.codes)
     if vague:
         assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("We will be making a number of changes to stop the scheduler from double-booking runners", True),
+    ("We will implement changes to the deploy pipeline to avoid a repeat", True),
+    ("We're actively working with the CDN vendor to address this", True),
+    ("We'll continue to deliver more regional caches", True),
+    ("We will implement a 30 s timeout on the export job's database queries", False),
+    ("Work with the DNS provider to move the zone to DNSSEC-signed records by March", False),
+])
+def test_narrative_changes_and_working_with_someone_to_address_it_are_vague(summary: str, vague: bool) -> None:
+    """'A number of changes', 'working with X to address this': the change itself is never named."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert "vague_verb" in verdict.codes

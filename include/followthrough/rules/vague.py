@@ -175,7 +175,7 @@ _LEAD_MARKER = (
     r"\s*[:\-]\s*"
 )
 _LEAD_SUBJECT = (
-    r"(?:(?:we|i|you|they|someone|somebody|everyone|the team|our team|team|teams|engineering|"
+    r"(?:(?:we're|we'll|we've|we|i'll|i|you|they're|they'll|they|someone|somebody|everyone|the team|our team|team|teams|engineering|"
     r"engineers|ops|devops|sre|owners?|[a-z]+ team)\s+)"
 )
 # A named subject and its modal ("the alert needs to", "Besu is going to"); stripped only
@@ -187,7 +187,7 @@ SUBJECT_LEAD = (
 _LEAD_MODAL = (
     r"(?:(?:will|shall|should|must|need|needs|needed|want|wants|plan|plans|planning|going|have|"
     r"has|had|can|could|would|may|might|to|also|then|please|further|first|probably|definitely|"
-    r"really|are|is|be|able|now|still|let's|lets|will need|in addition)\s+)"
+    r"really|are|is|be|able|now|still|let's|lets|will need|in addition|actively|currently)\s+)"
 )
 _LEAD_TICKET = (
     r"(?:(?:create|created|raise|raised|open|opened|file|filed|log|logged|add|added)\s+"
@@ -264,8 +264,12 @@ DELIBERATIVE_VERBS = (
     r"socializ\w*", r"remind\w*", r"work(?:s|ing)?\s+on", r"address\w*", r"deal(?:s|ing)?\s+with",
     r"tackl\w*", r"schedul\w*\s+(?:a\s+)?(?:discussion|meeting|call|session|chat|sync|workshop)",
     # narrative commitments with no end state: "make changes to ...", "take steps to ..."
-    r"mak(?:e|es|ing)\s+(?:some\s+|several\s+|further\s+|additional\s+|the\s+necessary\s+|necessary\s+)?"
+    r"(?:mak(?:e|es|ing)|implement(?:s|ed|ing)?)\s+(?:some\s+|several\s+|further\s+|additional\s+|the\s+necessary\s+|"
+    r"necessary\s+|a\s+number\s+of\s+|a\s+few\s+|a\s+series\s+of\s+|various\s+|many\s+)?"
     r"(?:changes|improvements|adjustments|enhancements)",
+    # working with someone to deal with it: "working with our provider to address this"
+    r"work(?:s|ed|ing)?\s+(?:closely\s+)?with\s+(?:[a-z0-9'.-]+\s+){1,5}to\s+(?:(?:address|resolve|fix|prevent|avoid|"
+    r"mitigate)\s+(?:this|these|that|it|them|the\s+(?:issues?|problems?))|ensure\s+(?:this|that|it))\b",
     r"tak(?:e|es|ing)\s+(?:\w+\s+)?(?:steps|measures|actions?)", r"focus\w*\s+on", r"invest\w*\s+in",
     r"(?:stress|emphasi[sz]|reinforc|underlin|highlight|reiterat|underscor)\w*\s+(?:the\s+)?(?:importance|need|value)",
     r"do\s+(?:more|better)", r"strive\w*", r"aim\w*\s+(?:to|for)",
