@@ -664,3 +664,18 @@ def test_narrative_changes_and_working_with_someone_to_address_it_are_vague(summ
     assert verdict.vague is vague, (summary, verdict.codes)
     if vague:
         assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Devise a strategy for draining the build cache", True),
+    ("Come up with a process for rotating the on-call", True),
+    ("Set up a policy around when to page the database team", True),
+    ("Agree on a policy on which regions get canaries first", True),
+    ("Come up with a 2-node quorum layout for the etcd cluster", False),
+])
+def test_devising_an_abstract_deliverable_is_vague(summary: str, vague: bool) -> None:
+    """A strategy, process or policy with no content is no end state; 'come up with' is one verb."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert "vague_verb" in verdict.codes

@@ -294,7 +294,7 @@ NOMINAL_UNDER_WAY = (
 ABSTRACT_VERBS = (
     r"defin\w*", r"establish\w*", r"creat\w*", r"develop\w*", r"set(?:ting)?\s+up", r"setup",
     r"implement\w*", r"introduc\w*", r"build\w*", r"come\s+up\s+with", r"put\s+in\s+place",
-    r"formali[sz]\w*", r"design\w*", r"draft\w*", r"propos\w*", r"recommend\w*", r"plan",
+    r"formali[sz]\w*", r"devis\w*", r"design\w*", r"draft\w*", r"propos\w*", r"recommend\w*", r"plan",
     r"agree\w*", r"identif\w*", r"find", r"adopt\w*", r"need",
 )
 ABSTRACT_NOUNS = (
@@ -303,7 +303,8 @@ ABSTRACT_NOUNS = (
     "ways", "path", "vision", "roadmap", "best practice", "best practices", "governance",
     "ownership", "initiative", "program", "programme", "learning path", "mechanism", "mechanisms",
     "solution", "solutions", "options", "baseline", "standards", "principles", "philosophy",
-    "capability", "capabilities", "policy for", "policies for", "guideline", "guidelines", "criteria",
+    "capability", "capabilities", "policy for", "policies for", "policy around", "policies around", "policy on", "policies on",
+    "policy regarding", "guideline", "guidelines", "criteria",
     "rules for", "procedure for", "procedures for", "standard for", "standards for",
 )
 # Verbs with a concrete end state when their object is concrete.
@@ -670,6 +671,8 @@ def _patterns() -> dict[str, str]:
         "explicit_bound": _EXPLICIT_BOUND,
         "copula": r"\b(?:needs?|has|have|ought|is going|are going|wants?)\s+to\s+be\b",
         "more_than": r"\bmore\s+than\b",
+        # "come up with X": one verb, whose "with" must not end the object span
+        "come_up_with": r"\bcom(?:e|es|ing)\s+up\s+with\b",
         # not raw strings: the characters themselves, since pandas hands escaped "\\u" patterns
         # to Python's re instead of pyarrow
         "fold_single_quote": "[\u2018\u2019\u201b\u2032`]",
@@ -872,6 +875,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
 
     def normalise(series: pd.Series) -> pd.Series:
         series = _replace_where(series, p["copula"], "must be")
+        series = _replace_where(series, p["come_up_with"], "devise")
         return _replace_where(series, p["more_than"], "over")
 
     lower = normalise(plain)
