@@ -679,3 +679,14 @@ def test_devising_an_abstract_deliverable_is_vague(summary: str, vague: bool) ->
     assert verdict.vague is vague, (summary, verdict.codes)
     if vague:
         assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize("summary", [
+    "Point the status site at the secondary origin",
+    "Renew all our domains a month before they lapse",
+    "Send a weekly report of unacknowledged pages to the team lead",
+    "Open a case with the hosting support team when a rack loses both uplinks",
+    "Move the shared admin account behind SSO",
+])
+def test_sites_domains_reports_and_accounts_are_targets(summary: str) -> None:
+    assert "no_concrete_target" not in codes(summary), summary

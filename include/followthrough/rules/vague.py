@@ -456,6 +456,8 @@ ARTEFACT_NOUNS = (
     "sockets", "bandwidth", "iops", "contexts", "vpn", "production", "prod", "provisioner",
     "deploy", "switch", "switches", "router", "routers", "link", "links", "nameserver", "nameservers",
     "driver", "drivers", "thread", "threads", "metadata",
+    "website", "websites", "site", "sites", "domains", "subdomain", "subdomains", "uplink", "uplinks", "firmware",
+    "account", "accounts", "report", "reports", "support team",
     # code, config and delivery
     "config", "configuration", "configmap", "setting", "settings", "flag", "flags",
     "feature flag", "parameter", "parameters", "variable", "variables", "env var", "field",
