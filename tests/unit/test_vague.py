@@ -690,3 +690,17 @@ def test_devising_an_abstract_deliverable_is_vague(summary: str, vague: bool) ->
 ])
 def test_sites_domains_reports_and_accounts_are_targets(summary: str) -> None:
     assert "no_concrete_target" not in codes(summary), summary
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Document the certificate renewal procedure", False),
+    ("Write down the steps for promoting the standby", False),
+    ("Make sure the cache warm-up steps are documented", False),
+    ("Update the data center handover procedures", False),
+    ("Update teams on the escalation process", True),  # telling people is not editing a procedure
+    ("Better documentation", True),
+])
+def test_a_written_procedure_is_a_target(summary: str, vague: bool) -> None:
+    """Documenting a named procedure leaves a document behind; 'update teams on a process' does not."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)

@@ -591,6 +591,15 @@ _DEFECT_FIX = (
 )
 
 
+# A written procedure is a document one can point at: "document the escalation procedures", "update the
+# decommission documentation", "recovery steps are documented".
+_WRITTEN_PROCEDURE = (
+    r"\b(?:document(?:s|ed|ing)?|writ(?:e|es|ing)|wrote)\s+(?:[a-z-]+\s+){1,4}(?:procedures?|process(?:es)?|steps)\b"
+    r"|\b(?:updat(?:e|es|ed|ing)|revis(?:e|es|ed|ing))\s+(?:[a-z-]+\s+){1,4}(?:procedures|documentation|docs)\b"
+    r"|\b(?:procedures?|process(?:es)?|steps)\s+(?:are|is|must\s+be|get|gets)\s+documented\b"
+)
+
+
 def _patterns() -> dict[str, str]:
     verb = r"\b"
     return {
@@ -625,6 +634,7 @@ def _patterns() -> dict[str, str]:
         + r"\b",
         "artefact": r"\b(" + _alt(ARTEFACT_NOUNS) + r")\b",
         "defect_fix": _DEFECT_FIX,
+        "written_procedure": _WRITTEN_PROCEDURE,
         "abstract": r"\b(" + _alt(ABSTRACT_NOUNS) + r")\b",
         "exploratory": COORDINATED + "(" + _alt(EXPLORATORY_VERBS) + ")" + verb,
         "method_seeking": METHOD_SEEKING,
@@ -933,7 +943,8 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "soft_placeholder": _extract_where(head, p["soft_placeholder"]),
             "soft_in_span": _contains(span, _uncaptured(p["soft_placeholder"])),
             "generic_in_span": _extract_where(span, p["generic_placeholder"]),
-            "artefact": _contains(lower, _uncaptured(p["artefact"])) | _contains(lower, p["defect_fix"]),
+            "artefact": _contains(lower, _uncaptured(p["artefact"])) | _contains(lower, p["defect_fix"])
+            | _contains(lower, p["written_procedure"]),
             "abstract": _extract_where(span, p["abstract"]),
             # "check for X" is a detection job, not an open-ended check
             "exploratory": head_match(p["exploratory"]).where(~head_contains(p["check_for"])),
