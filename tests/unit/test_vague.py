@@ -704,3 +704,14 @@ def test_a_written_procedure_is_a_target(summary: str, vague: bool) -> None:
     """Documenting a named procedure leaves a document behind; 'update teams on a process' does not."""
     verdict = assess_summary(summary)
     assert verdict.vague is vague, (summary, verdict.codes)
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("To stop these failures from recurring, we will set a 10 s timeout on the ledger client", False),
+    ("In order to recover faster, we will add a second replica of the orders database", False),
+    ("To prevent a recurrence, we will look into the problem", True),
+])
+def test_a_leading_purpose_clause_is_not_the_commitment(summary: str, vague: bool) -> None:
+    """'To prevent X, we will Y': the commitment is Y; the purpose clause says why."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)

@@ -203,9 +203,12 @@ _LEAD_DISCOURSE = (
     r"(?:longer|shorter|long|short|medium|near)[ -]term|in\s+the\s+(?:long|short|medium|near)\s+term|"
     r"since\s+this\s+incident|after\s+this\s+incident|following\s+this\s+incident|immediately)\s*,?\s+)"
 )
+# A leading purpose clause ("To prevent a recurrence, we will ..."): why, not what; the commitment
+# follows the comma.
+_LEAD_PURPOSE = r"(?:(?:in\s+order\s+)?to\s+[^,]{3,160},\s+)"
 # One or more lead-in parts ("we" + "need" + "to"); never empty, so rows without a lead-in
 # are left alone.
-LEAD_IN = rf"^(?:{_LEAD_DISCOURSE}|{_LEAD_MARKER}|{_LEAD_SUBJECT}|{_LEAD_MODAL}|{_LEAD_TICKET})+"
+LEAD_IN = rf"^(?:{_LEAD_PURPOSE}|{_LEAD_DISCOURSE}|{_LEAD_MARKER}|{_LEAD_SUBJECT}|{_LEAD_MODAL}|{_LEAD_TICKET})+"
 # A short heading before a colon ("Redis isolation: investigate ..."), at most eight words.
 HEADING = r"^(?:[^\s:]+\s+){0,7}[^\s:]+:\s+"
 # A coordinated first verb may precede the head verb ("review and update", "document and think").
