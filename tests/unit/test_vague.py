@@ -715,3 +715,14 @@ def test_a_leading_purpose_clause_is_not_the_commitment(summary: str, vague: boo
     """'To prevent X, we will Y': the commitment is Y; the purpose clause says why."""
     verdict = assess_summary(summary)
     assert verdict.vague is vague, (summary, verdict.codes)
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Find out how many checkout-api pods still use the v1 cache key", False),
+    ("Determine how often the etcd leader changes during a deploy", False),
+    ("Figure out how to monitor the critical CVEs", True),
+])
+def test_a_count_or_rate_question_is_not_method_seeking(summary: str, vague: bool) -> None:
+    """'How many/how often' has a measurable answer; 'how to' seeks a method."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)

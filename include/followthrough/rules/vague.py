@@ -234,6 +234,8 @@ EXPLORATORY_VERBS = (
 # Exploration that seeks a method is never bounded by naming the system it is about.
 # "Explore migration options", "explore paths to ...": the options are what is sought.
 METHOD_SEEKING = r"^(?:[a-z-]+\s+){1,3}(?:how|what|where|a\s+way|ways|options|paths|alternatives|possibilities)\b"
+# ... but "how many", "how often" ask for a count or a rate, a measurable answer, not a method.
+QUANTITY_QUESTION = r"^(?:[a-z-]+\s+){1,3}how\s+(?:many|much|often|long|far|frequently|large|big)\b"
 IMPROVEMENT_VERBS = (
     r"improv\w*", r"enhanc\w*", r"optimi[sz]\w*", r"strengthen\w*", r"harden\w*",
     r"streamlin\w*", r"rethink\w*", r"re-?work\w*", r"refin\w*", r"revamp\w*", r"overhaul\w*",
@@ -641,6 +643,7 @@ def _patterns() -> dict[str, str]:
         "abstract": r"\b(" + _alt(ABSTRACT_NOUNS) + r")\b",
         "exploratory": COORDINATED + "(" + _alt(EXPLORATORY_VERBS) + ")" + verb,
         "method_seeking": METHOD_SEEKING,
+        "quantity_question": QUANTITY_QUESTION,
         "improvement": COORDINATED + "(" + _alt(IMPROVEMENT_VERBS) + ")" + verb,
         "means": MEANS,
         "end_state": END_STATE,
@@ -951,7 +954,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "abstract": _extract_where(span, p["abstract"]),
             # "check for X" is a detection job, not an open-ended check
             "exploratory": head_match(p["exploratory"]).where(~head_contains(p["check_for"])),
-            "method_seeking": head_contains(p["method_seeking"]),
+            "method_seeking": head_contains(p["method_seeking"]) & ~head_contains(p["quantity_question"]),
             "improvement": head_match(p["improvement"]),
             "means": _contains(lower, p["means"]),
             "end_state": _contains(lower, p["end_state"]),
