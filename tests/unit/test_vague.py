@@ -434,44 +434,60 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     """The figure tests/data/README.md reports, with a margin: the rules have no fitted
     parameters, so scoring each left-out organisation is scoring the fixed rules on it."""
     module = _script("eval_vague")
-    result = module.evaluate(module.load(DEV_SET))
+    frame = module.load(DEV_SET)
+    result = module.evaluate(frame)
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
-    # 1118 items, 27 organisations: P 0.721, R 0.832, F1 0.772 (913 items before the third held-out
-    # round: 0.795; the 833 development items alone: 0.810)
-    assert rules.f1 >= 0.75
-    assert rules.precision >= 0.70
-    assert rules.recall >= 0.81
+    # all 1300 items, 32 organisations: P 0.730, R 0.853, F1 0.787 (the rules before round 4: 0.769)
+    assert rules.f1 >= 0.77
+    assert rules.precision >= 0.71
+    assert rules.recall >= 0.83
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
+    # the 1118 development items the round-4 changes were made against: P 0.747, R 0.851, F1 0.796
+    # (0.772 before them)
+    development = ~frame["org"].isin(HELD_OUT_ORGS_ROUND_4).to_numpy()
+    truth = frame["vague"].to_numpy(dtype=bool)
+    rules_verdicts = result["_rules"]  # type: ignore[index]
+    dev = module.Scores.of(truth[development], rules_verdicts[development])
+    assert int(development.sum()) == 1118
+    assert dev.f1 >= 0.78
+    assert dev.precision >= 0.73
 
 
-# labelled and committed before any detector was run on them (tests/data/README.md): two organisations
-# after the second round (80 items), three more in the third held-out round (205 items)
+# labelled and committed before any detector was run on them (tests/data/README.md). Rounds 2 and 3
+# (openfoodfacts, matrix-org; berkeley-datahub, github, aws: 285 items) were held out for the rules as
+# they stood then and are development data since round 4; round 4's five organisations (182 items,
+# labels in commit 65664a8) are held out for the rules as they now stand.
 HELD_OUT_ORGS = ("openfoodfacts", "matrix-org")
 HELD_OUT_ORGS_ROUND_3 = ("berkeley-datahub", "github", "aws")
+HELD_OUT_ORGS_ROUND_4 = ("opensuse-obs", "optimism", "cheqd", "val-town", "homebrew")
 
 
 def test_held_out_organisations_figure() -> None:
-    """The held-out figures tests/data/README.md reports, with a margin: 285 items from five
-    organisations new to the data, labelled before the rules (as they now stand) ever saw them.
-    All five: P 0.605, R 0.743, F1 0.667 (105 vague). The three of round 3 alone (205 items, 85 vague):
-    P 0.634, R 0.753, F1 0.688. Well below the development figure, as expected of unseen material."""
+    """The held-out figure tests/data/README.md reports, with a margin: 182 items from five
+    organisations new to the data (66 vague), labelled and committed before any detector ran on
+    them, scored once after the round-4 changes: P 0.640, R 0.864, F1 0.735 (the rules before round
+    4 scored P 0.663, R 0.864, F1 0.750 on them). Below the development figure, as expected."""
     module = _script("eval_vague")
     frame = module.load(DEV_SET)
-    held = frame[frame["org"].isin(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3)].reset_index(drop=True)
-    assert len(held) == 285
-    assert int(held["vague"].sum()) == 105
+    held = frame[frame["org"].isin(HELD_OUT_ORGS_ROUND_4)].reset_index(drop=True)
+    assert len(held) == 182
+    assert int(held["vague"].sum()) == 66
     truth = held["vague"].to_numpy(dtype=bool)
     predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
     scores = module.Scores.of(truth, predicted)
-    newest = held["org"].isin(HELD_OUT_ORGS_ROUND_3).to_numpy()
-    round_3 = module.Scores.of(truth[newest], predicted[newest])
-    print(f"\nAI-VAGUE held-out organisations: {scores.line()}; round 3 alone: {round_3.line()}")
-    assert scores.f1 >= 0.63
-    assert scores.precision >= 0.57
-    assert scores.recall >= 0.70
-    assert round_3.f1 >= 0.65
+    print(f"\nAI-VAGUE held-out organisations (round 4): {scores.line()}")
+    assert scores.f1 >= 0.70
+    assert scores.precision >= 0.60
+    assert scores.recall >= 0.82
+    # the organisations of rounds 2 and 3, development data since round 4 (0.667 when they were held out)
+    earlier = frame[frame["org"].isin(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3)].reset_index(drop=True)
+    assert len(earlier) == 285
+    earlier_scores = module.Scores.of(
+        earlier["vague"].to_numpy(dtype=bool), assess_summaries(earlier["summary"])["vague"].to_numpy(dtype=bool)
+    )
+    assert earlier_scores.f1 >= 0.67
 
 
 def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
