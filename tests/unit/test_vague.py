@@ -434,44 +434,60 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     """The figure tests/data/README.md reports, with a margin: the rules have no fitted
     parameters, so scoring each left-out organisation is scoring the fixed rules on it."""
     module = _script("eval_vague")
-    result = module.evaluate(module.load(DEV_SET))
+    frame = module.load(DEV_SET)
+    result = module.evaluate(frame)
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
-    # 1118 items, 27 organisations: P 0.721, R 0.832, F1 0.772 (913 items before the third held-out
-    # round: 0.795; the 833 development items alone: 0.810)
-    assert rules.f1 >= 0.75
-    assert rules.precision >= 0.70
-    assert rules.recall >= 0.81
+    # all 1300 items, 32 organisations: P 0.730, R 0.853, F1 0.787 (the rules before round 4: 0.769)
+    assert rules.f1 >= 0.77
+    assert rules.precision >= 0.71
+    assert rules.recall >= 0.83
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
+    # the 1118 development items the round-4 changes were made against: P 0.747, R 0.851, F1 0.796
+    # (0.772 before them)
+    development = ~frame["org"].isin(HELD_OUT_ORGS_ROUND_4).to_numpy()
+    truth = frame["vague"].to_numpy(dtype=bool)
+    rules_verdicts = result["_rules"]  # type: ignore[index]
+    dev = module.Scores.of(truth[development], rules_verdicts[development])
+    assert int(development.sum()) == 1118
+    assert dev.f1 >= 0.78
+    assert dev.precision >= 0.73
 
 
-# labelled and committed before any detector was run on them (tests/data/README.md): two organisations
-# after the second round (80 items), three more in the third held-out round (205 items)
+# labelled and committed before any detector was run on them (tests/data/README.md). Rounds 2 and 3
+# (openfoodfacts, matrix-org; berkeley-datahub, github, aws: 285 items) were held out for the rules as
+# they stood then and are development data since round 4; round 4's five organisations (182 items,
+# labels in commit 65664a8) are held out for the rules as they now stand.
 HELD_OUT_ORGS = ("openfoodfacts", "matrix-org")
 HELD_OUT_ORGS_ROUND_3 = ("berkeley-datahub", "github", "aws")
+HELD_OUT_ORGS_ROUND_4 = ("opensuse-obs", "optimism", "cheqd", "val-town", "homebrew")
 
 
 def test_held_out_organisations_figure() -> None:
-    """The held-out figures tests/data/README.md reports, with a margin: 285 items from five
-    organisations new to the data, labelled before the rules (as they now stand) ever saw them.
-    All five: P 0.605, R 0.743, F1 0.667 (105 vague). The three of round 3 alone (205 items, 85 vague):
-    P 0.634, R 0.753, F1 0.688. Well below the development figure, as expected of unseen material."""
+    """The held-out figure tests/data/README.md reports, with a margin: 182 items from five
+    organisations new to the data (66 vague), labelled and committed before any detector ran on
+    them, scored once after the round-4 changes: P 0.640, R 0.864, F1 0.735 (the rules before round
+    4 scored P 0.663, R 0.864, F1 0.750 on them). Below the development figure, as expected."""
     module = _script("eval_vague")
     frame = module.load(DEV_SET)
-    held = frame[frame["org"].isin(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3)].reset_index(drop=True)
-    assert len(held) == 285
-    assert int(held["vague"].sum()) == 105
+    held = frame[frame["org"].isin(HELD_OUT_ORGS_ROUND_4)].reset_index(drop=True)
+    assert len(held) == 182
+    assert int(held["vague"].sum()) == 66
     truth = held["vague"].to_numpy(dtype=bool)
     predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
     scores = module.Scores.of(truth, predicted)
-    newest = held["org"].isin(HELD_OUT_ORGS_ROUND_3).to_numpy()
-    round_3 = module.Scores.of(truth[newest], predicted[newest])
-    print(f"\nAI-VAGUE held-out organisations: {scores.line()}; round 3 alone: {round_3.line()}")
-    assert scores.f1 >= 0.63
-    assert scores.precision >= 0.57
-    assert scores.recall >= 0.70
-    assert round_3.f1 >= 0.65
+    print(f"\nAI-VAGUE held-out organisations (round 4): {scores.line()}")
+    assert scores.f1 >= 0.70
+    assert scores.precision >= 0.60
+    assert scores.recall >= 0.82
+    # the organisations of rounds 2 and 3, development data since round 4 (0.667 when they were held out)
+    earlier = frame[frame["org"].isin(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3)].reset_index(drop=True)
+    assert len(earlier) == 285
+    earlier_scores = module.Scores.of(
+        earlier["vague"].to_numpy(dtype=bool), assess_summaries(earlier["summary"])["vague"].to_numpy(dtype=bool)
+    )
+    assert earlier_scores.f1 >= 0.67
 
 
 def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -630,3 +646,99 @@ def test_not_english_is_not_judged_and_empty_is_vague() -> None:
     assert not long.vague
     assert long.verdict.startswith("not judged: too long")
     assert assess_summary("Improve monitoring").verdict == "judged"
+
+
+# --- round 4 (issue 12): shapes fixed against the development items only; examples written for these tests ---
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("First, we will work on the failover story for the billing database", True),
+    ("In the meantime, we will continue to watch the ingest queue", True),
+    ("Going forward, we are evaluating how to change the retry logic", True),
+    ("Additionally, we will pin the ingress chart to 4.10.1", False),
+    ("Longer term, we will move the nightly export job to its own node pool", False),
+])
+def test_a_discourse_marker_does_not_hide_the_head_verb(summary: str, vague: bool) -> None:
+    """'First, we will ...': the marker orders the commitment; the head verb comes after it."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("We will be making a number of changes to stop the scheduler from double-booking runners", True),
+    ("We will implement changes to the deploy pipeline to avoid a repeat", True),
+    ("We're actively working with the CDN vendor to address this", True),
+    ("We'll continue to deliver more regional caches", True),
+    ("We will implement a 30 s timeout on the export job's database queries", False),
+    ("Work with the DNS provider to move the zone to DNSSEC-signed records by March", False),
+])
+def test_narrative_changes_and_working_with_someone_to_address_it_are_vague(summary: str, vague: bool) -> None:
+    """'A number of changes', 'working with X to address this': the change itself is never named."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Devise a strategy for draining the build cache", True),
+    ("Come up with a process for rotating the on-call", True),
+    ("Set up a policy around when to page the database team", True),
+    ("Agree on a policy on which regions get canaries first", True),
+    ("Come up with a 2-node quorum layout for the etcd cluster", False),
+])
+def test_devising_an_abstract_deliverable_is_vague(summary: str, vague: bool) -> None:
+    """A strategy, process or policy with no content is no end state; 'come up with' is one verb."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+    if vague:
+        assert "vague_verb" in verdict.codes
+
+
+@pytest.mark.parametrize("summary", [
+    "Point the status site at the secondary origin",
+    "Renew all our domains a month before they lapse",
+    "Send a weekly report of unacknowledged pages to the team lead",
+    "Open a case with the hosting support team when a rack loses both uplinks",
+    "Move the shared admin account behind SSO",
+])
+def test_sites_domains_reports_and_accounts_are_targets(summary: str) -> None:
+    assert "no_concrete_target" not in codes(summary), summary
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Document the certificate renewal procedure", False),
+    ("Write down the steps for promoting the standby", False),
+    ("Make sure the cache warm-up steps are documented", False),
+    ("Update the data center handover procedures", False),
+    ("Update teams on the escalation process", True),  # telling people is not editing a procedure
+    ("Better documentation", True),
+])
+def test_a_written_procedure_is_a_target(summary: str, vague: bool) -> None:
+    """Documenting a named procedure leaves a document behind; 'update teams on a process' does not."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("To stop these failures from recurring, we will set a 10 s timeout on the ledger client", False),
+    ("In order to recover faster, we will add a second replica of the orders database", False),
+    ("To prevent a recurrence, we will look into the problem", True),
+])
+def test_a_leading_purpose_clause_is_not_the_commitment(summary: str, vague: bool) -> None:
+    """'To prevent X, we will Y': the commitment is Y; the purpose clause says why."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)
+
+
+@pytest.mark.parametrize(("summary", "vague"), [
+    ("Find out how many checkout-api pods still use the v1 cache key", False),
+    ("Determine how often the etcd leader changes during a deploy", False),
+    ("Figure out how to monitor the critical CVEs", True),
+])
+def test_a_count_or_rate_question_is_not_method_seeking(summary: str, vague: bool) -> None:
+    """'How many/how often' has a measurable answer; 'how to' seeks a method."""
+    verdict = assess_summary(summary)
+    assert verdict.vague is vague, (summary, verdict.codes)

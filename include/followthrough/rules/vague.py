@@ -71,8 +71,10 @@ rules were adjusted by looking at error *classes* on that set. On a source colle
 the first round of tuning the detector scored F1 0.66 before it was adjusted, against 0.86
 on the data it had been tuned on; after the second round of issue 12 (F1 0.81 on the 833
 development items) it scored F1 0.667 on 285 items from five organisations labelled before it
-was run on them (0.59 to 0.75 by organisation): expect unseen data to score well below the
-development set
+was run on them (0.59 to 0.75 by organisation). Round 4 raised the figure on its 1118
+development items from 0.772 to 0.796 and scored F1 0.735 on 182 items from five more
+organisations labelled before it ran on them (the rules before round 4: 0.750): expect unseen
+data to score well below the development set
 (``scripts/eval_vague.py``, ``tests/data/README.md``).
 
 Performance: summaries are held as Arrow strings and every feature is one vectorised RE2
@@ -175,7 +177,7 @@ _LEAD_MARKER = (
     r"\s*[:\-]\s*"
 )
 _LEAD_SUBJECT = (
-    r"(?:(?:we|i|you|they|someone|somebody|everyone|the team|our team|team|teams|engineering|"
+    r"(?:(?:we're|we'll|we've|we|i'll|i|you|they're|they'll|they|someone|somebody|everyone|the team|our team|team|teams|engineering|"
     r"engineers|ops|devops|sre|owners?|[a-z]+ team)\s+)"
 )
 # A named subject and its modal ("the alert needs to", "Besu is going to"); stripped only
@@ -187,16 +189,28 @@ SUBJECT_LEAD = (
 _LEAD_MODAL = (
     r"(?:(?:will|shall|should|must|need|needs|needed|want|wants|plan|plans|planning|going|have|"
     r"has|had|can|could|would|may|might|to|also|then|please|further|first|probably|definitely|"
-    r"really|are|is|be|able|now|still|let's|lets|will need|in addition)\s+)"
+    r"really|are|is|be|able|now|still|let's|lets|will need|in addition|actively|currently)\s+)"
 )
 _LEAD_TICKET = (
     r"(?:(?:create|created|raise|raised|open|opened|file|filed|log|logged|add|added)\s+"
     r"(?:a\s+|an\s+)?(?:new\s+)?(?:ticket|issue|task|jira|story|card|backlog (?:item|task))\s+"
     r"(?:to|for|about)\s+)"
 )
+# Discourse markers that open a narrative sentence ("First, we will ...", "In the meantime, we
+# will continue to ..."): they order or time the commitment, the head verb comes after them.
+_LEAD_DISCOURSE = (
+    r"(?:(?:first(?:ly)?|second(?:ly)?|third(?:ly)?|finally|lastly|additionally|in\s+addition|also|"
+    r"furthermore|moreover|similarly|likewise|relatedly|meanwhile|in\s+the\s+mean\s*time|in\s+the\s+interim|"
+    r"going\s+forward|moving\s+forward|from\s+now\s+on|in\s+the\s+future|as\s+a\s+result|to\s+that\s+end|"
+    r"(?:longer|shorter|long|short|medium|near)[ -]term|in\s+the\s+(?:long|short|medium|near)\s+term|"
+    r"since\s+this\s+incident|after\s+this\s+incident|following\s+this\s+incident|immediately)\s*,?\s+)"
+)
+# A leading purpose clause ("To prevent a recurrence, we will ..."): why, not what; the commitment
+# follows the comma.
+_LEAD_PURPOSE = r"(?:(?:in\s+order\s+)?to\s+[^,]{3,160},\s+)"
 # One or more lead-in parts ("we" + "need" + "to"); never empty, so rows without a lead-in
 # are left alone.
-LEAD_IN = rf"^(?:{_LEAD_MARKER}|{_LEAD_SUBJECT}|{_LEAD_MODAL}|{_LEAD_TICKET})+"
+LEAD_IN = rf"^(?:{_LEAD_PURPOSE}|{_LEAD_DISCOURSE}|{_LEAD_MARKER}|{_LEAD_SUBJECT}|{_LEAD_MODAL}|{_LEAD_TICKET})+"
 # A short heading before a colon ("Redis isolation: investigate ..."), at most eight words.
 HEADING = r"^(?:[^\s:]+\s+){0,7}[^\s:]+:\s+"
 # A coordinated first verb may precede the head verb ("review and update", "document and think").
@@ -222,6 +236,8 @@ EXPLORATORY_VERBS = (
 # Exploration that seeks a method is never bounded by naming the system it is about.
 # "Explore migration options", "explore paths to ...": the options are what is sought.
 METHOD_SEEKING = r"^(?:[a-z-]+\s+){1,3}(?:how|what|where|a\s+way|ways|options|paths|alternatives|possibilities)\b"
+# ... but "how many", "how often" ask for a count or a rate, a measurable answer, not a method.
+QUANTITY_QUESTION = r"^(?:[a-z-]+\s+){1,3}how\s+(?:many|much|often|long|far|frequently|large|big)\b"
 IMPROVEMENT_VERBS = (
     r"improv\w*", r"enhanc\w*", r"optimi[sz]\w*", r"strengthen\w*", r"harden\w*",
     r"streamlin\w*", r"rethink\w*", r"re-?work\w*", r"refin\w*", r"revamp\w*", r"overhaul\w*",
@@ -255,8 +271,12 @@ DELIBERATIVE_VERBS = (
     r"socializ\w*", r"remind\w*", r"work(?:s|ing)?\s+on", r"address\w*", r"deal(?:s|ing)?\s+with",
     r"tackl\w*", r"schedul\w*\s+(?:a\s+)?(?:discussion|meeting|call|session|chat|sync|workshop)",
     # narrative commitments with no end state: "make changes to ...", "take steps to ..."
-    r"mak(?:e|es|ing)\s+(?:some\s+|several\s+|further\s+|additional\s+|the\s+necessary\s+|necessary\s+)?"
+    r"(?:mak(?:e|es|ing)|implement(?:s|ed|ing)?)\s+(?:some\s+|several\s+|further\s+|additional\s+|the\s+necessary\s+|"
+    r"necessary\s+|a\s+number\s+of\s+|a\s+few\s+|a\s+series\s+of\s+|various\s+|many\s+)?"
     r"(?:changes|improvements|adjustments|enhancements)",
+    # working with someone to deal with it: "working with our provider to address this"
+    r"work(?:s|ed|ing)?\s+(?:closely\s+)?with\s+(?:[a-z0-9'.-]+\s+){1,5}to\s+(?:(?:address|resolve|fix|prevent|avoid|"
+    r"mitigate)\s+(?:this|these|that|it|them|the\s+(?:issues?|problems?))|ensure\s+(?:this|that|it))\b",
     r"tak(?:e|es|ing)\s+(?:\w+\s+)?(?:steps|measures|actions?)", r"focus\w*\s+on", r"invest\w*\s+in",
     r"(?:stress|emphasi[sz]|reinforc|underlin|highlight|reiterat|underscor)\w*\s+(?:the\s+)?(?:importance|need|value)",
     r"do\s+(?:more|better)", r"strive\w*", r"aim\w*\s+(?:to|for)",
@@ -281,7 +301,7 @@ NOMINAL_UNDER_WAY = (
 ABSTRACT_VERBS = (
     r"defin\w*", r"establish\w*", r"creat\w*", r"develop\w*", r"set(?:ting)?\s+up", r"setup",
     r"implement\w*", r"introduc\w*", r"build\w*", r"come\s+up\s+with", r"put\s+in\s+place",
-    r"formali[sz]\w*", r"design\w*", r"draft\w*", r"propos\w*", r"recommend\w*", r"plan",
+    r"formali[sz]\w*", r"devis\w*", r"design\w*", r"draft\w*", r"propos\w*", r"recommend\w*", r"plan",
     r"agree\w*", r"identif\w*", r"find", r"adopt\w*", r"need",
 )
 ABSTRACT_NOUNS = (
@@ -290,7 +310,8 @@ ABSTRACT_NOUNS = (
     "ways", "path", "vision", "roadmap", "best practice", "best practices", "governance",
     "ownership", "initiative", "program", "programme", "learning path", "mechanism", "mechanisms",
     "solution", "solutions", "options", "baseline", "standards", "principles", "philosophy",
-    "capability", "capabilities", "policy for", "policies for", "guideline", "guidelines", "criteria",
+    "capability", "capabilities", "policy for", "policies for", "policy around", "policies around", "policy on", "policies on",
+    "policy regarding", "guideline", "guidelines", "criteria",
     "rules for", "procedure for", "procedures for", "standard for", "standards for",
 )
 # Verbs with a concrete end state when their object is concrete.
@@ -442,6 +463,8 @@ ARTEFACT_NOUNS = (
     "sockets", "bandwidth", "iops", "contexts", "vpn", "production", "prod", "provisioner",
     "deploy", "switch", "switches", "router", "routers", "link", "links", "nameserver", "nameservers",
     "driver", "drivers", "thread", "threads", "metadata",
+    "website", "websites", "site", "sites", "domains", "subdomain", "subdomains", "uplink", "uplinks", "firmware",
+    "account", "accounts", "report", "reports", "support team",
     # code, config and delivery
     "config", "configuration", "configmap", "setting", "settings", "flag", "flags",
     "feature flag", "parameter", "parameters", "variable", "variables", "env var", "field",
@@ -575,6 +598,15 @@ _DEFECT_FIX = (
 )
 
 
+# A written procedure is a document one can point at: "document the escalation procedures", "update the
+# decommission documentation", "recovery steps are documented".
+_WRITTEN_PROCEDURE = (
+    r"\b(?:document(?:s|ed|ing)?|writ(?:e|es|ing)|wrote)\s+(?:[a-z-]+\s+){1,4}(?:procedures?|process(?:es)?|steps)\b"
+    r"|\b(?:updat(?:e|es|ed|ing)|revis(?:e|es|ed|ing))\s+(?:[a-z-]+\s+){1,4}(?:procedures|documentation|docs)\b"
+    r"|\b(?:procedures?|process(?:es)?|steps)\s+(?:are|is|must\s+be|get|gets)\s+documented\b"
+)
+
+
 def _patterns() -> dict[str, str]:
     verb = r"\b"
     return {
@@ -609,9 +641,11 @@ def _patterns() -> dict[str, str]:
         + r"\b",
         "artefact": r"\b(" + _alt(ARTEFACT_NOUNS) + r")\b",
         "defect_fix": _DEFECT_FIX,
+        "written_procedure": _WRITTEN_PROCEDURE,
         "abstract": r"\b(" + _alt(ABSTRACT_NOUNS) + r")\b",
         "exploratory": COORDINATED + "(" + _alt(EXPLORATORY_VERBS) + ")" + verb,
         "method_seeking": METHOD_SEEKING,
+        "quantity_question": QUANTITY_QUESTION,
         "improvement": COORDINATED + "(" + _alt(IMPROVEMENT_VERBS) + ")" + verb,
         "means": MEANS,
         "end_state": END_STATE,
@@ -657,6 +691,8 @@ def _patterns() -> dict[str, str]:
         "explicit_bound": _EXPLICIT_BOUND,
         "copula": r"\b(?:needs?|has|have|ought|is going|are going|wants?)\s+to\s+be\b",
         "more_than": r"\bmore\s+than\b",
+        # "come up with X": one verb, whose "with" must not end the object span
+        "come_up_with": r"\bcom(?:e|es|ing)\s+up\s+with\b",
         # not raw strings: the characters themselves, since pandas hands escaped "\\u" patterns
         # to Python's re instead of pyarrow
         "fold_single_quote": "[\u2018\u2019\u201b\u2032`]",
@@ -859,6 +895,7 @@ def _features(raw: pd.Series) -> pd.DataFrame:
 
     def normalise(series: pd.Series) -> pd.Series:
         series = _replace_where(series, p["copula"], "must be")
+        series = _replace_where(series, p["come_up_with"], "devise")
         return _replace_where(series, p["more_than"], "over")
 
     lower = normalise(plain)
@@ -914,11 +951,12 @@ def _features(raw: pd.Series) -> pd.DataFrame:
             "soft_placeholder": _extract_where(head, p["soft_placeholder"]),
             "soft_in_span": _contains(span, _uncaptured(p["soft_placeholder"])),
             "generic_in_span": _extract_where(span, p["generic_placeholder"]),
-            "artefact": _contains(lower, _uncaptured(p["artefact"])) | _contains(lower, p["defect_fix"]),
+            "artefact": _contains(lower, _uncaptured(p["artefact"])) | _contains(lower, p["defect_fix"])
+            | _contains(lower, p["written_procedure"]),
             "abstract": _extract_where(span, p["abstract"]),
             # "check for X" is a detection job, not an open-ended check
             "exploratory": head_match(p["exploratory"]).where(~head_contains(p["check_for"])),
-            "method_seeking": head_contains(p["method_seeking"]),
+            "method_seeking": head_contains(p["method_seeking"]) & ~head_contains(p["quantity_question"]),
             "improvement": head_match(p["improvement"]),
             "means": _contains(lower, p["means"]),
             "end_state": _contains(lower, p["end_state"]),
