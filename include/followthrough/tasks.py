@@ -14,6 +14,8 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,12 +98,17 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
     The policy is read here, once, and stored with the run: every later task of the run uses
     that copy. `full_extract` ignores the Jira watermarks (a backfill of the whole history).
     """
+    loaded = load_policy(config.policy_path())
+    store = open_store()
+    with run_lock(store, run_id):
+        return _extract_sources(store, loaded, run_id, dag_id, as_of, full_extract)
+
+
+def _extract_sources(store: Store, loaded: LoadedPolicy, run_id: str, dag_id: str, as_of: str,
+                     full_extract: bool) -> dict[str, Any]:
     from followthrough.sources.files import read_export
     from followthrough.store.source_rows import Completeness
 
-    loaded = load_policy(config.policy_path())
-    store = open_store()
-    hold_run_lock(store, run_id)
     store.start_run(run_id, dag_id, as_timestamp(as_of), loaded.content_hash)
     store.store_run_policy(run_id, loaded.to_record())
     loaded = run_policy(store, run_id)  # a retry keeps the policy its first attempt stored
@@ -128,6 +135,52 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
 # an enforcement run holds the store's run lock from extraction to its record, renewed by its tasks; a run
 # that died holding it loses it after this long (one that failed for good releases it: notifiers.py)
 RUN_LOCK_SECONDS = 2 * 3600
+
+# record_run's Airflow states in which it is still to run, and so will give the run lock back
+_RECORD_TO_RUN = frozenset({None, "none", "scheduled", "queued", "running", "up_for_retry", "up_for_reschedule",
+                            "deferred", "restarting"})
+
+
+@contextmanager
+def run_lock(store: Store, run_id: str) -> Iterator[None]:
+    """Hold the store's run lock around one task of an enforcement run (``hold_run_lock`` takes or renews it).
+
+    In the run's first pass the lock outlives the task: the run's later tasks renew it and ``record_run``
+    gives it back, so no other run slips in between two tasks. A task cleared in Airflow after the run was
+    recorded re-runs without a ``record_run`` after it: it gives the lock back when it ends (a failure
+    included), else the next run would be refused for the whole lease. When the re-run's ``record_run`` was
+    cleared too, the lock is kept from task to task again, until that record gives it back.
+    """
+    hold_run_lock(store, run_id)  # refused: nothing is held, nothing to give back
+    keep = record_run_pending(run_id)
+    if keep is None:  # outside Airflow (CLI, tests): a run the store has recorded is past its first pass
+        keep = (store.get_run(run_id) or {}).get("status") != "succeeded"
+    try:
+        yield
+    finally:
+        if not keep and store.release_run_lock(run_id):
+            log.info("run %s was recorded before and its record_run does not run again: the run lock is "
+                     "given back as this task ends", run_id)
+
+
+def record_run_pending(run_id: str) -> bool | None:
+    """Whether this run's ``record_run`` is still to run, as Airflow knows it (the first pass, or a clear that
+    took the downstream tasks with it); None outside an Airflow task or when Airflow cannot say."""
+    try:
+        from airflow.sdk import get_current_context
+    except ImportError:
+        return None
+    try:
+        ti = get_current_context()["ti"]
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id], task_ids=["record_run"])
+    except Exception as exc:  # noqa: BLE001  no task context, or the API unreachable: the store's record decides
+        log.debug("record_run's state of run %s is unknown (%s)", run_id, exc)
+        return None
+    by_task = (states or {}).get(run_id) or {}
+    if "record_run" not in by_task:
+        return None
+    state = by_task["record_run"]
+    return getattr(state, "value", state) in _RECORD_TO_RUN
 
 
 def hold_run_lock(store: Store, run_id: str) -> None:
@@ -297,12 +350,17 @@ def reconcile_findings(run_id: str, as_of: str, confirm_mass_resolve: bool = Fal
     The safety valves (followthrough.safety) apply here: a replay changes no finding's state,
     and a mass resolution is held, and alerted, until a run confirms it.
     """
+    store = open_store()
+    loaded = run_policy(store, run_id)
+    with run_lock(store, run_id):
+        return _reconcile_findings(store, loaded, run_id, as_of, confirm_mass_resolve)
+
+
+def _reconcile_findings(store: Store, loaded: LoadedPolicy, run_id: str, as_of: str,
+                        confirm_mass_resolve: bool) -> dict[str, Any]:
     from followthrough.findings import apply_waivers, reconcile, with_fingerprints
     from followthrough.safety import emptied_entities, is_replay, mass_resolution
 
-    store = open_store()
-    loaded = run_policy(store, run_id)
-    hold_run_lock(store, run_id)
     instant = as_timestamp(as_of)
     current = staging.read_frames(run_id, "findings")["findings"]
     current["evidence"] = current["evidence"].map(json.loads)
@@ -369,17 +427,21 @@ def mark_gone_subjects(changes: pd.DataFrame, store: Store) -> pd.DataFrame:
 @collected_once
 def plan_actions(run_id: str, as_of: str) -> dict[str, int]:
     """Put today's ladder actions into the outbox (insert-if-absent by idempotency key)."""
-    from followthrough.escalation import DIRECT_MESSAGES, cap_direct_messages
-    from followthrough.escalation import plan_actions as plan
-    from followthrough.store import outbox as states
-    from followthrough.store.repository import utc_naive
-
     instant = as_timestamp(as_of)
     store = open_store()
     if is_replay_run(store, run_id):
         return {"planned": 0, "added": 0, "replay": 1}
     loaded = run_policy(store, run_id)
-    hold_run_lock(store, run_id)
+    with run_lock(store, run_id):
+        return _plan_actions(store, loaded, run_id, instant)
+
+
+def _plan_actions(store: Store, loaded: LoadedPolicy, run_id: str, instant: pd.Timestamp) -> dict[str, int]:
+    from followthrough.escalation import DIRECT_MESSAGES, cap_direct_messages
+    from followthrough.escalation import plan_actions as plan
+    from followthrough.store import outbox as states
+    from followthrough.store.repository import utc_naive
+
     stored = store.findings_frame()
     open_findings = stored[stored["status"] == "open"]
     resolved = stored[(stored["status"] == "resolved") & (stored["resolved_as_of"] == utc_naive(instant))]

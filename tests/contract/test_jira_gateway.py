@@ -230,6 +230,59 @@ def test_comment_is_posted_once_with_its_marker(jira: FakeJira, client: JiraClie
     assert jira.requests[COMMENT] == 2
 
 
+def reassign_entry(owner: str = "nora", email: str = "nobody@example.com") -> dict[str, Any]:
+    """What escalation plans when an item's owner changes (escalation.py: the ``reassign`` update)."""
+    return {**create_entry(), "idempotency_key": f"{FP}:1:jira:reassign:{owner}", "action": "update_ticket",
+            "recipient": owner, "payload": {"assignee": owner, "assignee_email": email,
+                                            "comment": f"Reassigned from alice to {owner}, the item's owner now."}}
+
+
+REASSIGNED = f"Reassigned from alice to nora, the item's owner now.\n[followthrough:{FP}:1:jira:reassign:nora]"
+NO_USER = ("The responsible person is now nora, but no Jira user was found for them (nobody@example.com); please "
+           f"reassign.\n[followthrough:{FP}:1:jira:reassign:nora#no-jira-user]")
+
+
+def test_a_new_owner_without_a_jira_user_gets_the_reassignment_comment_and_a_request_to_reassign(
+        jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    store = Store([create_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    assert gateway.deliver(reassign_entry()) == Receipt("sent", key)
+    assert jira.comment_texts(key) == [REASSIGNED, NO_USER]
+    assert jira.issue(key)["fields"]["assignee"]["accountId"] == "acc-alice"  # no one to give it to
+    assert jira.requests["PUT /rest/api/3/issue/{issueIdOrKey}"] == 0
+    assert gateway.deliver(reassign_entry()) == Receipt("sent", key)  # delivered again: nothing new
+    assert jira.comment_texts(key) == [REASSIGNED, NO_USER]
+    assert jira.requests[COMMENT] == 2
+
+
+def test_a_new_owner_with_a_jira_user_gets_the_ticket_and_one_comment(
+        jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    store = Store([create_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    gateway.deliver(reassign_entry("bob", "bob@example.com"))
+    gateway.deliver(reassign_entry("bob", "bob@example.com"))
+    assert jira.issue(key)["fields"]["assignee"]["accountId"] == "acc-bob"
+    assert jira.comment_texts(key) == [
+        f"Reassigned from alice to bob, the item's owner now.\n[followthrough:{FP}:1:jira:reassign:bob]"]
+
+
+@pytest.mark.parametrize("posted", [REASSIGNED, NO_USER], ids=["reassigned_posted", "no_user_posted"])
+def test_either_comment_posted_by_an_attempt_that_died_does_not_keep_the_other_off(
+        jira: FakeJira, client: JiraClient, sleeps: Sleeps, posted: str) -> None:
+    store = Store([create_entry()])
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    key = store.tickets[(FP, 1)]
+    client.add_comment(key, text_to_adf(posted, markup=False))  # an earlier attempt got this far
+    gateway.deliver({**reassign_entry(), "uncertain": True})
+    assert sorted(jira.comment_texts(key)) == sorted([REASSIGNED, NO_USER])
+    assert jira.requests[COMMENT] == 2
+
+
 def test_resolve_walks_the_workflow_to_done_once(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
     store = Store([create_entry(), resolve_entry()])
     gateway = gateway_for(client, store, sleeps)

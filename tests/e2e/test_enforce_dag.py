@@ -135,3 +135,37 @@ def test_a_failing_run_names_the_path_and_posts_one_alert_to_the_platform_channe
     assert len(messages) == 1, messages
     assert "followthrough_enforce" in messages[0]["text"]
     assert "extract_sources" in messages[0]["text"]
+
+
+def test_a_task_re_run_in_a_finished_run_gives_the_run_lock_back_and_the_next_run_starts(
+    airflow_home: Path, tmp_path: Path
+) -> None:
+    """A finished run's reconcile_findings run again in that run (what a clear of that one task runs), on
+    Airflow: the task asks Airflow for record_run's state, finds it done, and gives the store's run lock
+    back as it ends; the next day's run is not refused."""
+    policy = write_policy(tmp_path, DEMO)
+    env = airflow_env(airflow_home, tmp_path / "ft", policy)
+    first = run_enforce(airflow_home, tmp_path / "ft", policy)
+    assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-4000:]
+    store = Store(f"sqlite:///{tmp_path / 'ft' / 'followthrough.db'}")
+    run = store.get_run()
+    assert run is not None
+    findings = store.findings_frame().drop(columns=["last_run_id"])
+    outbox = len(store.outbox_frame())
+
+    again = airflow(env, "tasks", "test", "followthrough_enforce", "reconcile_findings", run["run_id"])
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-4000:]
+    assert store.acquire_run_lock("probe", 60) is None  # free: a next run may take it
+    assert store.release_run_lock("probe")
+    assert "the run lock is given back as this task ends" in again.stdout + again.stderr
+    assert store.findings_frame().drop(columns=["last_run_id"]).equals(findings)  # the re-run changed nothing
+    assert len(store.outbox_frame()) == outbox
+
+    following = run_enforce(airflow_home, tmp_path / "ft", policy, as_of="2026-07-16T07:00:00+00:00")
+    assert following.returncode == 0, following.stdout[-4000:] + following.stderr[-4000:]
+    assert "RunLocked" not in following.stdout + following.stderr
+    latest = store.get_run()
+    assert latest is not None
+    assert latest["run_id"] != run["run_id"]
+    assert latest["status"] == "succeeded"
+    assert store.acquire_run_lock("probe", 60) is None

@@ -98,6 +98,81 @@ def test_two_enforcement_runs_at_once_one_runs_and_the_other_refuses_until_the_f
                   "started after the first was recorded")
 
 
+NEXT_RUN, NEXT_AS_OF = "scheduled__2026-07-16T07:00:00+00:00", "2026-07-16T07:00:00+00:00"
+
+
+def _lock_holder(store: Store) -> str | None:
+    """Who holds the run lock, asked as a second run would (a lock found free is given back at once)."""
+    holder = store.acquire_run_lock("probe", 60)
+    if holder is None:
+        store.release_run_lock("probe")
+        return None
+    return str(holder["run_id"])
+
+
+def _state(store: Store) -> tuple[object, ...]:
+    findings = store.findings_frame().sort_values("fingerprint").reset_index(drop=True)
+    outbox = store.outbox_frame().sort_values("idempotency_key").reset_index(drop=True)
+    return (findings.to_json(), outbox[["idempotency_key", "status", "attempts"]].to_json())
+
+
+def test_a_task_cleared_after_its_run_was_recorded_gives_the_lock_back_when_it_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator clears `reconcile_findings`, then `plan_actions`, of a finished run in Airflow: each re-runs
+    alone (record_run, which gives the lock back, does not run again). Each holds the lock while it runs, changes
+    nothing, and the next scheduled run starts at once instead of being refused for the lock's two-hour lease."""
+    from tests.integration.conftest import run_pipeline
+
+    use_embedded_store(monkeypatch, tmp_path / "home", write_policy(tmp_path, DEMO))
+    run = "scheduled__2026-07-15T10:00:00+00:00"
+    run_pipeline(run, DEMO_AS_OF)
+    store = tasks.open_store()
+    assert _lock_holder(store) is None
+    before = _state(store)
+    seen: list[str | None] = []
+    monkeypatch.setattr(store.__class__, "add_to_outbox",
+                        _spy(store.__class__.add_to_outbox, lambda: seen.append(_lock_holder(tasks.open_store()))))
+    tasks.reconcile_findings(run, DEMO_AS_OF)  # cleared alone
+    assert _lock_holder(store) is None
+    result = tasks.plan_actions(run, DEMO_AS_OF)  # cleared alone
+    assert seen == [run]  # it held the lock while it planned
+    assert result["added"] == 0
+    assert _lock_holder(store) is None
+    assert _state(store) == before  # the re-runs changed nothing
+    assert store.get_run(run)["status"] == "succeeded"
+    tasks.extract_sources(NEXT_RUN, ENFORCE, NEXT_AS_OF)  # the next scheduled run is not refused
+    assert _lock_holder(store) == NEXT_RUN
+
+
+def test_a_task_of_a_recorded_run_cleared_while_the_next_run_goes_on_is_refused_and_leaves_its_lock(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.integration.conftest import run_pipeline
+
+    use_embedded_store(monkeypatch, tmp_path / "home", write_policy(tmp_path, DEMO))
+    run = "scheduled__2026-07-15T10:00:00+00:00"
+    run_pipeline(run, DEMO_AS_OF)
+    store = tasks.open_store()
+    tasks.extract_sources(NEXT_RUN, ENFORCE, NEXT_AS_OF)
+    before = _state(store)
+    with pytest.raises(RunLocked, match=re.escape(NEXT_RUN)):
+        tasks.reconcile_findings(run, DEMO_AS_OF)
+    with pytest.raises(RunLocked, match=re.escape(NEXT_RUN)):
+        tasks.plan_actions(run, DEMO_AS_OF)
+    assert _state(store) == before
+    assert _lock_holder(store) == NEXT_RUN  # still the next run's, until its record
+    for step in ("validate_source_contract", "evaluate_rules", "reconcile_findings", "plan_actions",
+                 "dispatch_outbox", "record_run"):
+        getattr(tasks, step)(NEXT_RUN, NEXT_AS_OF)
+    assert _lock_holder(store) is None
+
+
+def _spy(method: Callable[..., object], call: Callable[[], object]) -> Callable[..., object]:
+    def spied(*args: object, **kwargs: object) -> object:
+        call()
+        return method(*args, **kwargs)
+    return spied
+
+
 @pytest.mark.postgres
 def test_enforcement_hourly_and_digest_dispatch_at_once_send_nothing_twice(
         pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, report_figure: Callable[[str], None]) -> None:

@@ -294,6 +294,61 @@ def test_a_new_owner_gets_the_ticket_and_is_told(jira: FakeJira, tmp_path: Path)
     assert _told(store.outbox_frame("run-2"), fingerprint, 1) == {"aisha.khan"}
 
 
+COMMENT = "POST /rest/api/3/issue/{issueIdOrKey}/comment"
+
+
+@pytest.mark.parametrize("fault", [None, ("reset_after_commit", (2,), {"only": COMMENT})],
+                         ids=["clean", "comment_reset_after_commit"])
+def test_a_new_owner_without_a_jira_user_gets_the_reassignment_comment_and_the_request_to_reassign(
+        jira: FakeJira, tmp_path: Path, fault: tuple | None) -> None:
+    """The two comments of one reassignment are told apart: neither keeps the other off the ticket, each
+    is posted once (a write that landed without an answer is found, not repeated), and a re-run adds none."""
+    run_pipeline("run-1", AS_OF)
+    store = _store(tmp_path)
+    findings = store.findings_frame("open")
+    candidates = findings[findings["subject_id"].str.startswith("AI-") & findings["responsible"].notna()
+                          & ~findings["rule"].isin(["AI-OWNER-GONE", "AI-NO-OWNER"])
+                          & (findings["responsible"] != "aisha.khan")]
+    assert not candidates.empty, findings[["rule", "subject_id", "responsible"]]
+    finding = candidates.iloc[0]
+    previous = str(finding["responsible"])
+    fingerprint, ticket = _ticket_of(store, str(finding["rule"]), str(finding["subject_id"]))
+    assignee = jira.issue(ticket)["fields"]["assignee"]
+    before = list(jira.comment_texts(ticket))
+
+    # aisha.khan (acc-alice in the source) takes the item over; no Jira user has her roster e-mail
+    _assign(jira, str(finding["subject_id"]), "acc-alice")
+    if fault is not None:
+        name, args, kwargs = fault
+        jira.faults.set(name, *args, **kwargs)
+    run_pipeline("run-2", AS_OF)
+    if fault is not None:
+        assert jira.faults.fired[fault[0]] > 0
+    assert store.findings_frame().set_index("fingerprint").loc[fingerprint, "responsible"] == "aisha.khan"
+    assert jira.issue(ticket)["fields"]["assignee"] == assignee  # no user to give it to: left as it was
+    added = jira.comment_texts(ticket)[len(before):]
+    reassigned = [t for t in added if f"Reassigned from {previous} to aisha.khan, the item's owner now." in t]
+    no_user = [t for t in added if "The responsible person is now aisha.khan, but no Jira user was found for them "
+               "(aisha.khan@followthrough-demo.example); please reassign." in t]
+    assert len(reassigned) == 1, added
+    assert len(no_user) == 1, added
+    assert len(added) == 2, added
+    entry_key = f"{fingerprint}:1:jira:reassign:aisha.khan"
+    assert reassigned[0].endswith(f"[followthrough:{entry_key}]")  # two markers: neither passes for the other
+    assert no_user[0].endswith(f"[followthrough:{entry_key}#no-jira-user]")
+    outbox = store.outbox_frame()
+    reassign = outbox[outbox["idempotency_key"] == entry_key]
+    assert list(reassign["status"]) == ["sent"]
+    assert list(reassign["external_ref"]) == [ticket]
+    assert _told(store.outbox_frame("run-2"), fingerprint, 1) == {"aisha.khan"}
+
+    comments_posted = len(jira.requests_to(COMMENT))
+    run_pipeline("run-3", AS_OF)  # the same day again
+    assert jira.comment_texts(ticket)[len(before):] == added
+    assert len(jira.requests_to(COMMENT)) == comments_posted
+    assert jira.issue(ticket)["fields"]["assignee"] == assignee
+
+
 def test_extraction_faults_are_audited_and_a_read_that_keeps_failing_fails_the_task(jira: FakeJira,
                                                                                    tmp_path: Path) -> None:
     from followthrough import tasks

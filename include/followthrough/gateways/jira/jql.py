@@ -43,7 +43,12 @@ def idempotency_label(fingerprint: str, episode: int) -> str:
     return f"ft-{head}-e{int(episode)}"
 
 
-def comment_marker(idempotency_key: str) -> str:
-    """The trailing marker that makes a comment findable (and so never posted twice)."""
-    return f"[followthrough:{idempotency_key}]"
+def comment_marker(idempotency_key: str, note: str | None = None) -> str:
+    """The trailing marker that makes a comment findable (and so never posted twice).
+
+    A second comment of the same entry carries its own marker, ``[followthrough:<key>#<note>]``: under
+    the entry's marker it would pass for the entry's comment, and whichever came second would never be
+    posted. Neither marker is a substring of the other (the entry's ends in ``]`` right after the key).
+    """
+    return f"[followthrough:{idempotency_key}#{note}]" if note else f"[followthrough:{idempotency_key}]"
 

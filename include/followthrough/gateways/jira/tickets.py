@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 SUMMARY_MAX = 255
 DESCRIPTION_MAX = 32_000  # Jira's limit is 32,767 characters of rendered text; keep a margin
+# the note of a reassignment whose new owner has no Jira user: a comment of its own beside the entry's
+NO_JIRA_USER = "no-jira-user"
 
 def classify_jira_error(exc: JiraError) -> DeliveryError:
     """The delivery category of a transport error (the one place Jira errors are classified).
@@ -77,7 +79,9 @@ class JiraTicketGateway:
     the previous episode's ticket when the store knows it; the old ticket stays closed.
 
     **Comment** carries ``[followthrough:<idempotency key>]`` as its last line and is skipped
-    when a comment with that marker exists (comments are read live, not through search).
+    when a comment with that marker exists (comments are read live, not through search). An
+    entry's second comment (a reassignment's request to reassign by hand, when the new owner has
+    no Jira user) carries ``[followthrough:<idempotency key>#<note>]``, so neither passes for the other.
 
     **Resolve** moves the ticket to Done (through intermediate statuses when the workflow
     needs it) unless its status is already in the done category, then adds the payload's
@@ -273,8 +277,9 @@ class JiraTicketGateway:
         self._comment_once(key, text, str(entry["idempotency_key"]))
         return key
 
-    def _comment_once(self, key: str, text: str, idempotency_key: str) -> None:
-        marker = comment_marker(idempotency_key)
+    def _comment_once(self, key: str, text: str, idempotency_key: str, note: str | None = None) -> None:
+        """Post the comment unless one with its marker is there; ``note`` names an entry's second comment."""
+        marker = comment_marker(idempotency_key, note)
         body = text_to_adf(f"{text}\n\n{marker}" if text.strip() else marker, markup=False)
         for _ in range(3):
             if self._has_comment(key, marker):
@@ -294,27 +299,31 @@ class JiraTicketGateway:
     def _update(self, entry: Mapping[str, Any]) -> str:
         """The finding changed: rewrite the description, or reassign to its new owner (PUTs: safe to repeat).
 
-        A new owner with no Jira user leaves the ticket as it is and says so in a comment.
+        The payload's comment ("Reassigned from X to Y") is posted either way. A new owner with no Jira
+        user leaves the assignee as it is and asks for a reassignment in a second comment, under its own
+        marker (``#no-jira-user``), so each of the two is posted once and neither passes for the other.
         """
         key = self._ticket(entry)
         payload = entry.get("payload") or {}
         fields: dict[str, Any] = {}
         if payload.get("description"):
             fields["description"] = text_to_adf(str(payload["description"])[:DESCRIPTION_MAX], markup=False)
+        unassignable: str | None = None
         if "assignee" in payload:
             email = _assignee_email(payload)
             account = self.client.find_user(email) if email else None
             if account:
                 fields["assignee"] = {"accountId": account}
             else:
-                self._comment_once(key, f"The responsible person is now {payload.get('assignee')}, but no Jira user "
-                                   f"was found for them ({email or 'no e-mail known'}); please reassign.",
-                                   str(entry["idempotency_key"]))
+                unassignable = (f"The responsible person is now {payload.get('assignee')}, but no Jira user was "
+                                f"found for them ({email or 'no e-mail known'}); please reassign.")
         if fields:
             self.client.edit_issue(key, fields=fields)
         comment = str(payload.get("comment") or "")
         if comment:
             self._comment_once(key, comment, str(entry["idempotency_key"]))
+        if unassignable:
+            self._comment_once(key, unassignable, str(entry["idempotency_key"]), note=NO_JIRA_USER)
         return key
 
     def _reopen(self, entry: Mapping[str, Any]) -> str:
