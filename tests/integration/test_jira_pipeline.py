@@ -273,7 +273,8 @@ def test_one_ticket_across_waive_expiry_and_reopen(jira: FakeJira, tmp_path: Pat
     assert [label for label in _tickets_by_label(jira) if label.startswith(f"ft-{fingerprint[:16]}-")] == mine
 
 
-def test_a_new_owner_gets_the_ticket_and_is_told(jira: FakeJira, tmp_path: Path) -> None:
+def _first_run_and_an_owned_item(tmp_path: Path) -> tuple[Store, pd.Series]:
+    """Run the first day; the open finding of an action item with an owner other than aisha.khan."""
     run_pipeline("run-1", AS_OF)
     store = _store(tmp_path)
     findings = store.findings_frame("open")
@@ -281,7 +282,11 @@ def test_a_new_owner_gets_the_ticket_and_is_told(jira: FakeJira, tmp_path: Path)
                           & ~findings["rule"].isin(["AI-OWNER-GONE", "AI-NO-OWNER"])
                           & (findings["responsible"] != "aisha.khan")]
     assert not candidates.empty, findings[["rule", "subject_id", "responsible"]]
-    finding = candidates.iloc[0]
+    return store, candidates.iloc[0]
+
+
+def test_a_new_owner_gets_the_ticket_and_is_told(jira: FakeJira, tmp_path: Path) -> None:
+    store, finding = _first_run_and_an_owned_item(tmp_path)
     fingerprint, ticket = _ticket_of(store, str(finding["rule"]), str(finding["subject_id"]))
 
     _assign(jira, str(finding["subject_id"]), "acc-alice")  # aisha.khan, in the roster, takes the item over
@@ -303,14 +308,7 @@ def test_a_new_owner_without_a_jira_user_gets_the_reassignment_comment_and_the_r
         jira: FakeJira, tmp_path: Path, fault: tuple | None) -> None:
     """The two comments of one reassignment are told apart: neither keeps the other off the ticket, each
     is posted once (a write that landed without an answer is found, not repeated), and a re-run adds none."""
-    run_pipeline("run-1", AS_OF)
-    store = _store(tmp_path)
-    findings = store.findings_frame("open")
-    candidates = findings[findings["subject_id"].str.startswith("AI-") & findings["responsible"].notna()
-                          & ~findings["rule"].isin(["AI-OWNER-GONE", "AI-NO-OWNER"])
-                          & (findings["responsible"] != "aisha.khan")]
-    assert not candidates.empty, findings[["rule", "subject_id", "responsible"]]
-    finding = candidates.iloc[0]
+    store, finding = _first_run_and_an_owned_item(tmp_path)
     previous = str(finding["responsible"])
     fingerprint, ticket = _ticket_of(store, str(finding["rule"]), str(finding["subject_id"]))
     assignee = jira.issue(ticket)["fields"]["assignee"]
