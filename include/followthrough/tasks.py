@@ -100,16 +100,19 @@ def extract_sources(run_id: str, dag_id: str, as_of: str, full_extract: bool = F
     """
     loaded = load_policy(config.policy_path())
     store = open_store()
-    with run_lock(store, run_id):
-        return _extract_sources(store, loaded, run_id, dag_id, as_of, full_extract)
+    with run_lock(store, run_id) as first_pass:
+        return _extract_sources(store, loaded, run_id, dag_id, as_of, full_extract, first_pass)
 
 
 def _extract_sources(store: Store, loaded: LoadedPolicy, run_id: str, dag_id: str, as_of: str,
-                     full_extract: bool) -> dict[str, Any]:
+                     full_extract: bool, first_pass: bool) -> dict[str, Any]:
     from followthrough.sources.files import read_export
     from followthrough.store.source_rows import Completeness
 
-    store.start_run(run_id, dag_id, as_timestamp(as_of), loaded.content_hash)
+    if first_pass or store.get_run(run_id) is None:
+        store.start_run(run_id, dag_id, as_timestamp(as_of), loaded.content_hash)
+    # else: cleared alone in a recorded run, no record_run follows to finish the run again, so its record
+    # stays as record_run left it ("running" for good would also hide it from the replay check)
     store.store_run_policy(run_id, loaded.to_record())
     loaded = run_policy(store, run_id)  # a retry keeps the policy its first attempt stored
     store.append_audit(run_id, [("run_started", None, {
@@ -142,21 +145,22 @@ _RECORD_TO_RUN = frozenset({None, "none", "scheduled", "queued", "running", "up_
 
 
 @contextmanager
-def run_lock(store: Store, run_id: str) -> Iterator[None]:
+def run_lock(store: Store, run_id: str) -> Iterator[bool]:
     """Hold the store's run lock around one task of an enforcement run (``hold_run_lock`` takes or renews it).
 
     In the run's first pass the lock outlives the task: the run's later tasks renew it and ``record_run``
     gives it back, so no other run slips in between two tasks. A task cleared in Airflow after the run was
     recorded re-runs without a ``record_run`` after it: it gives the lock back when it ends (a failure
     included), else the next run would be refused for the whole lease. When the re-run's ``record_run`` was
-    cleared too, the lock is kept from task to task again, until that record gives it back.
+    cleared too, the lock is kept from task to task again, until that record gives it back. Yields whether
+    this is such a pass (a ``record_run`` follows), False for a task re-run alone.
     """
     hold_run_lock(store, run_id)  # refused: nothing is held, nothing to give back
     keep = record_run_pending(run_id)
     if keep is None:  # outside Airflow (CLI, tests): a run the store has recorded is past its first pass
         keep = (store.get_run(run_id) or {}).get("status") != "succeeded"
     try:
-        yield
+        yield keep
     finally:
         if not keep and store.release_run_lock(run_id):
             log.info("run %s was recorded before and its record_run does not run again: the run lock is "

@@ -118,9 +118,10 @@ def _state(store: Store) -> tuple[object, ...]:
 
 def test_a_task_cleared_after_its_run_was_recorded_gives_the_lock_back_when_it_ends(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """An operator clears `reconcile_findings`, then `plan_actions`, of a finished run in Airflow: each re-runs
-    alone (record_run, which gives the lock back, does not run again). Each holds the lock while it runs, changes
-    nothing, and the next scheduled run starts at once instead of being refused for the lock's two-hour lease."""
+    """An operator clears `extract_sources`, `reconcile_findings`, then `plan_actions`, of a finished run in
+    Airflow: each re-runs alone (record_run, which gives the lock back, does not run again). Each holds the lock
+    while it runs, changes nothing (the run's record stays "succeeded": no record_run would finish it again), and
+    the next scheduled run starts at once instead of being refused for the lock's two-hour lease."""
     from tests.integration.conftest import run_pipeline
 
     use_embedded_store(monkeypatch, tmp_path / "home", write_policy(tmp_path, DEMO))
@@ -132,6 +133,9 @@ def test_a_task_cleared_after_its_run_was_recorded_gives_the_lock_back_when_it_e
     seen: list[str | None] = []
     monkeypatch.setattr(store.__class__, "add_to_outbox",
                         _spy(store.__class__.add_to_outbox, lambda: seen.append(_lock_holder(tasks.open_store()))))
+    tasks.extract_sources(run, ENFORCE, DEMO_AS_OF)  # cleared alone: the run stays recorded as it was
+    assert _lock_holder(store) is None
+    assert store.get_run(run)["status"] == "succeeded"
     tasks.reconcile_findings(run, DEMO_AS_OF)  # cleared alone
     assert _lock_holder(store) is None
     result = tasks.plan_actions(run, DEMO_AS_OF)  # cleared alone
