@@ -328,6 +328,11 @@ def describe_actions(findings: pd.DataFrame, actions: pd.DataFrame) -> list[str]
     return lines
 
 
+def _as_slack_shows(text: str) -> str:
+    """A message's text as Slack displays it: its three escaped characters (&amp; &lt; &gt;) read back."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None,
                    actions: pd.DataFrame | None = None, limit: int = 30, messages_shown: int = 6) -> str:
     """The summary as text for a terminal; with findings and actions, what it would do about each."""
@@ -359,7 +364,7 @@ def format_summary(summary: dict[str, Any], findings: pd.DataFrame | None = None
         if not messages.empty:
             lines += ["", f"Slack messages it would send (first {len(messages)}; all in actions.csv):"]
             for row in messages.itertuples(index=False):
-                text = str(redact_payload(row.payload).get("text", "")).replace("\n", " ")
+                text = _as_slack_shows(str(redact_payload(row.payload).get("text", ""))).replace("\n", " ")
                 lines.append(f"  to {row.recipient}: {text[:220]}{'...' if len(text) > 220 else ''}")
     if "report" in summary:
         lines += ["", f"Report: {summary['report']}"]
