@@ -96,7 +96,11 @@ def trend_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     ax.set_ylabel("on track (%)")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     ax.grid(axis="y", color="#eee")
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
+    teams = {str(row["team_id"]) for row in rows if row.get("compliance") is not None} - {"(all)"}
+    drawn = len(series) - ("(all)" in series)
+    # a subset says so, or a reader would take the lines for every team
+    title = f"{drawn} of {len(teams)} teams:\nleast on track" if drawn < len(teams) else None
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, title=title, title_fontsize=8)
     return _svg(fig, label)
 
 
