@@ -5,8 +5,10 @@ from __future__ import annotations
 import warnings
 
 from followthrough.report.charts import (
-    RULE_TEAM_COLUMNS,
+    BUSIEST_TEAMS,
     TREND_TEAMS,
+    age_chart,
+    age_rows,
     rule_team_chart,
     rule_team_grid,
     trend_chart,
@@ -26,7 +28,7 @@ def test_many_teams_keep_the_busiest_columns_and_sum_the_rest() -> None:
     counts = {f"AI-OVERDUE / team-{i:02d}": i + 1 for i in range(50)}
     counts |= {f"PM-MISSING / team-{i:02d}": 1 for i in range(0, 50, 5)}
     rules, teams, grid = rule_team_grid(counts)
-    assert len(teams) == RULE_TEAM_COLUMNS + 1
+    assert len(teams) == BUSIEST_TEAMS + 1
     # the busiest fifteen by total (team-35 .. team-49), in name order, then the rest in one column
     assert teams[:-1] == [f"team-{i:02d}" for i in range(35, 50)]
     assert teams[-1] == "35 other teams"
@@ -87,3 +89,21 @@ def test_trend_ties_go_by_team_name_and_the_chart_renders_forty_teams() -> None:
         warnings.simplefilter("error")
         svg = trend_chart(rows + _weeks("(all)", 0.5))
     assert 'aria-label="Weekly compliance trend per team"' in svg
+
+
+def test_the_age_chart_keeps_the_teams_with_most_open_items_and_sums_the_rest() -> None:
+    by_team = {f"team-{i:02d}": {"0-7 days": i, "over 90 days": 1} for i in range(30)}
+    rows = age_rows(by_team, limit=4)
+    assert [team for team, _ in rows] == ["team-26", "team-27", "team-28", "team-29", "26 other teams"]
+    assert rows[-1][1]["0-7 days"] == sum(range(26))
+    assert rows[-1][1]["over 90 days"] == 26
+    assert sum(sum(c.values()) for _, c in rows) == sum(i + 1 for i in range(30))  # each item once
+    assert [team for team, _ in age_rows({"b": {"0-7 days": 1}, "a": {"8-30 days": 2}})] == ["a", "b"]
+
+
+def test_the_age_chart_renders_fifty_teams_without_warnings() -> None:
+    by_team = {f"team-{i:02d}": {"0-7 days": i % 7, "8-30 days": i % 5, "31-90 days": 3, "over 90 days": i % 2} for i in range(50)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        svg = age_chart(by_team)
+    assert 'aria-label="Open action items by age bucket and team"' in svg

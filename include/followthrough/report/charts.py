@@ -104,17 +104,42 @@ def trend_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     return _svg(fig, label)
 
 
+# Beyond this many teams a chart's rows or columns no longer fit its cells and labels: the busiest
+# teams keep their own and the rest share one, "N other teams"
+BUSIEST_TEAMS = 15
+
+
+def busiest_teams(totals: Mapping[str, int], limit: int = BUSIEST_TEAMS) -> tuple[list[str], list[str]]:
+    """(the teams that keep their own row or column, in name order; the others), by total, ties by name."""
+    ranked = sorted(totals, key=lambda team: (-totals[team], team))
+    return sorted(ranked[:limit]), sorted(ranked[limit:])
+
+
+def age_rows(by_team: Mapping[str, Mapping[str, int]],
+             limit: int = BUSIEST_TEAMS) -> list[tuple[str, dict[str, int]]]:
+    """The age chart's bars: each team's open items by age bucket; beyond `limit` teams, the teams
+    with the most open items and one bar "N other teams" summing the rest (every item counted once)."""
+    buckets = [bucket for bucket, _, _ in AGE_BUCKETS]
+    counts = {team: {b: int(by_team[team].get(b, 0)) for b in buckets} for team in by_team}
+    shown, others = busiest_teams({team: sum(c.values()) for team, c in counts.items()}, limit)
+    rows = [(team, counts[team]) for team in shown]
+    if others:
+        rows.append((f"{len(others)} other teams", {b: sum(counts[t][b] for t in others) for b in buckets}))
+    return rows
+
+
 def age_chart(by_team: Mapping[str, Mapping[str, int]]) -> str:
-    """Open action items per team, stacked by age bucket."""
+    """Open action items per team, stacked by age bucket (the busiest teams, see age_rows)."""
     label = "Open action items by age bucket and team"
     if not by_team or not any(sum(v.values()) for v in by_team.values()):
         return _empty("no open action items", label)
-    teams = sorted(by_team)
+    rows = age_rows(by_team)
+    teams = [team for team, _ in rows]
     fig, ax = _figure(7.5, 0.45 * len(teams) + 1.0)
     left = [0] * len(teams)
     colors = ["#9ecae1", "#4292c6", "#fd8d3c", "#d62728"]
     for (bucket, _, _), color in zip(AGE_BUCKETS, colors, strict=True):
-        values = [int(by_team[t].get(bucket, 0)) for t in teams]
+        values = [counts[bucket] for _, counts in rows]
         ax.barh(teams, values, left=left, color=color, label=bucket)
         left = [a + b for a, b in zip(left, values, strict=True)]
     ax.invert_yaxis()
@@ -123,13 +148,8 @@ def age_chart(by_team: Mapping[str, Mapping[str, int]]) -> str:
     return _svg(fig, label)
 
 
-# Beyond this many team columns the grid's counts no longer fit their cells (the figure is capped
-# at 9 inches): the busiest teams get columns and the rest share one
-RULE_TEAM_COLUMNS = 15
-
-
 def rule_team_grid(by_rule_and_team: Mapping[str, int],
-                   max_teams: int = RULE_TEAM_COLUMNS) -> tuple[list[str], list[str], list[list[int]]]:
+                   max_teams: int = BUSIEST_TEAMS) -> tuple[list[str], list[str], list[list[int]]]:
     """Rows (rules), columns (teams) and counts of the rule x team grid.
 
     Keys are "RULE / team". With more than `max_teams` teams, the `max_teams` teams with the most
@@ -144,15 +164,14 @@ def rule_team_grid(by_rule_and_team: Mapping[str, int],
     totals: dict[str, int] = {}
     for (_, team), count in cells.items():
         totals[team] = totals.get(team, 0) + count
-    teams = sorted(totals)
-    if len(teams) <= max_teams:
-        return rules, teams, [[cells.get((r, t), 0) for t in teams] for r in rules]
-    shown = sorted(sorted(teams, key=lambda t: (-totals[t], t))[:max_teams])
-    kept = set(shown)
-    other = f"{len(teams) - len(shown)} other teams"
-    grid = [[cells.get((r, t), 0) for t in shown]
-            + [sum(c for (rr, t), c in cells.items() if rr == r and t not in kept)] for r in rules]
-    return rules, [*shown, other], grid
+    shown, others = busiest_teams(totals, max_teams)
+    grid = [[cells.get((r, t), 0) for t in shown] for r in rules]
+    if not others:
+        return rules, shown, grid
+    rest = set(others)
+    for r, row in zip(rules, grid, strict=True):
+        row.append(sum(c for (rr, t), c in cells.items() if rr == r and t in rest))
+    return rules, [*shown, f"{len(others)} other teams"], grid
 
 
 def rule_team_chart(by_rule_and_team: Mapping[str, int]) -> str:
