@@ -39,6 +39,7 @@ FP = "0123456789abcdef" + "0" * 48
 FP2 = "fedcba9876543210" + "1" * 48
 FP3 = "00112233aabbccdd" + "2" * 48
 FP4 = "4455667788990011" + "3" * 48
+FP5 = "5566778899001122" + "4" * 48
 CREATE = "POST /rest/api/3/issue"
 SEARCH = "POST /rest/api/3/search/jql"
 COMMENT = "POST /rest/api/3/issue/{issueIdOrKey}/comment"
@@ -414,15 +415,15 @@ def test_a_lag_that_would_pass_the_budget_defers_the_entry(jira: FakeJira, clien
 
 
 def test_a_batch_of_creates_is_looked_up_with_one_search(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
-    """prepare() answers every create's label search at once; a create that may have landed earlier uses the
-    answer only if the search started after its lag; a second create of a label searches afresh."""
+    """prepare() notes a batch's creates and the first lookup searches for all of them; a create that may have
+    landed earlier uses the answer only if the search started after its lag; a label is answered once."""
     store = Store([])
     gateway = gateway_for(client, store, sleeps, search_lag_seconds=10, now=lambda: NOW)
     existing = gateway.deliver(create_entry(FP3))  # made before (e.g. by a run whose record was lost)
     searches = jira.requests[SEARCH]
     entries = [create_entry(), create_entry(FP2), create_entry(FP3), comment_entry()]
     gateway.prepare(entries)
-    assert jira.requests[SEARCH] == searches + 1
+    assert jira.requests[SEARCH] == searches  # searched inside the first delivery, counted with its attempt
     made = [gateway.deliver(e).external_ref for e in entries[:3]]
     assert jira.requests[SEARCH] == searches + 1  # every create was answered by the batch search
     assert made[2] == existing.external_ref
@@ -430,27 +431,31 @@ def test_a_batch_of_creates_is_looked_up_with_one_search(jira: FakeJira, client:
     gateway.deliver(create_entry())  # the same label again: searched afresh, found, not created
     assert jira.requests[SEARCH] == searches + 2
     assert jira.requests[CREATE] == 3
-    # an uncertain entry whose lag had not passed when the batch was searched: its own searches, up to the lag
-    gateway.prepare([outbox_entry(create_entry(FP4), attempts=1, seconds_ago=0)])
-    gateway.deliver(outbox_entry(create_entry(FP4), attempts=1, seconds_ago=0))
-    assert jira.requests[SEARCH] == searches + 3 + 5
-    assert jira.requests[CREATE] == 4
+    # an uncertain entry whose lag had not passed when the batch was searched: its own searches, up to the lag;
+    # the fresh entry of the same batch is answered by the batch search
+    batch = [outbox_entry(create_entry(FP4), attempts=1, seconds_ago=0), create_entry(FP5)]
+    gateway.prepare(batch)
+    for entry in batch:
+        gateway.deliver(entry)
+    assert jira.requests[SEARCH] == searches + 2 + 1 + 5
+    assert jira.requests[CREATE] == 5
     assert sleeps == [1.0, 2.0, 4.0, 3.0]
-    for fingerprint in (FP, FP2, FP3, FP4):
+    for fingerprint in (FP, FP2, FP3, FP4, FP5):
         assert len(tickets(jira, fingerprint)) == 1
 
 
 def test_a_failed_batch_search_leaves_each_create_to_search_for_itself(
     jira: FakeJira, client: JiraClient, sleeps: Sleeps
 ) -> None:
-    jira.faults.set("unavailable", 10, only=SEARCH)
+    jira.faults.set("unavailable", 6, only=SEARCH)  # the batch search and its 5 retries
     gateway = gateway_for(client, Store([]), sleeps)
-    gateway.prepare([create_entry()])  # retries spent: nothing is kept, nothing is raised
-    jira.faults.clear()
-    searches = jira.requests[SEARCH]
-    gateway.deliver(create_entry())
-    assert jira.requests[SEARCH] == searches + 1
+    gateway.prepare([create_entry(), create_entry(FP2)])
+    gateway.deliver(create_entry())  # the batch search fails inside: nothing is kept, nothing is raised
+    assert jira.requests[SEARCH] == 6 + 1
+    gateway.deliver(create_entry(FP2))
+    assert jira.requests[SEARCH] == 6 + 2
     assert len(tickets(jira)) == 1
+    assert len(tickets(jira, FP2)) == 1
 
 
 @pytest.mark.parametrize("commit", [True, False], ids=["applied", "not-applied"])

@@ -126,6 +126,7 @@ class JiraTicketGateway:
         self.now = now
         # label -> (monotonic instant the batch search started, the issues it found): see prepare()
         self._prefetched: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._batch_labels: list[str] = []  # the labels of the batch prepare() noted, not yet searched for
         # label -> monotonic instant a create of it failed ambiguously in this gateway's life
         self._ambiguous: dict[str, float] = {}
         self.resolve_transition = resolve_transition
@@ -155,20 +156,22 @@ class JiraTicketGateway:
     # ------------------------------------------------------------------------------ create
 
     def prepare(self, entries: Iterable[Mapping[str, Any]]) -> None:
-        """Look up the labels of a batch's creates in one search, before the batch is delivered one by one.
+        """Note the labels of a claimed batch's creates: the first of them to be looked up searches for all.
 
         Each create must know whether a ticket with its label exists; one ``labels in (...)``
         search answers that for the whole batch (the outbox claims 25 at a time) instead of one
-        search per entry. A create uses the answer only if the search started after its own
-        not-before instant (the search lag since an earlier attempt that may have created it),
-        and only once: a second create of the same label searches afresh. When the search fails,
-        nothing is kept and each create searches for itself.
+        search per entry. The search is made inside the first create's delivery, so whatever it
+        meets is counted with that attempt. A create uses the answer only if the search started
+        after its own not-before instant (the search lag since an earlier attempt that may have
+        created it), and only once: a second create of the same label searches afresh.
         """
         self._prefetched = {}
-        labels = sorted({idempotency_label(str(e["fingerprint"]), int(e["episode"])) for e in entries
-                         if e.get("action") == "create_ticket" and e.get("fingerprint")})
-        if not labels:
-            return
+        self._batch_labels = sorted({idempotency_label(str(e["fingerprint"]), int(e["episode"])) for e in entries
+                                     if e.get("action") == "create_ticket" and e.get("fingerprint")})
+
+    def _search_batch(self) -> None:
+        """The batch search noted by :meth:`prepare`; when it fails nothing is kept and each create searches."""
+        labels, self._batch_labels = self._batch_labels, []
         started = self.clock()
         try:
             issues = list(self.client.search_all(
@@ -275,6 +278,8 @@ class JiraTicketGateway:
         after it answers without a request. Between searches it backs off (1, 2, 4, 8 s), never past ``until``; with an
         injected sleep the time slept counts as passed.
         """
+        if label in self._batch_labels and len(self._batch_labels) > 1:
+            self._search_batch()
         prefetched = self._prefetched.pop(label, None)
         if prefetched is not None and (until is None or prefetched[0] >= until):
             issues = prefetched[1]
