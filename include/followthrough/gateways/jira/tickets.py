@@ -275,8 +275,9 @@ class JiraTicketGateway:
 
         ``until`` is a monotonic instant (the lag after the last moment the label may have been
         created; None: any search answers); a batch search (:meth:`prepare`) that started at or
-        after it answers without a request. Between searches it backs off (1, 2, 4, 8 s), never past ``until``; with an
-        injected sleep the time slept counts as passed.
+        after it answers without a request. Between searches it backs off (1, 2, 4, 8 s), never
+        past ``until``; with an injected sleep the time slept counts as passed. A wait that would
+        pass the dispatch attempt's deadline defers the entry instead.
         """
         if label in self._batch_labels and len(self._batch_labels) > 1:
             self._search_batch()
