@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ NOW = datetime(2026, 7, 15, 10, 0, tzinfo=UTC)
 FP = "0123456789abcdef" + "0" * 48
 FP2 = "fedcba9876543210" + "1" * 48
 FP3 = "00112233aabbccdd" + "2" * 48
+FP4 = "4455667788990011" + "3" * 48
+FP5 = "5566778899001122" + "4" * 48
 CREATE = "POST /rest/api/3/issue"
 SEARCH = "POST /rest/api/3/search/jql"
 COMMENT = "POST /rest/api/3/issue/{issueIdOrKey}/comment"
@@ -406,18 +408,107 @@ def test_503_on_search_is_retried_with_backoff(jira: FakeJira, client: JiraClien
 
 
 def test_503_on_create_is_never_retried_blindly(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
-    """A 503 after sending may hide a created ticket: look for it, leave the entry pending, create next run."""
+    """A 503 after sending may hide a created ticket: search at once, leave the entry pending without sleeping
+    through the search lag, and create it next run only after a search once the lag has passed."""
     jira.faults.unavailable(1, only=CREATE)
     store = Store([create_entry(), comment_entry()])
     gateway = gateway_for(client, store, sleeps, search_lag_seconds=10)
     assert store.dispatch(gateway) == 2  # both wait: the create is uncertain, the comment has no ticket
     assert jira.requests[CREATE] == 1
-    assert sum(sleeps) >= 10  # the label was searched for over the lag window
+    assert sleeps == []  # the dispatch goes on with other entries while the lag passes
     assert tickets(jira) == []
     assert run_until_done(store, gateway) == 1  # the next run: still no ticket labelled, so create it
+    assert sum(sleeps) == 10  # the rest of the lag (the clock stood still), once, with searches in between
     assert jira.requests[CREATE] == 2
     assert tickets(jira) == [store.tickets[(FP, 1)]]
     assert len(jira.comment_texts(store.tickets[(FP, 1)])) == 1
+
+
+def outbox_entry(entry: dict[str, Any], attempts: int, seconds_ago: float) -> dict[str, Any]:
+    """An entry as the outbox hands it back after an uncertain attempt that ended `seconds_ago` before NOW."""
+    return {**entry, "uncertain": True, "error_category": "uncertain", "attempts": attempts,
+            "last_attempt_at": (NOW - timedelta(seconds=seconds_ago)).replace(tzinfo=None)}
+
+
+@pytest.mark.parametrize(("seconds_ago", "waited"), [(30.0, 0.0), (10.0, 0.0), (4.0, 6.0)])
+def test_an_uncertain_create_waits_only_for_what_is_left_of_the_lag(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps, seconds_ago: float, waited: float
+) -> None:
+    """The outbox says when the uncertain attempt ended: the lag is waited from then, once, not again in full."""
+    gateway = gateway_for(client, Store([]), sleeps, search_lag_seconds=10, now=lambda: NOW)
+    receipt = gateway.deliver(outbox_entry(create_entry(), attempts=1, seconds_ago=seconds_ago))
+    assert sum(sleeps) == waited
+    assert jira.requests[SEARCH] == (1 if not waited else 4)  # once the lag has passed, one search answers
+    assert jira.requests[CREATE] == 1
+    assert tickets(jira) == [receipt.external_ref]
+
+
+def test_an_uncertain_create_that_landed_is_found_once_the_lag_has_passed(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    """Search hides the ticket the earlier attempt created until the lag is over: it is found, not made again."""
+    store = Store([])
+    jira.faults.search_lag(searches=2)
+    first = gateway_for(client, store, sleeps).deliver(create_entry())  # landed, but its answer was lost
+    gateway = gateway_for(client, store, sleeps, search_lag_seconds=10, now=lambda: NOW)
+    receipt = gateway.deliver(outbox_entry(create_entry(), attempts=1, seconds_ago=7))
+    assert receipt.external_ref == first.external_ref
+    assert sleeps == [1.0, 2.0]  # backoff while search lagged, within the 3 s left of the lag
+    assert jira.requests[CREATE] == 1
+    jira.reindex()
+    assert tickets(jira) == [first.external_ref]
+
+
+def test_a_lag_that_would_pass_the_budget_defers_the_entry(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    client.deadline = client.clock() + 1.5  # the dispatch attempt has 1.5 s left
+    gateway = gateway_for(client, Store([]), sleeps, search_lag_seconds=30, now=lambda: NOW)
+    with pytest.raises(DeliveryDeferred, match="search lag"):
+        gateway.deliver(outbox_entry(create_entry(), attempts=2, seconds_ago=1))
+    assert jira.requests[CREATE] == 0
+
+
+def test_a_batch_of_creates_is_looked_up_with_one_search(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
+    """prepare() notes a batch's creates and the first lookup searches for all of them; a create that may have
+    landed earlier uses the answer only if the search started after its lag; a label is answered once."""
+    store = Store([])
+    gateway = gateway_for(client, store, sleeps, search_lag_seconds=10, now=lambda: NOW)
+    existing = gateway.deliver(create_entry(FP3))  # made before (e.g. by a run whose record was lost)
+    searches = jira.requests[SEARCH]
+    entries = [create_entry(), create_entry(FP2), create_entry(FP3), comment_entry()]
+    gateway.prepare(entries)
+    assert jira.requests[SEARCH] == searches  # searched inside the first delivery, counted with its attempt
+    made = [gateway.deliver(e).external_ref for e in entries[:3]]
+    assert jira.requests[SEARCH] == searches + 1  # every create was answered by the batch search
+    assert made[2] == existing.external_ref
+    assert jira.requests[CREATE] == 3
+    gateway.deliver(create_entry())  # the same label again: searched afresh, found, not created
+    assert jira.requests[SEARCH] == searches + 2
+    assert jira.requests[CREATE] == 3
+    # an uncertain entry whose lag had not passed when the batch was searched: its own searches, up to the lag;
+    # the fresh entry of the same batch is answered by the batch search
+    batch = [outbox_entry(create_entry(FP4), attempts=1, seconds_ago=0), create_entry(FP5)]
+    gateway.prepare(batch)
+    for entry in batch:
+        gateway.deliver(entry)
+    assert jira.requests[SEARCH] == searches + 2 + 1 + 5
+    assert jira.requests[CREATE] == 5
+    assert sleeps == [1.0, 2.0, 4.0, 3.0]
+    for fingerprint in (FP, FP2, FP3, FP4, FP5):
+        assert len(tickets(jira, fingerprint)) == 1
+
+
+def test_a_failed_batch_search_leaves_each_create_to_search_for_itself(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps
+) -> None:
+    jira.faults.set("unavailable", 6, only=SEARCH)  # the batch search and its 5 retries
+    gateway = gateway_for(client, Store([]), sleeps)
+    gateway.prepare([create_entry(), create_entry(FP2)])
+    gateway.deliver(create_entry())  # the batch search fails inside: nothing is kept, nothing is raised
+    assert jira.requests[SEARCH] == 6 + 1
+    gateway.deliver(create_entry(FP2))
+    assert jira.requests[SEARCH] == 6 + 2
+    assert len(tickets(jira)) == 1
+    assert len(tickets(jira, FP2)) == 1
 
 
 @pytest.mark.parametrize("commit", [True, False], ids=["applied", "not-applied"])
@@ -449,10 +540,13 @@ def test_reset_after_committed_create_finds_the_ticket_by_its_label(
     if lagging_searches:
         jira.faults.search_lag(searches=lagging_searches)  # the new ticket stays invisible to 3 searches
     store = Store([create_entry(), comment_entry()])
-    assert run_until_done(store, gateway_for(client, store, sleeps)) == 1
+    # indexed at once: found by the search right after the reset; lagging: left pending, found next run
+    assert run_until_done(store, gateway_for(client, store, sleeps)) == (2 if lagging_searches else 1)
     assert jira.requests[CREATE] == 1
     assert jira.faults.fired["reset_after_commit"] == 1
-    assert sleeps == [1.0, 2.0, 4.0][:lagging_searches]  # backoff between label searches while lagging
+    # lagging: the search after the reset and the comment's search see nothing; the next run's first search
+    # neither, so it backs off once (the rest of the lag is not slept: the ticket shows)
+    assert sleeps == ([1.0] if lagging_searches else [])
     assert tickets(jira) == [store.tickets[(FP, 1)]]
     assert len(jira.comment_texts(store.tickets[(FP, 1)])) == 1
 
@@ -487,7 +581,7 @@ def test_an_uncertain_entry_finds_a_ticket_that_search_does_not_show_yet(
     receipt = gateway_for(client, store, sleeps).deliver({**create_entry(), "uncertain": True})
     assert receipt.external_ref == created.external_ref
     assert jira.requests[CREATE] == 1
-    assert sleeps == [1.0, 2.0]  # backoff between label searches while search lagged
+    assert sleeps == [1.0, 2.0, 4.0]  # backoff between label searches while search lagged
     jira.reindex()
     assert tickets(jira) == [created.external_ref]
 

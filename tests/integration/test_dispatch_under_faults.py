@@ -27,7 +27,7 @@ from tests.pipeline import (
     synthetic_backlog,
 )
 
-pytestmark = pytest.mark.throughput  # about eight minutes: `make throughput`, not `make test`
+pytestmark = pytest.mark.throughput  # about six minutes: `make throughput`, not `make test`
 
 TICKETS = 500
 MESSAGES = 500

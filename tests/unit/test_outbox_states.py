@@ -327,3 +327,97 @@ def test_every_attempt_audits_the_faults_its_delivery_met(store: Store) -> None:
         for payload in payloads:
             audited.update(payload.get("faults") or {})
     assert audited == gateway.faults
+
+
+# ---------------------------------------------------------------------------------------------- a message after its ticket
+
+
+def finding_actions(fingerprint: str, *, ticket: str = "create") -> list[dict[str, Any]]:
+    """A finding's ticket and its DM, keyed as escalation.py plans them."""
+    return [{"idempotency_key": f"{fingerprint}:1:jira:{ticket}", "fingerprint": fingerprint, "episode": 1, "step": 0,
+             "channel": "jira", "action": f"{ticket}_ticket", "recipient": "omar", "payload": {"summary": "s"}},
+            {"idempotency_key": f"{fingerprint}:1:slack:step0:dm_owner", "fingerprint": fingerprint, "episode": 1,
+             "step": 0, "channel": "slack", "action": "dm_owner", "recipient": "omar", "payload": {"text": "t"}}]
+
+
+def test_a_message_waits_while_its_ticket_is_still_to_be_created(store: Store) -> None:
+    """The DM carries the ticket's link, so it goes after the ticket: within the attempt's second pass once the
+    ticket's uncertain create is resolved, or in a later attempt; a message of another finding does not wait."""
+    store.add_to_outbox([*finding_actions("fa"), *finding_actions("fb", ticket="reopen"),
+                         action("other", channel="slack")], "plan", AS_OF)
+    gateway = Scripted({"fa:1:jira:create": [DeliveryUncertain], "fb:1:jira:reopen": [DeliveryDeferred] * 2})
+    counts = dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings(passes=2))
+    order = [e["idempotency_key"] for e in gateway.seen]
+    assert order == ["fa:1:jira:create", "fb:1:jira:reopen", "other",  # first pass: both DMs wait
+                     "fa:1:jira:create", "fb:1:jira:reopen", "fa:1:slack:step0:dm_owner"]  # second: fa's ticket made
+    assert rows(store)["fb:1:slack:step0:dm_owner"]["status"] == "pending"  # its ticket is still pending
+    assert rows(store)["fb:1:slack:step0:dm_owner"]["attempts"] == 0  # waiting is no attempt
+    assert counts["pending"] == 2
+    dispatch_pending(store, gateway, "run-2", now=NOW, settings=settings(passes=2))
+    assert {r["status"] for r in rows(store).values()} == {"sent"}
+    assert [e["idempotency_key"] for e in gateway.seen][-2:] == ["fb:1:jira:reopen", "fb:1:slack:step0:dm_owner"]
+
+
+def test_a_message_whose_ticket_failed_goes_without_waiting(store: Store) -> None:
+    store.add_to_outbox(finding_actions("fa"), "plan", AS_OF)
+    gateway = Scripted({"fa:1:jira:create": [DeliveryPermanent]})
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert {k: r["status"] for k, r in rows(store).items()} == {
+        "fa:1:jira:create": "failed", "fa:1:slack:step0:dm_owner": "sent"}
+
+
+def test_the_ticket_entry_keys_are_the_ones_escalation_plans() -> None:
+    from followthrough.escalation import _jira_create
+    from followthrough.policy import Policy
+
+    finding = {"fingerprint": "f" * 64, "episode": 2, "rule": "AI-OVERDUE", "reason": "r", "subject_type": "action_item",
+               "subject_id": "AI-1", "title": "t", "due_at": "2026-07-01"}
+    planned = _jira_create(finding, Policy(sources=[{"name": "demo", "path": "x"}]), "omar", {})
+    assert planned["idempotency_key"] == states.ticket_entry_keys("f" * 64, "2")[0]
+    assert states.ticket_entry_keys("f" * 64, "2")[1] == f"{'f' * 64}:2:jira:reopen"  # escalation's reopen key
+
+
+# ---------------------------------------------------------------------------------------------- a batch looked at first
+
+
+class LookingAhead(Faulty):
+    """A gateway with a look-ahead (as JiraTicketGateway.prepare): records the batches and meets faults there."""
+
+    def __init__(self, prepare_faults: dict[str, int] | None = None, fail: bool = False) -> None:
+        super().__init__({}, {})
+        self.batches: list[list[str]] = []
+        self.prepare_faults = prepare_faults or {}
+        self.fail = fail
+
+    def prepare(self, entries: list[dict[str, Any]]) -> None:
+        self.batches.append([e["idempotency_key"] for e in entries])
+        self.faults.update(self.prepare_faults)
+        if self.fail:
+            raise RuntimeError("look-ahead failed")
+
+
+def test_each_claimed_batch_is_looked_at_before_its_entries_are_delivered(store: Store) -> None:
+    store.add_to_outbox([action(f"e{n}") for n in range(5)], "plan", AS_OF)
+    gateway = LookingAhead({"http_503": 1})
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings(claim_batch=2))
+    assert gateway.batches == [["e0", "e1"], ["e2", "e3"], ["e4"]]
+    assert {r["status"] for r in rows(store).values()} == {"sent"}
+    # the faults the look-ahead met are in the audit trail: with the next attempt recorded
+    faults = [e["payload"].get("faults") for e in store.audit_events() if e["kind"] == "action_attempt"]
+    assert faults == [{"http_503": 1}, None, {"http_503": 1}, None, {"http_503": 1}]
+
+
+def test_a_failing_look_ahead_does_not_stop_the_batch(store: Store) -> None:
+    store.add_to_outbox([action("a"), action("b")], "plan", AS_OF)
+    gateway = LookingAhead(fail=True)
+    counts = dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
+    assert counts["sent"] == 2
+
+
+def test_the_routing_gateway_hands_each_channel_its_own_entries() -> None:
+    from followthrough.gateways.outbox import RoutingGateway
+
+    jira, slack = LookingAhead(), Scripted()
+    RoutingGateway({"jira": jira, "slack": slack}).prepare(
+        [action("a"), action("m", channel="slack"), action("b")])
+    assert jira.batches == [["a", "b"]]

@@ -94,7 +94,7 @@ def test_the_deployment_marker_is_registered_and_run_by_make_test() -> None:
     makefile = (ROOT / "Makefile").read_text()
     test_recipe = makefile.split("\ntest:", 1)[1].split("\n\n", 1)[0]
     selection = test_recipe.split("pytest", 1)[1]
-    # make test runs every marker, deployment included; only the eight-minute throughput test has its own target
+    # make test runs every marker, deployment included; only the six-minute throughput test has its own target
     assert '-m "not throughput"' in selection
     assert "deployment" not in selection
     assert "requirements-dev.txt" in makefile

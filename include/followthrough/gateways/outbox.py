@@ -64,6 +64,14 @@ class RoutingGateway:
                 entry = {**entry, "payload": payload}
         return gateway.deliver(entry)
 
+    def prepare(self, entries: list[dict[str, Any]]) -> None:
+        """Let each channel's gateway look ahead at its entries of a claimed batch (e.g. one search for many)."""
+        for channel, gateway in self.by_channel.items():
+            prepare = getattr(gateway, "prepare", None)
+            mine = [e for e in entries if e.get("channel") == channel]
+            if mine and callable(prepare):
+                prepare(mine)
+
 
 def live_jira_gateway(policy: Policy, store: Store, conn_id: str = "jira_default") -> Gateway:
     from followthrough.gateways.jira import JiraClient, JiraTicketGateway
@@ -180,6 +188,7 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
     last_start = deadline - min(30.0, 0.1 * settings.time_budget_seconds)
     started = now_utc()
     _set_deadline(gateway, deadline)
+    mark = observed(gateway)  # faults and retries already attributed to an attempt's audit event
     counts: Counter[str] = Counter()
     if now:
         counts["released"] = states.release_held(store, now, run_id)
@@ -192,8 +201,9 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         if clock() >= last_start:
             stopped = "time_budget"
             break
+        # a message waits while its finding's ticket is still to be created, so it carries the ticket's link
         batch = states.claim(store, owner, limit=settings.claim_batch, lease_seconds=settings.lease_seconds,
-                             not_tried_since=started, actions=actions)
+                             not_tried_since=started, actions=actions, after_tickets=True)
         if not batch:
             # a second pass over what a fault deferred in the first, while the budget lasts: a
             # backlog under a fault mix clears in fewer attempts (uncertain writes are checked first)
@@ -202,6 +212,7 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
                 break
             started = now_utc()
             continue
+        _prepare(gateway, [e for e in batch if _outside_hours(e, now, settings) is None])
         for index, entry in enumerate(batch):
             if clock() >= last_start:
                 states.unclaim(store, batch[index:])
@@ -214,7 +225,8 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
                 continue
             _grant_retries(gateway, settings.retries_per_entry)
             uncertain = bool(entry.get("reclaimed")) or entry.get("error_category") == "uncertain"
-            before = observed(gateway)
+            # what the transports met since the last attempt's record (a batch's look-ahead search included)
+            before = mark
             try:
                 receipt = gateway.deliver({**entry, "uncertain": uncertain})
             except Exception as exc:  # noqa: BLE001  every error is classified here and acts on this entry alone
@@ -230,12 +242,15 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
                     raise
                 status = states.record_error(store, entry, run_id, category, reason, max_attempts=settings.max_attempts,
                                              observed=seen)
+                mark = observed(gateway)
                 if status in ("failed", "dead"):
                     counts[status] += 1
                 log.warning("outbox entry %s: %s (%s) -> %s", entry["idempotency_key"], category, exc, status)
                 continue
-            if states.record_delivered(store, entry, run_id, receipt.status, receipt.external_ref,
-                                       observed=observed(gateway, since=before)):
+            delivered = states.record_delivered(store, entry, run_id, receipt.status, receipt.external_ref,
+                                                observed=observed(gateway, since=before))
+            mark = observed(gateway)
+            if delivered:
                 counts[receipt.status] += 1
             else:
                 counts["lease_lost"] += 1
@@ -317,6 +332,21 @@ def _set_deadline(gateway: Any, deadline: float) -> None:
             client.deadline = deadline
         if hasattr(target, "deadline"):
             target.deadline = deadline
+
+
+def _prepare(gateway: Any, batch: list[dict[str, Any]]) -> None:
+    """The gateway's look-ahead at a claimed batch (RoutingGateway.prepare), when it has one.
+
+    It only saves requests: any error in it is logged and the entries are delivered one by one
+    as without it (a configuration error surfaces again on the first entry).
+    """
+    prepare = getattr(gateway, "prepare", None)
+    if not callable(prepare) or not batch:
+        return
+    try:
+        prepare(batch)
+    except Exception as exc:  # noqa: BLE001  an optimisation must not stop the batch
+        log.warning("dispatch: looking ahead at a batch of %d failed (%s: %s)", len(batch), type(exc).__name__, exc)
 
 
 def _grant_retries(gateway: Any, count: int) -> None:

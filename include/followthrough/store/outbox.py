@@ -86,7 +86,7 @@ def release_held(store: Store, now: Any, run_id: str) -> int:
 def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
           channels: Iterable[str] | None = None, not_tried_since: datetime | None = None,
           actions: Iterable[str] | None = None, payloads: bool = True,
-          after_id: int | None = None) -> list[dict[str, Any]]:
+          after_id: int | None = None, after_tickets: bool = False) -> list[dict[str, Any]]:
     """Claim up to ``limit`` entries, oldest first, for ``owner``; each gets ``reclaimed`` (an expired lease).
 
     A reclaimed entry's previous dispatcher may have written before it died: the caller
@@ -94,6 +94,9 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
     (one dispatch attempt tries each entry once). ``after_id`` continues a pass from the last
     entry claimed: without it, each batch's query walks again past every entry the pass has
     already handled, and a pass over n entries reads about n squared / (2 x limit) rows.
+    ``after_tickets`` leaves a Slack message unclaimed while its finding episode's ticket is still
+    to be created (its ``create_ticket`` or ``reopen_ticket`` entry is open): the message carries
+    the ticket's link, which exists only once the ticket does (see :func:`ticket_entry_keys`).
     """
     now = now_utc()
     expires = now + timedelta(seconds=lease_seconds)
@@ -106,6 +109,8 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
         wanted = wanted & outbox.c.action.in_(list(actions))
     if after_id is not None:
         wanted = wanted & (outbox.c.id > after_id)
+    if after_tickets:
+        wanted = wanted & ((outbox.c.channel != "slack") | ~_ticket_open())
     # `payloads=False`: the entries without their payloads (a dry-run record does not read them)
     names = None if payloads else [c.name for c in outbox.columns if c.name != "payload"]
     query = _json_as_text(outbox, names).where(wanted).order_by(outbox.c.id).limit(limit)
@@ -115,6 +120,24 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
         row["status"] = "claimed"
         row["lease_owner"] = owner
     return rows
+
+
+def ticket_entry_keys(fingerprint: Any, episode: Any) -> tuple[Any, Any]:
+    """The idempotency keys of the entries that create a finding episode's ticket (escalation.py plans them).
+
+    ``create_ticket`` is ``<fingerprint>:<episode>:jira:create``; a finding that came back soon
+    reopens the previous ticket for the new episode with ``<fingerprint>:<episode>:jira:reopen``.
+    Works on values and on SQL expressions alike.
+    """
+    prefix = fingerprint + ":" + episode
+    return prefix + ":jira:create", prefix + ":jira:reopen"
+
+
+def _ticket_open() -> Any:
+    """SQL: the claimed row's finding episode has a ticket entry still open (looked up by its unique key)."""
+    ticket = outbox.alias("ticket")
+    keys = ticket_entry_keys(outbox.c.fingerprint, sa.cast(outbox.c.episode, sa.String))
+    return sa.exists().where(ticket.c.idempotency_key.in_(keys) & ticket.c.status.in_(OPEN))
 
 
 def _claim(store: Store, query: Any, owner: str, now: datetime, expires: datetime) -> list[dict[str, Any]]:

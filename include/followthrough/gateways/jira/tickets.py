@@ -11,6 +11,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from followthrough.gateways.delivery import (
@@ -68,13 +69,18 @@ class JiraTicketGateway:
     (a) the ticket the store recorded for this fingerprint and episode
     (``ticket_key_for``: a previous create's external_ref; search lag cannot hide it), then
     (b) a ticket found by searching for the label. When the create itself fails ambiguously
-    (timeout, reset, 5xx after sending) it is never sent again: the gateway searches for the
-    label with backoff for ``search_lag_seconds`` and returns the ticket if it appears, or
-    raises :class:`DeliveryUncertain` (the entry stays pending; the next run checks again).
-    An entry delivered as uncertain (``entry["uncertain"]``: an earlier attempt failed
-    ambiguously, or its dispatcher died holding the claim) is looked for the same way, with
-    backoff for ``search_lag_seconds``, before it is created: one search may not show a ticket
-    created seconds ago.
+    (timeout, reset, 5xx after sending) it is never sent again until a label search started
+    ``search_lag_seconds`` after the failure shows no ticket: the gateway searches once at
+    once (a write that landed may be indexed already) and otherwise raises
+    :class:`DeliveryUncertain`, so the dispatch goes on with other entries while the lag
+    passes instead of sleeping through it. The next delivery of the entry (the outbox's
+    ``attempts`` and ``last_attempt_at`` say when its last attempt ended) waits out only what
+    is left of the lag, searches, and creates only if the label is still absent. The lag is
+    waited once per failure, not once when it fails and again before the retry. An entry
+    reclaimed from a dispatcher that died (``entry["reclaimed"]``, or ``uncertain`` with no
+    recorded attempt) may have been written at any moment up to now, so it is looked for with
+    backoff for ``search_lag_seconds`` from now before it is created. :meth:`prepare` answers
+    the label searches of a claimed batch with one search.
     A reopened finding is a new episode and so gets a new ticket, whose description names
     the previous episode's ticket when the store knows it; the old ticket stays closed.
 
@@ -106,6 +112,7 @@ class JiraTicketGateway:
         search_lag_seconds: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
         resolve_transition: str | None = None,
         reopen_transition: str | None = None,
         priority_names: Mapping[str, str] | None = None,
@@ -120,6 +127,12 @@ class JiraTicketGateway:
         self.search_lag_seconds = float(search_lag_seconds)
         self.sleep = sleep
         self.clock = clock
+        self.now = now
+        # label -> (monotonic instant the batch search started, the issues it found): see prepare()
+        self._prefetched: dict[str, tuple[float, list[dict[str, Any]]]] = {}
+        self._batch_labels: list[str] = []  # the labels of the batch prepare() noted, not yet searched for
+        # label -> monotonic instant a create of it failed ambiguously in this gateway's life
+        self._ambiguous: dict[str, float] = {}
         self.resolve_transition = resolve_transition
         self.reopen_transition = reopen_transition
         self.priority_names = dict(DEFAULT_PRIORITY_NAMES if priority_names is None else priority_names)
@@ -146,16 +159,53 @@ class JiraTicketGateway:
 
     # ------------------------------------------------------------------------------ create
 
+    def prepare(self, entries: Iterable[Mapping[str, Any]]) -> None:
+        """Note the labels of a claimed batch's creates: the first of them to be looked up searches for all.
+
+        Each create must know whether a ticket with its label exists; one ``labels in (...)``
+        search answers that for the whole batch (the outbox claims 25 at a time) instead of one
+        search per entry. The search is made inside the first create's delivery, so whatever it
+        meets is counted with that attempt. A create uses the answer only if the search started
+        after its own not-before instant (the search lag since an earlier attempt that may have
+        created it), and only once: a second create of the same label searches afresh.
+        """
+        self._prefetched = {}
+        self._batch_labels = sorted({idempotency_label(str(e["fingerprint"]), int(e["episode"])) for e in entries
+                                     if e.get("action") == "create_ticket" and e.get("fingerprint")})
+
+    def _search_batch(self) -> None:
+        """The batch search noted by :meth:`prepare`; when it fails nothing is kept and each create searches."""
+        labels, self._batch_labels = self._batch_labels, []
+        started = self.clock()
+        try:
+            issues = list(self.client.search_all(
+                f"labels in ({', '.join(jql_quote(label) for label in labels)}) ORDER BY created ASC",
+                ["labels", "status"]))
+        except JiraError as exc:
+            log.warning("batch label search for %d creates failed (%s); each searches for itself", len(labels), exc)
+            return
+        found: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
+        for issue in issues:
+            for label in (issue.get("fields") or {}).get("labels") or []:
+                if label in found:
+                    found[label].append(issue)
+        self._prefetched = {label: (started, listed) for label, listed in found.items()}
+
     def _create(self, entry: Mapping[str, Any]) -> str:
         fingerprint, episode = str(entry["fingerprint"]), int(entry["episode"])
         label = idempotency_label(fingerprint, episode)
         payload = dict(entry.get("payload") or {})
         labels = _clean_labels([*(payload.get("labels") or []), "followthrough", label])
-        existing = self._existing_ticket(fingerprint, episode, label)
-        if existing is None and entry.get("uncertain"):
-            # an earlier attempt (a dispatcher that died, an ambiguous failure) may have created it, and
-            # search may not show a fresh ticket yet: look for the label as long as search may lag
-            existing = self._await_label(label)
+        existing = self._recorded_ticket(fingerprint, episode)
+        if existing is None:
+            if entry.get("reclaimed") or (entry.get("uncertain") and self._failed_at(entry) is None):
+                # a dispatcher that died holding the claim may have created it, at a moment nobody recorded
+                # (its attempt is not in last_attempt_at): look for the label as long as search may lag, from now
+                existing = _first(self._await_label(label, self.clock() + self.search_lag_seconds))
+            else:
+                # an earlier attempt may have created it (its create failed ambiguously, here or in an earlier
+                # run): only a search started once the search lag has passed since then may say it is absent
+                existing = _first(self._await_label(label, self._not_before(entry, label)))
         if existing is not None:
             key, current_labels = existing
             missing = [lb for lb in labels if lb not in current_labels]
@@ -167,19 +217,47 @@ class JiraTicketGateway:
         try:
             created = self.client.create_issue(fields)
         except JiraAmbiguousError as exc:
+            # never sent again before a search after the lag: the entry is left pending (the dispatch goes on
+            # with other entries meanwhile) and its next delivery waits out whatever is left of the lag first
+            self._ambiguous[label] = self.clock()
             log.warning("create for %s may have been applied (%s); looking for label %s", fingerprint[:16], exc, label)
-            found = self._await_label(label)
+            found = _first(self._await_label(label, self.clock()))  # a write that landed and is indexed already
             if found is None:
                 raise DeliveryUncertain(
                     f"creating the ticket for {entry.get('idempotency_key')} failed ambiguously ({exc}) and no ticket "
-                    f"labelled {label} appeared within {self.search_lag_seconds:.0f}s; left pending so the next run "
-                    "checks again before creating") from None
+                    f"labelled {label} is searchable yet; left pending: it is searched for again once "
+                    f"{self.search_lag_seconds:.0f}s of search lag have passed, before any create") from None
             return found[0]
         key = str(created["key"])
         log.info("created %s for %s episode %d", key, fingerprint[:16], episode)
         return key
 
-    def _existing_ticket(self, fingerprint: str, episode: int, label: str) -> tuple[str, list[str]] | None:
+    def _failed_at(self, entry: Mapping[str, Any]) -> datetime | None:
+        """When the entry's last attempt ended (the outbox's ``last_attempt_at``), if it had one."""
+        if not int(entry.get("attempts") or 0):
+            return None
+        return _as_utc(entry.get("last_attempt_at"))
+
+    def _not_before(self, entry: Mapping[str, Any], label: str) -> float | None:
+        """The monotonic instant after which a label search may show the label absent, for this entry.
+
+        None when no earlier attempt of the entry, and no create of the label by this gateway, is known:
+        any search answers then.
+
+        Any earlier attempt may have created the ticket: its create may have failed ambiguously
+        (the outbox's ``last_attempt_at`` is recorded after the attempt ended, and a later
+        attempt only moves it later), and so may a create of this gateway. A search started
+        ``search_lag_seconds`` after the latest of those sees a ticket such an attempt made.
+        """
+        instants = []
+        failed = self._failed_at(entry)
+        if failed is not None:
+            instants.append(self.clock() - max(0.0, (self.now() - failed).total_seconds()) + self.search_lag_seconds)
+        if label in self._ambiguous:
+            instants.append(self._ambiguous[label] + self.search_lag_seconds)
+        return max(instants) if instants else None
+
+    def _recorded_ticket(self, fingerprint: str, episode: int) -> tuple[str, list[str]] | None:
         recorded = self.ticket_key_for(fingerprint, episode)
         if recorded:
             try:
@@ -190,31 +268,48 @@ class JiraTicketGateway:
                 log.warning("recorded ticket %s no longer exists; searching by label", recorded)
             else:
                 return str(issue["key"]), list((issue.get("fields") or {}).get("labels") or [])
-        issues = self._search_label(label)
-        if not issues:
-            return None
-        if len(issues) > 1:
-            log.warning("%d tickets carry label %s (%s); using the oldest", len(issues), label,
-                        ", ".join(str(i["key"]) for i in issues))
-        return str(issues[0]["key"]), list((issues[0].get("fields") or {}).get("labels") or [])
+        return None
 
     def _search_label(self, label: str) -> list[dict[str, Any]]:
         page = self.client.search(f"labels = {jql_quote(label)} ORDER BY created ASC", ["labels", "status"], 10)
         return list(page.get("issues") or [])
 
-    def _await_label(self, label: str) -> tuple[str, list[str]] | None:
-        """Search for the label with backoff until it shows or ``search_lag_seconds`` have passed."""
+    def _await_label(self, label: str, until: float | None) -> list[dict[str, Any]]:
+        """The issues carrying the label, by searches until one shows it or one has started at ``until``.
+
+        ``until`` is a monotonic instant (the lag after the last moment the label may have been
+        created; None: any search answers); a batch search (:meth:`prepare`) that started at or
+        after it answers without a request. Between searches it backs off (1, 2, 4, 8 s), never
+        past ``until``; with an injected sleep the time slept counts as passed. A wait that would
+        pass the dispatch attempt's deadline defers the entry instead.
+        """
+        if label in self._batch_labels and len(self._batch_labels) > 1:
+            self._search_batch()
+        prefetched = self._prefetched.pop(label, None)
+        if prefetched is not None and (until is None or prefetched[0] >= until):
+            issues = prefetched[1]
+            if len(issues) > 1:
+                log.warning("%d tickets carry label %s (%s); using the oldest", len(issues), label,
+                            ", ".join(str(i["key"]) for i in issues))
+            return issues
         start = self.clock()
         slept = 0.0
         delay = 1.0
         while True:
             issues = self._search_label(label)
             if issues:
-                return str(issues[0]["key"]), list((issues[0].get("fields") or {}).get("labels") or [])
-            elapsed = max(self.clock() - start, slept)
-            if elapsed >= self.search_lag_seconds:
-                return None
-            wait = min(delay, self.search_lag_seconds - elapsed)
+                if len(issues) > 1:
+                    log.warning("%d tickets carry label %s (%s); using the oldest", len(issues), label,
+                                ", ".join(str(i["key"]) for i in issues))
+                return issues
+            remaining = 0.0 if until is None else until - max(self.clock(), start + slept)
+            if remaining <= 0:
+                return []
+            wait = min(delay, remaining)
+            deadline = getattr(self.client, "deadline", None)
+            if deadline is not None and self.client.clock() + wait > deadline:
+                raise DeliveryDeferred(f"the search lag for label {label} has not passed and waiting would pass "
+                                       "this dispatch attempt's time budget; left pending") from None
             self.sleep(wait)
             slept += wait
             delay = min(delay * 2, 8.0)
@@ -451,6 +546,28 @@ def _pick_transition(available: Sequence[Mapping[str, Any]], named: str | None, 
         return next((t for t in available if category(t) == "indeterminate" and str(to(t).get("name")) not in visited),
                     None)
     return None
+
+
+def _first(issues: Sequence[Mapping[str, Any]]) -> tuple[str, list[str]] | None:
+    """(key, labels) of the oldest issue found, or None."""
+    if not issues:
+        return None
+    return str(issues[0]["key"]), list((issues[0].get("fields") or {}).get("labels") or [])
+
+
+def _as_utc(value: Any) -> datetime | None:
+    """A store timestamp (naive UTC datetime, or its ISO text) as an aware UTC datetime; None if absent."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            return None
+    try:
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    except (TypeError, ValueError):  # NaT
+        return None
 
 
 def _assignee_email(payload: Mapping[str, Any]) -> str:
