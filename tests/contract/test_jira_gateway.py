@@ -459,6 +459,34 @@ def test_an_uncertain_create_that_landed_is_found_once_the_lag_has_passed(
     assert tickets(jira) == [first.external_ref]
 
 
+def test_a_search_that_began_within_the_lag_never_clears_a_create(
+    jira: FakeJira, client: JiraClient, sleeps: Sleeps, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow search that began before the lag was over, and answered after it, may have missed a ticket the
+    earlier attempt created: only a search that began once the lag had passed may let the create go again."""
+    instant = [0.0]
+    began: list[float] = []
+    search = client.search
+
+    def slow_search(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        began.append(instant[0])
+        answer = search(*args, **kwargs)
+        instant[0] += 6.0  # Jira answers slowly while it fails
+        return answer
+
+    def sleep(seconds: float) -> None:
+        sleeps(seconds)
+        instant[0] += seconds
+
+    monkeypatch.setattr(client, "search", slow_search)
+    gateway = JiraTicketGateway(client, "FOLLOW", ticket_key_for=Store([]).ticket_key_for, sleep=sleep,
+                                clock=lambda: instant[0], search_lag_seconds=10, now=lambda: NOW)
+    gateway.deliver(outbox_entry(create_entry(), attempts=1, seconds_ago=0))  # the lag ends at 10
+    assert jira.requests[CREATE] == 1
+    assert began == [0.0, 7.0, 13.0]  # at 7 it began within the lag (its answer came at 13): searched again
+    assert sleeps == [1.0]  # and at once, since the lag was over by then
+
+
 def test_a_lag_that_would_pass_the_budget_defers_the_entry(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
     client.deadline = client.clock() + 1.5  # the dispatch attempt has 1.5 s left
     gateway = gateway_for(client, Store([]), sleeps, search_lag_seconds=30, now=lambda: NOW)

@@ -275,7 +275,8 @@ class JiraTicketGateway:
         return list(page.get("issues") or [])
 
     def _await_label(self, label: str, until: float | None) -> list[dict[str, Any]]:
-        """The issues carrying the label, by searches until one shows it or one has started at ``until``.
+        """The issues carrying the label, by searches until one shows it or one that began at ``until`` or later
+        shows it absent.
 
         ``until`` is a monotonic instant (the lag after the last moment the label may have been
         created; None: any search answers); a batch search (:meth:`prepare`) that started at or
@@ -296,22 +297,26 @@ class JiraTicketGateway:
         slept = 0.0
         delay = 1.0
         while True:
+            # when this search began, not when it answered: a slow search that began within the lag may have
+            # missed a ticket made just before the lag's start, however late its answer comes
+            began = max(self.clock(), start + slept)
             issues = self._search_label(label)
             if issues:
                 if len(issues) > 1:
                     log.warning("%d tickets carry label %s (%s); using the oldest", len(issues), label,
                                 ", ".join(str(i["key"]) for i in issues))
                 return issues
-            remaining = 0.0 if until is None else until - max(self.clock(), start + slept)
-            if remaining <= 0:
+            if until is None or began >= until:
                 return []
-            wait = min(delay, remaining)
+            # back off, but no longer than the lag still lasts now (a slow answer may have outlasted it)
+            wait = max(0.0, min(delay, until - max(self.clock(), start + slept)))
             deadline = getattr(self.client, "deadline", None)
             if deadline is not None and self.client.clock() + wait > deadline:
                 raise DeliveryDeferred(f"the search lag for label {label} has not passed and waiting would pass "
                                        "this dispatch attempt's time budget; left pending") from None
-            self.sleep(wait)
-            slept += wait
+            if wait > 0:
+                self.sleep(wait)
+                slept += wait
             delay = min(delay * 2, 8.0)
 
     def _create_fields(self, entry: Mapping[str, Any], payload: Mapping[str, Any], labels: list[str]) -> dict[str, Any]:
