@@ -169,17 +169,26 @@ def run_lock(store: Store, run_id: str) -> Iterator[bool]:
 
 def record_run_pending(run_id: str) -> bool | None:
     """Whether this run's ``record_run`` is still to run, as Airflow knows it (the first pass, or a clear that
-    took the downstream tasks with it); None outside an Airflow task or when Airflow cannot say."""
+    took the downstream tasks with it); None outside an Airflow task (the store's record decides then).
+
+    Inside a task whose question Airflow cannot answer (its API unreachable), True: the lock is kept, as in a
+    first pass. Guessing "recorded" from the store instead could give the lock away between the tasks of a
+    whole re-run, letting another run interleave; kept wrongly, it ends with its lease.
+    """
     try:
         from airflow.sdk import get_current_context
     except ImportError:
         return None
     try:
         ti = get_current_context()["ti"]
-        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id], task_ids=["record_run"])
-    except Exception as exc:  # noqa: BLE001  no task context, or the API unreachable: the store's record decides
-        log.debug("record_run's state of run %s is unknown (%s)", run_id, exc)
+    except Exception:  # noqa: BLE001  no task context: the store's record decides
         return None
+    try:
+        states = ti.get_task_states(dag_id=ti.dag_id, run_ids=[run_id], task_ids=["record_run"])
+    except Exception as exc:  # noqa: BLE001  any failure of the lookup keeps the lock (see above)
+        log.warning("record_run's state of run %s is unknown (%s: %s); the run lock is kept as in a first pass",
+                    run_id, type(exc).__name__, exc)
+        return True
     by_task = (states or {}).get(run_id) or {}
     if "record_run" not in by_task:
         return None

@@ -130,3 +130,19 @@ def test_record_run_pending_reads_the_task_state(monkeypatch: pytest.MonkeyPatch
 def test_record_run_pending_outside_a_task_is_unknown(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.undo()  # the real lookup: no task context here
     assert tasks.record_run_pending("run-1") is None
+
+
+def test_record_run_pending_keeps_the_lock_when_airflow_cannot_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failed lookup inside a task must not guess "recorded": a whole re-run would give the lock away between
+    its tasks. It answers as in a first pass (the lock is kept; at worst it ends with its lease)."""
+    import airflow.sdk
+
+    class TaskInstance:
+        dag_id = ENFORCE
+
+        def get_task_states(self, **_: object) -> dict[str, dict[str, str | None]]:
+            raise ConnectionError("the Execution API is unreachable")
+
+    monkeypatch.undo()
+    monkeypatch.setattr(airflow.sdk, "get_current_context", lambda: {"ti": TaskInstance()})
+    assert tasks.record_run_pending("run-1") is True
