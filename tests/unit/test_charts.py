@@ -12,6 +12,7 @@ from followthrough.report.charts import (
     rule_team_chart,
     rule_team_grid,
     trend_chart,
+    trend_legend_title,
     trend_series,
 )
 
@@ -107,3 +108,10 @@ def test_the_age_chart_renders_fifty_teams_without_warnings() -> None:
         warnings.simplefilter("error")
         svg = age_chart(by_team)
     assert 'aria-label="Open action items by age bucket and team"' in svg
+
+
+def test_the_trend_legend_says_when_it_shows_only_some_teams() -> None:
+    many = [r for i in range(40) for r in _weeks(f"t{i:02d}", 0.5)] + _weeks("(all)", 0.5)
+    assert trend_legend_title(many, trend_series(many)) == f"{TREND_TEAMS} of 40 teams:\nleast on track"
+    few = _weeks("a", 0.5) + _weeks("(all)", 0.5)
+    assert trend_legend_title(few, trend_series(few)) is None

@@ -96,12 +96,19 @@ def trend_chart(rows: Sequence[Mapping[str, Any]]) -> str:
     ax.set_ylabel("on track (%)")
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %d"))
     ax.grid(axis="y", color="#eee")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, title=trend_legend_title(rows, series),
+              title_fontsize=8)
+    return _svg(fig, label)
+
+
+def trend_legend_title(rows: Sequence[Mapping[str, Any]], series: Mapping[str, Any]) -> str | None:
+    """"7 of 40 teams: least on track" when the trend draws a subset of the teams, else None.
+
+    A subset says so, or a reader would take the lines for every team.
+    """
     teams = {str(row["team_id"]) for row in rows if row.get("compliance") is not None} - {"(all)"}
     drawn = len(series) - ("(all)" in series)
-    # a subset says so, or a reader would take the lines for every team
-    title = f"{drawn} of {len(teams)} teams:\nleast on track" if drawn < len(teams) else None
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, title=title, title_fontsize=8)
-    return _svg(fig, label)
+    return f"{drawn} of {len(teams)} teams:\nleast on track" if drawn < len(teams) else None
 
 
 # Beyond this many teams a chart's rows or columns no longer fit its cells and labels: the busiest
