@@ -140,6 +140,14 @@ def gateway_for(client: JiraClient, store: Store, sleeps: Sleeps, **kwargs: Any)
                              clock=lambda: 0.0, **kwargs)
 
 
+def delivered(client: JiraClient, sleeps: Sleeps, *entries: dict[str, Any]) -> tuple[Store, JiraTicketGateway, str]:
+    """The entries delivered run after run until none is pending; the store, the gateway and episode 1's ticket."""
+    store = Store(list(entries))
+    gateway = gateway_for(client, store, sleeps)
+    run_until_done(store, gateway)
+    return store, gateway, store.tickets[(FP, 1)]
+
+
 def tickets(jira: FakeJira, fingerprint: str = FP, episode: int = 1) -> list[str]:
     label = idempotency_label(fingerprint, episode)
     return [key for key in jira.issue_keys() if label in jira.issue(key)["fields"]["labels"]]
@@ -218,10 +226,7 @@ def test_update_adds_the_missing_labels_to_a_recorded_ticket(jira: FakeJira, cli
 
 
 def test_comment_is_posted_once_with_its_marker(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
-    store = Store([create_entry(), comment_entry(step=1), comment_entry(step=2)])
-    gateway = gateway_for(client, store, sleeps)
-    run_until_done(store, gateway)
-    key = store.tickets[(FP, 1)]
+    _, gateway, key = delivered(client, sleeps, create_entry(), comment_entry(step=1), comment_entry(step=2))
     for entry in (comment_entry(step=1), comment_entry(step=2)):
         assert gateway.deliver(entry) == Receipt("sent", key)
     texts = jira.comment_texts(key)
@@ -246,10 +251,7 @@ NO_USER = ("The responsible person is now nora, but no Jira user was found for t
 
 def test_a_new_owner_without_a_jira_user_gets_the_reassignment_comment_and_a_request_to_reassign(
         jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
-    store = Store([create_entry()])
-    gateway = gateway_for(client, store, sleeps)
-    run_until_done(store, gateway)
-    key = store.tickets[(FP, 1)]
+    _, gateway, key = delivered(client, sleeps, create_entry())
     assert gateway.deliver(reassign_entry()) == Receipt("sent", key)
     assert jira.comment_texts(key) == [REASSIGNED, NO_USER]
     assert jira.issue(key)["fields"]["assignee"]["accountId"] == "acc-alice"  # no one to give it to
@@ -261,10 +263,7 @@ def test_a_new_owner_without_a_jira_user_gets_the_reassignment_comment_and_a_req
 
 def test_a_new_owner_with_a_jira_user_gets_the_ticket_and_one_comment(
         jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
-    store = Store([create_entry()])
-    gateway = gateway_for(client, store, sleeps)
-    run_until_done(store, gateway)
-    key = store.tickets[(FP, 1)]
+    _, gateway, key = delivered(client, sleeps, create_entry())
     gateway.deliver(reassign_entry("bob", "bob@example.com"))
     gateway.deliver(reassign_entry("bob", "bob@example.com"))
     assert jira.issue(key)["fields"]["assignee"]["accountId"] == "acc-bob"
@@ -275,10 +274,7 @@ def test_a_new_owner_with_a_jira_user_gets_the_ticket_and_one_comment(
 @pytest.mark.parametrize("posted", [REASSIGNED, NO_USER], ids=["reassigned_posted", "no_user_posted"])
 def test_either_comment_posted_by_an_attempt_that_died_does_not_keep_the_other_off(
         jira: FakeJira, client: JiraClient, sleeps: Sleeps, posted: str) -> None:
-    store = Store([create_entry()])
-    gateway = gateway_for(client, store, sleeps)
-    run_until_done(store, gateway)
-    key = store.tickets[(FP, 1)]
+    _, gateway, key = delivered(client, sleeps, create_entry())
     client.add_comment(key, text_to_adf(posted, markup=False))  # an earlier attempt got this far
     gateway.deliver({**reassign_entry(), "uncertain": True})
     assert sorted(jira.comment_texts(key)) == sorted([REASSIGNED, NO_USER])
@@ -286,10 +282,7 @@ def test_either_comment_posted_by_an_attempt_that_died_does_not_keep_the_other_o
 
 
 def test_resolve_walks_the_workflow_to_done_once(jira: FakeJira, client: JiraClient, sleeps: Sleeps) -> None:
-    store = Store([create_entry(), resolve_entry()])
-    gateway = gateway_for(client, store, sleeps)
-    run_until_done(store, gateway)
-    key = store.tickets[(FP, 1)]
+    _, gateway, key = delivered(client, sleeps, create_entry(), resolve_entry())
     issue = jira.issue(key)
     assert issue["fields"]["status"]["name"] == "Done"  # To Do -> In Progress -> Done: no direct transition
     assert issue["fields"]["resolution"]["name"] == "Done"
