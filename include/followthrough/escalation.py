@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from followthrough.calendar import business_days_between
 from followthrough.catalog import CONTEST, guidance
 from followthrough.model import records
+from followthrough.outbox_keys import ticket_entry_keys
 from followthrough.privacy import SENSITIVE
 from followthrough.rules.common import team_timezones
 from followthrough.rules.common import text_or_empty as _text
@@ -109,7 +110,7 @@ def plan_actions(open_findings: pd.DataFrame, resolved: pd.DataFrame, frames: Ma
                                   "comment": f"Reopened: the waiver expired and the problem is still there "
                                              f"({finding['reason']})."}
         elif _reopens(finding, policy):
-            ticket |= {"idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:reopen",
+            ticket |= {"idempotency_key": ticket_entry_keys(fingerprint, str(episode))[1],
                        "action": "reopen_ticket"}
             ticket["payload"]["comment"] = f"Reopened: the problem is back ({finding['reason']})."
         actions.append(base | ticket)
@@ -266,7 +267,7 @@ def _jira_create(finding: Mapping[str, Any], policy: Policy, responsible: str,
         f"How to contest it: {CONTEST}",
     ])
     return {
-        "idempotency_key": f"{finding['fingerprint']}:{int(finding['episode'])}:jira:create",
+        "idempotency_key": ticket_entry_keys(str(finding["fingerprint"]), str(int(finding["episode"])))[0],
         "step": 0, "channel": "jira", "action": "create_ticket", "recipient": responsible,
         "payload": {
             "project": policy.dispatch.jira_project,

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 import sqlalchemy as sa
 
 from followthrough.exceptions import StoreError
+from followthrough.outbox_keys import ticket_entry_keys
 from followthrough.store import bulk
 from followthrough.store.repository import _append_audit, _fetch_rows, _json_as_text, now_utc, utc_naive
 from followthrough.store.schema import outbox
@@ -120,17 +121,6 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
         row["status"] = "claimed"
         row["lease_owner"] = owner
     return rows
-
-
-def ticket_entry_keys(fingerprint: Any, episode: Any) -> tuple[Any, Any]:
-    """The idempotency keys of the entries that create a finding episode's ticket (escalation.py plans them).
-
-    ``create_ticket`` is ``<fingerprint>:<episode>:jira:create``; a finding that came back soon
-    reopens the previous ticket for the new episode with ``<fingerprint>:<episode>:jira:reopen``.
-    Works on values and on SQL expressions alike.
-    """
-    prefix = fingerprint + ":" + episode
-    return prefix + ":jira:create", prefix + ":jira:reopen"
 
 
 def _ticket_open() -> Any:
