@@ -438,15 +438,16 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
     result = module.evaluate(frame)
     rules, model = result["rules"], result["model"]
     print(f"\nAI-VAGUE leave-one-org-out pooled: rules {rules.line()}; learned model {model.line()}")
-    # all 1300 items, 32 organisations: P 0.730, R 0.853, F1 0.787 (the rules before round 4: 0.769)
-    assert rules.f1 >= 0.77
-    assert rules.precision >= 0.71
-    assert rules.recall >= 0.83
+    # all 1479 items, 37 organisations (round 5's 179 held-out items included): P 0.697, R 0.846,
+    # F1 0.765; the 1300 items before round 5: P 0.730, R 0.853, F1 0.787
+    assert rules.f1 >= 0.74
+    assert rules.precision >= 0.67
+    assert rules.recall >= 0.82
     # the learned combination does not beat the rules, which is why none ships
     assert model.f1 < rules.f1
     # the 1118 development items the round-4 changes were made against: P 0.747, R 0.851, F1 0.796
     # (0.772 before them)
-    development = ~frame["org"].isin(HELD_OUT_ORGS_ROUND_4).to_numpy()
+    development = ~frame["org"].isin(HELD_OUT_ORGS_ROUND_4 + HELD_OUT_ORGS_ROUND_5).to_numpy()
     truth = frame["vague"].to_numpy(dtype=bool)
     rules_verdicts = result["_rules"]  # type: ignore[index]
     dev = module.Scores.of(truth[development], rules_verdicts[development])
@@ -458,10 +459,12 @@ def test_leave_one_organisation_out_pooled_f1() -> None:
 # labelled and committed before any detector was run on them (tests/data/README.md). Rounds 2 and 3
 # (openfoodfacts, matrix-org; berkeley-datahub, github, aws: 285 items) were held out for the rules as
 # they stood then and are development data since round 4; round 4's five organisations (182 items,
-# labels in commit 65664a8) are held out for the rules as they now stand.
+# labels in commit 65664a8) and round 5's five (179 items, labels in commit 183219e) are held out for
+# the rules as they now stand.
 HELD_OUT_ORGS = ("openfoodfacts", "matrix-org")
 HELD_OUT_ORGS_ROUND_3 = ("berkeley-datahub", "github", "aws")
 HELD_OUT_ORGS_ROUND_4 = ("opensuse-obs", "optimism", "cheqd", "val-town", "homebrew")
+HELD_OUT_ORGS_ROUND_5 = ("wikimedia", "cosmos", "hachyderm", "rotko", "mezo")
 
 
 def test_held_out_organisations_figure() -> None:
@@ -488,6 +491,23 @@ def test_held_out_organisations_figure() -> None:
         earlier["vague"].to_numpy(dtype=bool), assess_summaries(earlier["summary"])["vague"].to_numpy(dtype=bool)
     )
     assert earlier_scores.f1 >= 0.67
+
+
+def test_held_out_organisations_figure_round_5() -> None:
+    """Round 5 (tests/data/README.md): 179 items from five more organisations new to the data (44
+    vague), labelled and committed (183219e) before any detector ran on them, scored once by the rules
+    as they stood after round 4: P 0.453, R 0.773, F1 0.571. Precision is what fails on new sources."""
+    module = _script("eval_vague")
+    frame = module.load(DEV_SET)
+    held = frame[frame["org"].isin(HELD_OUT_ORGS_ROUND_5)].reset_index(drop=True)
+    assert len(held) == 179
+    assert int(held["vague"].sum()) == 44
+    truth = held["vague"].to_numpy(dtype=bool)
+    predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
+    scores = module.Scores.of(truth, predicted)
+    print(f"\nAI-VAGUE held-out organisations (round 5): {scores.line()}")
+    assert scores.f1 >= 0.52
+    assert scores.recall >= 0.70
 
 
 def test_nested_evaluation_never_uses_the_left_out_organisation(monkeypatch: pytest.MonkeyPatch) -> None:
