@@ -57,6 +57,7 @@ def test_vague_examples_fail(text: str) -> None:
         ("Alert for the checkout service, threshold TBD", "tbd"),
         ("TODO add tests", "todo"),
         ("Clean up the deploy scripts, configs, dashboards etc", "etc"),
+        ("Clean up the deploy scripts, configs etc.", "etc"),
         ("Add alerts for various stuff in the payments service", "various"),
         ("Make sure this does not happen for similar issues", "similar issues"),
         ("Are we alerting on this ( ? )", "?"),
@@ -78,6 +79,8 @@ def test_placeholder_fires(text: str, word: str | None) -> None:
         "Change the Traefik healthcheck path to something that checks the backend",  # outside the object span
         "Can we use AWS Certificate Manager instead of Letsencrypt?",  # a bounded question, not a bare "?"
         "Add *.out to .gitignore",
+        "Record every manual patch of the API server in /etc/motd",  # a path, not an open list
+        "Rotate the keys under /etc/ssh/authorized_keys on the bastion hosts",
     ],
 )
 def test_placeholder_does_not_fire(text: str) -> None:

@@ -627,7 +627,8 @@ def _patterns() -> dict[str, str]:
         "whole_placeholder": WHOLE_PLACEHOLDER,
         "hard_placeholder": r"(?:^|[^a-z0-9])(" + _alt((*HARD_PLACEHOLDERS, r"n/a", r"\?+"))
         + r")(?:$|[^a-z0-9])",
-        "soft_placeholder": r"\b(" + _alt(SOFT_PLACEHOLDERS) + r")\b",
+        # not a path segment ("/etc/motd"); RE2 has no lookbehind, so the boundaries are characters
+        "soft_placeholder": r"(?:^|[^/a-z0-9_])(" + _alt(SOFT_PLACEHOLDERS) + r")(?:$|[^/a-z0-9_])",
         "generic_placeholder": r"\b(" + _alt(GENERIC_PLACEHOLDERS) + r")\b",
         "number": _NUMBER,
         "identifier": _IDENTIFIER,
