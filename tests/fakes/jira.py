@@ -2675,6 +2675,9 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # headers and body go out in two writes; with Nagle on, a keep-alive client's delayed ACK
+    # held the body back about 40 ms per response
+    disable_nagle_algorithm = True
     server: _Server
     timeout = 30  # idle keep-alive connections
 
