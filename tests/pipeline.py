@@ -1,4 +1,5 @@
-"""Helpers shared by the integration and end-to-end tests: the demo data and its planted answers."""
+"""Helpers shared by the unit, integration and end-to-end tests: the demo data and its planted answers,
+and who holds the run lock."""
 
 from __future__ import annotations
 
@@ -188,3 +189,12 @@ def delivered_in_fakes(jira: Any, slack: Any, batch: int | None = None) -> tuple
                    if (key := ((m.get("metadata") or {}).get("event_payload") or {}).get("key"))
                    and (batch is None or str(key).startswith(f"{batch:04x}")))
     return labels, keys
+
+
+def run_lock_holder(store: Any) -> str | None:
+    """Who holds the run lock, asked as a second run would (a lock found free is given back at once)."""
+    holder = store.acquire_run_lock("probe", 60)
+    if holder is None:
+        store.release_run_lock("probe")
+        return None
+    return str(holder["run_id"])

@@ -29,6 +29,7 @@ from tests.pipeline import (
     delivered_in_fakes,
     live_against_fakes,
     populate_fakes,
+    run_lock_holder,
     synthetic_backlog,
     use_embedded_store,
     write_policy,
@@ -101,15 +102,6 @@ def test_two_enforcement_runs_at_once_one_runs_and_the_other_refuses_until_the_f
 NEXT_RUN, NEXT_AS_OF = "scheduled__2026-07-16T07:00:00+00:00", "2026-07-16T07:00:00+00:00"
 
 
-def _lock_holder(store: Store) -> str | None:
-    """Who holds the run lock, asked as a second run would (a lock found free is given back at once)."""
-    holder = store.acquire_run_lock("probe", 60)
-    if holder is None:
-        store.release_run_lock("probe")
-        return None
-    return str(holder["run_id"])
-
-
 def _state(store: Store) -> tuple[object, ...]:
     findings = store.findings_frame().sort_values("fingerprint").reset_index(drop=True)
     outbox = store.outbox_frame().sort_values("idempotency_key").reset_index(drop=True)
@@ -128,24 +120,24 @@ def test_a_task_cleared_after_its_run_was_recorded_gives_the_lock_back_when_it_e
     run = "scheduled__2026-07-15T10:00:00+00:00"
     run_pipeline(run, DEMO_AS_OF)
     store = tasks.open_store()
-    assert _lock_holder(store) is None
+    assert run_lock_holder(store) is None
     before = _state(store)
     seen: list[str | None] = []
     monkeypatch.setattr(store.__class__, "add_to_outbox",
-                        _spy(store.__class__.add_to_outbox, lambda: seen.append(_lock_holder(tasks.open_store()))))
+                        _spy(store.__class__.add_to_outbox, lambda: seen.append(run_lock_holder(tasks.open_store()))))
     tasks.extract_sources(run, ENFORCE, DEMO_AS_OF)  # cleared alone: the run stays recorded as it was
-    assert _lock_holder(store) is None
+    assert run_lock_holder(store) is None
     assert store.get_run(run)["status"] == "succeeded"
     tasks.reconcile_findings(run, DEMO_AS_OF)  # cleared alone
-    assert _lock_holder(store) is None
+    assert run_lock_holder(store) is None
     result = tasks.plan_actions(run, DEMO_AS_OF)  # cleared alone
     assert seen == [run]  # it held the lock while it planned
     assert result["added"] == 0
-    assert _lock_holder(store) is None
+    assert run_lock_holder(store) is None
     assert _state(store) == before  # the re-runs changed nothing
     assert store.get_run(run)["status"] == "succeeded"
     tasks.extract_sources(NEXT_RUN, ENFORCE, NEXT_AS_OF)  # the next scheduled run is not refused
-    assert _lock_holder(store) == NEXT_RUN
+    assert run_lock_holder(store) == NEXT_RUN
 
 
 def test_a_task_of_a_recorded_run_cleared_while_the_next_run_goes_on_is_refused_and_leaves_its_lock(
@@ -163,11 +155,11 @@ def test_a_task_of_a_recorded_run_cleared_while_the_next_run_goes_on_is_refused_
     with pytest.raises(RunLocked, match=re.escape(NEXT_RUN)):
         tasks.plan_actions(run, DEMO_AS_OF)
     assert _state(store) == before
-    assert _lock_holder(store) == NEXT_RUN  # still the next run's, until its record
+    assert run_lock_holder(store) == NEXT_RUN  # still the next run's, until its record
     for step in ("validate_source_contract", "evaluate_rules", "reconcile_findings", "plan_actions",
                  "dispatch_outbox", "record_run"):
         getattr(tasks, step)(NEXT_RUN, NEXT_AS_OF)
-    assert _lock_holder(store) is None
+    assert run_lock_holder(store) is None
 
 
 def _spy(method: Callable[..., object], call: Callable[[], object]) -> Callable[..., object]:

@@ -13,6 +13,7 @@ import pytest
 from followthrough import tasks
 from followthrough.exceptions import RunLocked
 from followthrough.store.repository import Store
+from tests.pipeline import run_lock_holder
 
 AS_OF = "2026-07-15T10:00:00+00:00"
 ENFORCE = "followthrough_enforce"
@@ -22,15 +23,6 @@ ENFORCE = "followthrough_enforce"
 def outside_airflow(monkeypatch: pytest.MonkeyPatch) -> None:
     """No Airflow task context here: the store's record of the run decides (a test below sets it)."""
     monkeypatch.setattr(tasks, "record_run_pending", lambda run_id: None)
-
-
-def held_by(store: Store) -> str | None:
-    """Who holds the lock, asked the way a second run would (taking it when free, then giving it back)."""
-    holder = store.acquire_run_lock("probe", 60)
-    if holder is None:
-        store.release_run_lock("probe")
-        return None
-    return str(holder["run_id"])
 
 
 def recorded(store: Store, run_id: str) -> None:
@@ -43,35 +35,35 @@ def recorded(store: Store, run_id: str) -> None:
 def test_a_first_pass_task_keeps_the_lock_for_the_later_tasks_of_its_run(store: Store) -> None:
     store.start_run("run-1", ENFORCE, tasks.as_timestamp(AS_OF), "hash")
     with tasks.run_lock(store, "run-1"):
-        assert held_by(store) == "run-1"
-    assert held_by(store) == "run-1"  # record_run, later, gives it back
+        assert run_lock_holder(store) == "run-1"
+    assert run_lock_holder(store) == "run-1"  # record_run, later, gives it back
     with tasks.run_lock(store, "run-1"):  # the next task renews it
         pass
-    assert held_by(store) == "run-1"
+    assert run_lock_holder(store) == "run-1"
 
 
 def test_a_task_of_a_recorded_run_cleared_alone_holds_the_lock_only_while_it_runs(store: Store) -> None:
     recorded(store, "run-1")
     with tasks.run_lock(store, "run-1"):
-        assert held_by(store) == "run-1"  # a second run is refused meanwhile
-    assert held_by(store) is None  # and may start as soon as the re-run ends
+        assert run_lock_holder(store) == "run-1"  # a second run is refused meanwhile
+    assert run_lock_holder(store) is None  # and may start as soon as the re-run ends
     with tasks.run_lock(store, "run-1"):  # a second re-run behaves the same
         pass
-    assert held_by(store) is None
+    assert run_lock_holder(store) is None
 
 
 def test_a_failing_re_run_gives_the_lock_back_too(store: Store) -> None:
     recorded(store, "run-1")
     with pytest.raises(ValueError, match="broken"), tasks.run_lock(store, "run-1"):
         raise ValueError("broken")
-    assert held_by(store) is None
+    assert run_lock_holder(store) is None
 
 
 def test_a_first_pass_task_that_fails_keeps_the_lock_for_its_retry(store: Store) -> None:
     store.start_run("run-1", ENFORCE, tasks.as_timestamp(AS_OF), "hash")
     with pytest.raises(ValueError, match="broken"), tasks.run_lock(store, "run-1"):
         raise ValueError("broken")
-    assert held_by(store) == "run-1"  # a failure for good gives it back (notifiers.release_run_lock)
+    assert run_lock_holder(store) == "run-1"  # a failure for good gives it back (notifiers.release_run_lock)
 
 
 def test_a_re_run_while_another_run_holds_the_lock_is_refused_and_leaves_that_lock_alone(store: Store) -> None:
@@ -83,7 +75,7 @@ def test_a_re_run_while_another_run_holds_the_lock_is_refused_and_leaves_that_lo
     with pytest.raises(RunLocked, match="'run-2' holds the store's run lock"), tasks.run_lock(store, "run-1"):
         entered = True
     assert not entered
-    assert held_by(store) == "run-2"
+    assert run_lock_holder(store) == "run-2"
 
 
 def test_airflow_knows_whether_record_run_follows(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,13 +85,13 @@ def test_airflow_knows_whether_record_run_follows(store: Store, monkeypatch: pyt
     monkeypatch.setattr(tasks, "record_run_pending", lambda run_id: True)
     with tasks.run_lock(store, "run-1"):
         pass
-    assert held_by(store) == "run-1"
+    assert run_lock_holder(store) == "run-1"
     store.release_run_lock("run-1")
     store.start_run("run-2", ENFORCE, tasks.as_timestamp(AS_OF), "hash")  # the store says: first pass
     monkeypatch.setattr(tasks, "record_run_pending", lambda run_id: False)  # Airflow: record_run ran
     with tasks.run_lock(store, "run-2"):
         pass
-    assert held_by(store) is None
+    assert run_lock_holder(store) is None
 
 
 @pytest.mark.parametrize(("states", "pending"), [
