@@ -309,6 +309,9 @@ class DispatchPolicy(_Strict):
     max_dms_per_person_per_day: Annotated[int, Field(ge=1, le=1000)] = 5
     # the platform channel is alerted once when the oldest undelivered entry is older than this
     alert_backlog_after_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24
+    # a Slack message waits this long for its finding's ticket to be created, so that it carries the
+    # ticket's link; then it goes without the link (a Jira outage does not hold escalations back); 0: never waits
+    message_waits_for_ticket_minutes: Annotated[float, Field(ge=0, le=24 * 60)] = 60
     # transitions by name; unset: chosen by status category (done; to-do or in progress to reopen)
     jira_resolve_transition: str | None = None
     jira_reopen_transition: str | None = None

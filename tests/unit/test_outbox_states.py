@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -19,7 +20,7 @@ from followthrough.gateways.delivery import (
 )
 from followthrough.gateways.outbox import DispatchSettings, dispatch_pending
 from followthrough.store import outbox as states
-from followthrough.store.repository import Store
+from followthrough.store.repository import Store, now_utc
 from followthrough.store.schema import outbox
 
 AS_OF = pd.Timestamp("2026-07-15T07:00Z")
@@ -364,6 +365,44 @@ def test_a_message_whose_ticket_failed_goes_without_waiting(store: Store) -> Non
     dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings())
     assert {k: r["status"] for k, r in rows(store).items()} == {
         "fa:1:jira:create": "failed", "fa:1:slack:step0:dm_owner": "sent"}
+
+
+def test_a_message_waits_for_its_ticket_only_as_long_as_the_policy_says(store: Store) -> None:
+    """During a Jira outage the create stays pending for hours: a message planned longer ago than
+    ticket_wait_seconds goes without the link instead of waiting for it (escalations reach people)."""
+    store.add_to_outbox([*finding_actions("fa"), *finding_actions("fb")], "plan", AS_OF)
+    jira_down = {"fa:1:jira:create": [DeliveryDeferred] * 5, "fb:1:jira:create": [DeliveryDeferred] * 5}
+    gateway = Scripted(jira_down)
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings(ticket_wait_seconds=3600))
+    assert {e["idempotency_key"] for e in gateway.seen} == {"fa:1:jira:create", "fb:1:jira:create"}
+    # fa's messages were planned 61 minutes ago, fb's 59: only fa's has waited long enough
+    with store.transaction() as connection:
+        for fingerprint, minutes in (("fa", 61), ("fb", 59)):
+            connection.execute(outbox.update().where(outbox.c.fingerprint == fingerprint).values(
+                created_at=now_utc() - timedelta(minutes=minutes)))
+    dispatch_pending(store, gateway, "run-2", now=NOW, settings=settings(ticket_wait_seconds=3600))
+    status = {k: r["status"] for k, r in rows(store).items()}
+    assert status == {"fa:1:jira:create": "pending", "fa:1:slack:step0:dm_owner": "sent",
+                      "fb:1:jira:create": "pending", "fb:1:slack:step0:dm_owner": "pending"}
+    assert rows(store)["fb:1:slack:step0:dm_owner"]["attempts"] == 0  # waiting is no attempt
+
+
+def test_a_message_with_no_ticket_wait_never_waits(store: Store) -> None:
+    store.add_to_outbox(finding_actions("fa"), "plan", AS_OF)
+    gateway = Scripted({"fa:1:jira:create": [DeliveryDeferred]})
+    dispatch_pending(store, gateway, "run-1", now=NOW, settings=settings(ticket_wait_seconds=0))
+    assert {k: r["status"] for k, r in rows(store).items()} == {
+        "fa:1:jira:create": "pending", "fa:1:slack:step0:dm_owner": "sent"}
+
+
+def test_the_ticket_wait_comes_from_the_policy() -> None:
+    from followthrough.policy import policy_for_tests
+
+    assert DispatchSettings.from_policy(policy_for_tests()).ticket_wait_seconds == 3600
+    custom = policy_for_tests(dispatch={"message_waits_for_ticket_minutes": 5})
+    assert DispatchSettings.from_policy(custom).ticket_wait_seconds == 300
+    with pytest.raises(ValueError, match="message_waits_for_ticket_minutes"):
+        policy_for_tests(dispatch={"message_waits_for_ticket_minutes": -1})
 
 
 def test_the_ticket_entry_keys_are_the_ones_escalation_plans() -> None:

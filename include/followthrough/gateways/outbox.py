@@ -124,6 +124,7 @@ class DispatchSettings:
     alert_backlog_after_hours: float = 24.0
     platform_channel: str = "#incident-followup"
     passes: int = 2  # passes over the outbox per attempt: the second retries what faults deferred in the first
+    ticket_wait_seconds: float = 3600.0  # how long a Slack message waits for its finding's ticket (then goes without)
     live_channels: frozenset[str] = frozenset()
 
     @classmethod
@@ -133,7 +134,8 @@ class DispatchSettings:
         return cls(max_attempts=d.max_attempts, retries_per_entry=d.retries_per_entry,
                    time_budget_seconds=d.attempt_time_budget_seconds, lease_seconds=d.lease_seconds,
                    claim_batch=d.claim_batch, alert_backlog_after_hours=d.alert_backlog_after_hours,
-                   platform_channel=d.platform_channel, live_channels=live)
+                   platform_channel=d.platform_channel, live_channels=live,
+                   ticket_wait_seconds=d.message_waits_for_ticket_minutes * 60)
 
 
 def _outside_hours(entry: Mapping[str, Any], now: Any, settings: DispatchSettings) -> Any:
@@ -201,9 +203,11 @@ def dispatch_pending(store: Store, gateway: Delivery, run_id: str, now: str | No
         if clock() >= last_start:
             stopped = "time_budget"
             break
-        # a message waits while its finding's ticket is still to be created, so it carries the ticket's link
+        # a message waits while its finding's ticket is still to be created, so it carries the ticket's link,
+        # but only for ticket_wait_seconds after it was planned: a Jira outage does not hold escalations back
         batch = states.claim(store, owner, limit=settings.claim_batch, lease_seconds=settings.lease_seconds,
-                             not_tried_since=started, actions=actions, after_tickets=True)
+                             not_tried_since=started, actions=actions, after_tickets=True,
+                             ticket_wait_seconds=settings.ticket_wait_seconds)
         if not batch:
             # a second pass over what a fault deferred in the first, while the budget lasts: a
             # backlog under a fault mix clears in fewer attempts (uncertain writes are checked first)

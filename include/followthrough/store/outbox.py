@@ -87,7 +87,8 @@ def release_held(store: Store, now: Any, run_id: str) -> int:
 def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
           channels: Iterable[str] | None = None, not_tried_since: datetime | None = None,
           actions: Iterable[str] | None = None, payloads: bool = True,
-          after_id: int | None = None, after_tickets: bool = False) -> list[dict[str, Any]]:
+          after_id: int | None = None, after_tickets: bool = False,
+          ticket_wait_seconds: float | None = None) -> list[dict[str, Any]]:
     """Claim up to ``limit`` entries, oldest first, for ``owner``; each gets ``reclaimed`` (an expired lease).
 
     A reclaimed entry's previous dispatcher may have written before it died: the caller
@@ -97,7 +98,8 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
     already handled, and a pass over n entries reads about n squared / (2 x limit) rows.
     ``after_tickets`` leaves a Slack message unclaimed while its finding episode's ticket is still
     to be created (its ``create_ticket`` or ``reopen_ticket`` entry is open): the message carries
-    the ticket's link, which exists only once the ticket does (see :func:`ticket_entry_keys`).
+    the ticket's link, which exists only once the ticket does (see :func:`ticket_entry_keys`);
+    with ``ticket_wait_seconds``, only until the message is that old (then it goes without the link).
     """
     now = now_utc()
     expires = now + timedelta(seconds=lease_seconds)
@@ -111,7 +113,10 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
     if after_id is not None:
         wanted = wanted & (outbox.c.id > after_id)
     if after_tickets:
-        wanted = wanted & ((outbox.c.channel != "slack") | ~_ticket_open())
+        waited_enough = sa.false()
+        if ticket_wait_seconds is not None:
+            waited_enough = outbox.c.created_at <= now - timedelta(seconds=ticket_wait_seconds)
+        wanted = wanted & ((outbox.c.channel != "slack") | waited_enough | ~_ticket_open())
     # `payloads=False`: the entries without their payloads (a dry-run record does not read them)
     names = None if payloads else [c.name for c in outbox.columns if c.name != "payload"]
     query = _json_as_text(outbox, names).where(wanted).order_by(outbox.c.id).limit(limit)
