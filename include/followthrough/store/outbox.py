@@ -113,7 +113,7 @@ def claim(store: Store, owner: str, *, limit: int, lease_seconds: float,
     if after_id is not None:
         wanted = wanted & (outbox.c.id > after_id)
     if after_tickets:
-        waited_enough = sa.false()
+        waited_enough: Any = sa.false()
         if ticket_wait_seconds is not None:
             waited_enough = outbox.c.created_at <= now - timedelta(seconds=ticket_wait_seconds)
         wanted = wanted & ((outbox.c.channel != "slack") | waited_enough | ~_ticket_open())
