@@ -16,7 +16,7 @@ export AIRFLOW__LOGGING__LOGGING_LEVEL ?= WARNING
 export FOLLOWTHROUGH_HOME ?= $(CURDIR)/var
 DEMO_AS_OF := 2026-07-15T10:00:00+00:00
 
-.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data throughput soak
+.PHONY: help venv browser demo test lint typecheck unit airflow bench lock clean demo-data throughput soak eval-transformer
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -88,6 +88,19 @@ bench: $(STAMP)  ## run the benchmarks; figures go to bench/results.json
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/jira_requests.py
 	$(BIN)/python bench/pipeline.py
+
+TEXT_MODELS := .venv-text-models
+$(TEXT_MODELS)/.installed: requirements-text-models.txt
+	@test -x $(TEXT_MODELS)/bin/python || $(PYTHON) -m venv $(TEXT_MODELS)
+	$(TEXT_MODELS)/bin/pip install --quiet --disable-pip-version-check -r requirements-text-models.txt
+	@touch $@
+
+eval-transformer: $(STAMP) $(TEXT_MODELS)/.installed  ## AI-VAGUE against a sentence encoder, by source (about 30 min; its own venv)
+	@mkdir -p $(FOLLOWTHROUGH_HOME)
+	$(BIN)/python scripts/eval_vague.py --write-verdicts $(FOLLOWTHROUGH_HOME)/vague_rules.csv > /dev/null
+	$(TEXT_MODELS)/bin/python scripts/eval_vague_transformer.py --rules $(FOLLOWTHROUGH_HOME)/vague_rules.csv
+	$(TEXT_MODELS)/bin/python scripts/eval_vague_transformer.py --rules $(FOLLOWTHROUGH_HOME)/vague_rules.csv \
+		--held-out wikimedia,cosmos,hachyderm,rotko,mezo
 
 demo-data: $(STAMP)  ## regenerate data/demo from scripts/make_demo_data.py and check it
 	$(BIN)/python scripts/make_demo_data.py

@@ -19,7 +19,7 @@ summaries.
 
 Usage::
 
-    .venv/bin/python scripts/eval_vague.py [--data CSV] [--errors] [--timing] [--rows N]
+    .venv/bin/python scripts/eval_vague.py [--data CSV] [--errors] [--timing] [--rows N] [--write-verdicts CSV]
 """
 
 from __future__ import annotations
@@ -161,9 +161,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--errors", action="store_true", help="list the left-out mistakes")
     parser.add_argument("--timing", action="store_true")
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--write-verdicts", type=Path, metavar="CSV",
+                        help="also write id,org,vague,rules_vague (scripts/eval_vague_transformer.py reads it)")
     args = parser.parse_args(argv)
     frame = load(args.data)
     report(frame, args.errors)
+    if args.write_verdicts:
+        verdicts = assess_summaries(frame["summary"])["vague"].to_numpy(dtype=bool)
+        args.write_verdicts.parent.mkdir(parents=True, exist_ok=True)
+        frame[["id", "org", "vague"]].assign(rules_vague=verdicts).to_csv(args.write_verdicts, index=False)
     if args.timing:
         time_it(frame, args.rows)
     return 0

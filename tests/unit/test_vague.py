@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -470,44 +471,35 @@ HELD_OUT_ORGS_ROUND_4 = ("opensuse-obs", "optimism", "cheqd", "val-town", "homeb
 HELD_OUT_ORGS_ROUND_5 = ("wikimedia", "cosmos", "hachyderm", "rotko", "mezo")
 
 
+def rules_on(orgs: tuple[str, ...], items: int, vague: int) -> Any:
+    """The rules' scores on these organisations' items, after checking the set is the one labelled."""
+    module = _script("eval_vague")
+    frame = module.load(DEV_SET)
+    held = frame[frame["org"].isin(orgs)].reset_index(drop=True)
+    assert (len(held), int(held["vague"].sum())) == (items, vague)
+    predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
+    return module.Scores.of(held["vague"].to_numpy(dtype=bool), predicted)
+
+
 def test_held_out_organisations_figure() -> None:
     """The held-out figure tests/data/README.md reports, with a margin: 182 items from five
     organisations new to the data (66 vague), labelled and committed before any detector ran on
     them, scored once after the round-4 changes: P 0.640, R 0.864, F1 0.735 (the rules before round
     4 scored P 0.663, R 0.864, F1 0.750 on them). Below the development figure, as expected."""
-    module = _script("eval_vague")
-    frame = module.load(DEV_SET)
-    held = frame[frame["org"].isin(HELD_OUT_ORGS_ROUND_4)].reset_index(drop=True)
-    assert len(held) == 182
-    assert int(held["vague"].sum()) == 66
-    truth = held["vague"].to_numpy(dtype=bool)
-    predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
-    scores = module.Scores.of(truth, predicted)
+    scores = rules_on(HELD_OUT_ORGS_ROUND_4, 182, 66)
     print(f"\nAI-VAGUE held-out organisations (round 4): {scores.line()}")
     assert scores.f1 >= 0.70
     assert scores.precision >= 0.60
     assert scores.recall >= 0.82
     # the organisations of rounds 2 and 3, development data since round 4 (0.667 when they were held out)
-    earlier = frame[frame["org"].isin(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3)].reset_index(drop=True)
-    assert len(earlier) == 285
-    earlier_scores = module.Scores.of(
-        earlier["vague"].to_numpy(dtype=bool), assess_summaries(earlier["summary"])["vague"].to_numpy(dtype=bool)
-    )
-    assert earlier_scores.f1 >= 0.67
+    assert rules_on(HELD_OUT_ORGS + HELD_OUT_ORGS_ROUND_3, 285, 105).f1 >= 0.67
 
 
 def test_held_out_organisations_figure_round_5() -> None:
     """Round 5 (tests/data/README.md): 179 items from five more organisations new to the data (44
     vague), labelled and committed (183219e) before any detector ran on them, scored once by the rules
     as they stood after round 4: P 0.453, R 0.773, F1 0.571. Precision is what fails on new sources."""
-    module = _script("eval_vague")
-    frame = module.load(DEV_SET)
-    held = frame[frame["org"].isin(HELD_OUT_ORGS_ROUND_5)].reset_index(drop=True)
-    assert len(held) == 179
-    assert int(held["vague"].sum()) == 44
-    truth = held["vague"].to_numpy(dtype=bool)
-    predicted = assess_summaries(held["summary"])["vague"].to_numpy(dtype=bool)
-    scores = module.Scores.of(truth, predicted)
+    scores = rules_on(HELD_OUT_ORGS_ROUND_5, 179, 44)
     print(f"\nAI-VAGUE held-out organisations (round 5): {scores.line()}")
     assert scores.f1 >= 0.52
     assert scores.recall >= 0.70
@@ -765,3 +757,59 @@ def test_a_count_or_rate_question_is_not_method_seeking(summary: str, vague: boo
     """'How many/how often' has a measurable answer; 'how to' seeks a method."""
     verdict = assess_summary(summary)
     assert verdict.vague is vague, (summary, verdict.codes)
+
+
+# --- scripts/eval_vague_transformer.py: the parts that need no PyTorch ------------------------
+
+
+def test_transformer_experiment_folds_keep_organisations_whole() -> None:
+    module = _script("eval_vague_transformer")
+    orgs = np.array(["a"] * 50 + ["b"] * 30 + ["c"] * 25 + ["d"] * 5 + ["e"] * 5)
+    fold = module.organisation_folds(orgs, 2)
+    for org in set(orgs):
+        assert len(set(fold[orgs == org])) == 1, org  # never split across folds
+    sizes = sorted(np.bincount(fold))
+    assert sizes == [55, 60]  # largest first into the smallest fold
+
+
+def test_transformer_experiment_refuses_mismatched_inputs(tmp_path: Path) -> None:
+    module = _script("eval_vague_transformer")
+    data = tmp_path / "items.csv"
+    pd.DataFrame({"id": ["AI-1", "AI-2"], "org": ["a", "b"], "summary": ["Improve things", "Pin Flux to 2.3"],
+                  "vague": ["true", "false"], "source_url": ["https://x", "https://y"], "note": ["", ""]}).to_csv(
+        data, index=False)
+    stale = tmp_path / "rules.csv"
+    pd.DataFrame({"id": ["AI-1"], "org": ["a"], "vague": [True], "rules_vague": [True]}).to_csv(stale, index=False)
+    with pytest.raises(SystemExit, match="does not match"):
+        module.main(["--data", str(data), "--rules", str(stale)])
+    rules = tmp_path / "rules-ok.csv"
+    pd.DataFrame({"id": ["AI-1", "AI-2"], "org": ["a", "b"], "vague": [True, False],
+                  "rules_vague": [True, False]}).to_csv(rules, index=False)
+    with pytest.raises(SystemExit, match="unknown organisations"):
+        module.main(["--data", str(data), "--rules", str(rules), "--held-out", "nowhere"])
+
+
+def test_an_independent_rater_agrees_with_the_labels_below_the_target() -> None:
+    """tests/data/README.md, "Independent labelling pass": 200 random items re-labelled by a second
+    rater from the guideline alone (no labels, ids or notes shown): 90.5% agree, kappa 0.775, and the
+    rater scores F1 0.843 against the labels as if they were the truth, below the 0.88 target; every
+    disagreement is on an item one of the two marked borderline."""
+    module = _script("eval_vague")
+    labels = module.load(DEV_SET).set_index("id")
+    independent = pd.read_csv(DEV_SET.parent / "action_items_independent_pass.csv", dtype=str, keep_default_na=False)
+    assert len(independent) == 200
+    assert independent["id"].is_unique
+    assert independent["vague_independent"].isin(["true", "false"]).all()
+    first = labels.loc[independent["id"], "vague"].to_numpy(dtype=bool)
+    second = independent["vague_independent"].eq("true").to_numpy()
+    scores = module.Scores.of(first, second)
+    agree = float((first == second).mean())
+    chance = first.mean() * second.mean() + (1 - first.mean()) * (1 - second.mean())
+    kappa = (agree - chance) / (1 - chance)
+    print(f"\nindependent rater against the labels: {scores.line()}, kappa {kappa:.3f}")
+    assert (scores.tp, scores.fp, scores.fn) == (51, 6, 13)
+    assert round(kappa, 3) == 0.775
+    assert scores.f1 < 0.88
+    borderline = (labels.loc[independent["id"], "note"].str.startswith("borderline").to_numpy()
+                  | independent["note"].str.startswith("borderline").to_numpy())
+    assert (first == second)[~borderline].all()
