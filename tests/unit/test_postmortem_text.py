@@ -553,6 +553,13 @@ def test_corpus_leave_one_organisation_out() -> None:
     assert held["content"].accuracy() >= 0.90
     assert held["blame"].accuracy() >= 0.90
     assert held["blame"].fp == 0
+    # round 2 (15 documents, 13 organisations, 5 with blame): scored once before the blame changes that
+    # followed it: sections 0.840 (63 of 75), blame 11 of 15 (1 of 5 found, no false alarm); since those
+    # changes its blame documents are development data
+    held = module.pooled(result, module.HELD_OUT_ORGS_ROUND_2)
+    assert held["blame"].total == 15
+    assert held["content"].accuracy() >= 0.80
+    assert held["blame"].fp == 0
 
 
 # --- failure shapes from issue 12 (examples written for these tests) ---------------------------
@@ -653,6 +660,12 @@ def test_an_empty_heading_is_quoted() -> None:
     "Inexperienced staff were allowed to run the failover.",
     "@sam looked over the change without being thorough and approved it.",
     "The operator did not check the target cluster before running the command.",
+    # found missing in the held-out round 2 of the postmortems (examples written for these tests)
+    "The admin restored the snapshot by hand; and then, crucially, forgot to re-enable the cron job.",
+    "The deployer merged the branch and promptly forgot to bump the schema version.",
+    "She was a fine analyst, but she wasn't a strong backend engineer.",
+    "My lack of understanding of the replication settings caused the data loss.",
+    "It was a stupid mistake on a Friday afternoon.",
 ])
 def test_person_or_role_with_a_failure_or_judgement_is_blame(sentence: str) -> None:
     assert find_blame(sentence), sentence
@@ -665,6 +678,10 @@ def test_person_or_role_with_a_failure_or_judgement_is_blame(sentence: str) -> N
     "We don't attribute this to human error; the tooling made the mistake easy.",
     "The alerting system ignored the warnings because the threshold was misconfigured.",
     "Kubernetes failed to schedule the pods.",
+    "The job copied the files, and then failed to update the index.",
+    "The cache was warmed; and crucially, the proxy failed to notice the new nodes.",
+    "The lack of understanding of the replication settings across teams caused the data loss.",
+    "This isn't a strong guarantee, and the client failed to retry.",
 ])
 def test_system_subjects_and_blameless_framing_are_not_blame(sentence: str) -> None:
     assert not find_blame(sentence), sentence

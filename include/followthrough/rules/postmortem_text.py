@@ -913,6 +913,9 @@ _STANDALONE = [
     r"\binexperienced\s+(?:\w+\s+)?(?:engineers?|managers?|management|staff|developers?|operators?|admins?|people"
     r"|team|employees?|leadership|person|individuals?|hires?)\b",
     r"\b(?:unprofessional|clueless|inattentive|irresponsible)\b",
+    r"\b(?:my|his|her)\s+(?:own\s+)?lack\s+of\s+(?:understanding|knowledge|experience|care|attention|diligence|skill"
+    r"|competence|foresight|judgement|judgment)\b",
+    r"\b(?:stupid|dumb|foolish|idiotic|boneheaded|rookie)\s+(?:mistakes?|errors?|blunders?|moves?)\b",
     r"\b(?:user|operator|engineer|human)\s+error\s+(?:was|were)\s+made\b",
 ]
 # need an individual as subject ("the on-call engineer failed to ...")
@@ -935,6 +938,9 @@ _SUBJECT_VERBS = [
     r"|alarms?|messages?|advice|errors?|signs?|reports?|requests?|guidance|checklist|policy|rules?)\b",
     r"\b(?:was|were)\s+(?:not|n[\u2019']t)\s+(?:careful|thorough|diligent|attentive|paying\s+attention|cautious)\b",
     r"\b(?:was|were)\s+(?:too\s+)?(?:careless|hasty|rushed|sloppy|lazy|negligent)\b",
+    # a character judgement of a person's competence ("he wasn't a strong engineer")
+    r"\b(?:was|is)(?:\s+not|n[\u2019']?t)\s+(?:an?\s+)?(?:very\s+)?(?:strong|good|competent|experienced|skilled|capable)"
+    r"\s+(?:[\w-]+\s+)?(?:engineers?|developers?|programmers?|operators?|admins?|administrators?|sysadmins?|sres?)\b",
     # hindsight judgements about a person
     r"\b(?:should|could|would)\s+(?:easily\s+|obviously\s+|clearly\s+)?have\s+(?:known|seen|spotted|noticed|caught"
     r"|avoided|prevented)\b",
@@ -963,6 +969,7 @@ _TRIGGER_STEMS = (
     "inattentive", "irresponsible", "did not", "didn", "never", "careful", "thorough", "diligent", "attentive",
     "paying attention", "cautious", "hasty", "rushed", "have known", "have seen", "have spotted", "have noticed",
     "have caught", "have avoided", "have prevented", "obviously", "clearly", "error was made", "error were made",
+    "lack of", "strong", "competent", "experienced", "skilled", "capable", "good",
 )
 _NEGATION_RE = re.compile(
     r"n[\u2019']t\b|\b(?:not|no|never|nor|without|rather\s+than|instead\s+of|beyond|avoid\w*|reduc\w*|prevent\w*"
@@ -1025,11 +1032,34 @@ def _sentence_bounds(starts: list[int], ends: list[int], size: int, start: int, 
     return left, right
 
 
+_LINKING_ADVERBS = frozenset("then also later still again soon even".split())
+# the text before a coordinated predicate: "<subject> <verb> ...; and then, crucially," (adverbs and commas last)
+_COORDINATED_RE = re.compile(r"^(?P<first>.*?)[,;]?\s*\b(?:and|but)\b(?:[\s,]+(?:then|also|later|\w+ly))*[\s,]*$", re.I | re.S)
+
+
+def _coordinated_subject_is_individual(before: str) -> bool:
+    """A predicate with no subject of its own, after "and"/"but" ("the admin restored X; and then,
+    crucially, forgot to ..."): its subject is the nearest one before, which must be a person."""
+    match = _COORDINATED_RE.match(before)
+    if not match:
+        return False
+    first = match.group("first")
+    subjects = list(_INDIVIDUAL_RE.finditer(first))
+    if not subjects:
+        return False
+    # whatever comes after that person must not bring in another subject ("the job", "it", "we")
+    rest = first[subjects[-1].end():]
+    rest_words = [w.strip(".,;'\"").lower() for w in rest.split()]
+    if _COLLECTIVE_RE.search(rest) or any(w in {"it", "they", "this", "which", "there"} for w in rest_words):
+        return False
+    return not re.search(r"[;,]\s*(?:the|a|an)\s+(?:\w+\s+)?(?:" + "|".join(sorted(_SYSTEM_WORDS)) + r")\b", rest, re.I)
+
+
 def _subject_is_individual(before: str, verb_text: str, after: str) -> bool:
     clause = re.split(r"[,;:()\u2014\u2013]|\b(?:and|but|because|which|that|so|although|while)\b", before)[-1]
     words = clause.strip().split()
-    if not words:
-        return False
+    if not words or all(w.lower() in _LINKING_ADVERBS or w.lower().endswith("ly") for w in words):
+        return _coordinated_subject_is_individual(before)
     lowered_all = [w.strip(".,'\"").lower() for w in words]
     if "who" in lowered_all[-8:]:  # "the engineer who deployed the change forgot ..."
         cut = len(words) - 1 - lowered_all[::-1].index("who")
