@@ -10,6 +10,8 @@ import re
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -198,3 +200,26 @@ def run_lock_holder(store: Any) -> str | None:
         store.release_run_lock("probe")
         return None
     return str(holder["run_id"])
+
+
+@contextmanager
+def live_fakes(monkeypatch: Any, tmp_path: Path, dispatch: dict[str, Any]) -> Iterator[tuple[Any, Any]]:
+    """The Jira and Slack fakes, with Omar a user of both, and the live gateways pointed at them over HTTP:
+    an embedded store whose policy dispatches live to project FOLLOW with these ``dispatch`` settings."""
+    import yaml
+
+    from tests.fakes.jira import FakeJira
+    from tests.fakes.slack import FakeSlack
+
+    jira, slack = FakeJira(), FakeSlack()
+    jira.add_project("FOLLOW")
+    jira.add_user("acc-omar", "omar@example.com", "Omar")
+    slack.add_user("U00000001", "omar@example.com", "Omar")
+    with jira, slack:
+        policy = {"sources": [{"name": "none", "path": str(tmp_path)}],
+                  "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", **dispatch}}
+        (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
+        for name, value in fake_connections(jira, slack, timeout=5).items():
+            monkeypatch.setenv(name, value)
+        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
+        yield jira, slack

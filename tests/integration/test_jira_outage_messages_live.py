@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from followthrough import tasks
 from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, gateway_for
@@ -24,28 +23,17 @@ from followthrough.store.repository import now_utc
 from followthrough.store.schema import outbox
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.pipeline import fake_connections, use_embedded_store
+from tests.pipeline import live_fakes
 
 AS_OF = "2026-07-15T10:00:00+00:00"
 
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack]]:
-    jira, slack = FakeJira(), FakeSlack()
-    jira.add_project("FOLLOW")
-    jira.add_user("acc-omar", "omar@example.com", "Omar")
-    slack.add_user("U00000001", "omar@example.com", "Omar")
-    with jira, slack:
-        # no retries inside an attempt: each dispatch tries each create once, as an hourly run would
-        policy = {"sources": [{"name": "none", "path": str(tmp_path)}],
-                  "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 0,
-                               "jira_retry_budget": 0, "retries_per_entry": 0,
-                               "message_waits_for_ticket_minutes": 60}}
-        (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-        for name, value in fake_connections(jira, slack, timeout=5).items():
-            monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
-        yield jira, slack
+    # no retries inside an attempt: each dispatch tries each create once, as an hourly run would
+    with live_fakes(monkeypatch, tmp_path, {"jira_search_lag_seconds": 0, "jira_retry_budget": 0,
+                                            "retries_per_entry": 0, "message_waits_for_ticket_minutes": 60}) as fakes:
+        yield fakes
 
 
 def _finding(n: int) -> tuple[dict[str, Any], dict[str, Any]]:

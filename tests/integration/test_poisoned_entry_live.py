@@ -13,35 +13,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from followthrough import tasks
 from followthrough.gateways.outbox import DispatchSettings, dispatch_pending, gateway_for
 from followthrough.policy import load_policy
 from tests.fakes.jira import FakeJira
 from tests.fakes.slack import FakeSlack
-from tests.pipeline import fake_connections, use_embedded_store
+from tests.pipeline import live_fakes
 
 AS_OF = "2026-07-15T10:00:00+00:00"
 
 
 @pytest.fixture
 def fakes(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[FakeJira, FakeSlack]]:
-    jira, slack = FakeJira(), FakeSlack()
-    jira.add_project("FOLLOW")
-    jira.add_user("acc-omar", "omar@example.com", "Omar")
-    slack.add_user("U00000001", "omar@example.com", "Omar")
-    slack.add_channel("CTEAM00000", "payments")
-    slack.add_channel("COLD000000", "old-team", archived=True)
-    slack.add_channel("CPLATFORM0", "incident-followup")
-    with jira, slack:
-        policy = {"sources": [{"name": "none", "path": str(tmp_path)}],
-                  "dispatch": {"jira": "live", "slack": "live", "jira_project": "FOLLOW", "jira_search_lag_seconds": 1,
-                               "jira_resolve_transition": "Teleport"}}
-        (tmp_path / "policy.yaml").write_text(yaml.safe_dump(policy))
-        for name, value in fake_connections(jira, slack, timeout=5).items():
-            monkeypatch.setenv(name, value)
-        use_embedded_store(monkeypatch, tmp_path / "home", tmp_path / "policy.yaml")
+    with live_fakes(monkeypatch, tmp_path, {"jira_search_lag_seconds": 1, "jira_resolve_transition": "Teleport"}) as (
+            jira, slack):
+        slack.add_channel("CTEAM00000", "payments")
+        slack.add_channel("COLD000000", "old-team", archived=True)
+        slack.add_channel("CPLATFORM0", "incident-followup")
         yield jira, slack
 
 

@@ -1032,7 +1032,7 @@ def _sentence_bounds(starts: list[int], ends: list[int], size: int, start: int, 
     return left, right
 
 
-_LINKING_ADVERBS = frozenset("then also later still again soon even".split())
+_LINKING_ADVERBS = frozenset(["then", "also", "later", "still", "again", "soon", "even"])
 # the text before a coordinated predicate: "<subject> <verb> ...; and then, crucially," (adverbs and commas last)
 _COORDINATED_RE = re.compile(r"^(?P<first>.*?)[,;]?\s*\b(?:and|but)\b(?:[\s,]+(?:then|also|later|\w+ly))*[\s,]*$", re.I | re.S)
 
