@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from followthrough.store.schema import metadata
 # typed parameters, so SQL that psycopg2 (the tests' default URL) accepts can fail there
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
                         pytest.param("psycopg3", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'store.db'}"
     else:
@@ -30,4 +31,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
         engine.dispose()
     store = Store(url)
     store.migrate()
-    return store
+    yield store
+    # close the pool's connections now: left to the garbage collector, an open psycopg 3 connection
+    # warned (ResourceWarning) in whichever later test it was collected
+    store.engine.dispose()
