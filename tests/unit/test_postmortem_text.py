@@ -680,6 +680,7 @@ def test_person_or_role_with_a_failure_or_judgement_is_blame(sentence: str) -> N
     "Kubernetes failed to schedule the pods.",
     "The job copied the files, and then failed to update the index.",
     "The cache was warmed; and crucially, the proxy failed to notice the new nodes.",
+    "The engineer started the rollout, the deploy hung, and then failed to roll back.",
     "The lack of understanding of the replication settings across teams caused the data loss.",
     "This isn't a strong guarantee, and the client failed to retry.",
 ])

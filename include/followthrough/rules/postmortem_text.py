@@ -1034,7 +1034,12 @@ def _sentence_bounds(starts: list[int], ends: list[int], size: int, start: int, 
 
 _LINKING_ADVERBS = frozenset(["then", "also", "later", "still", "again", "soon", "even"])
 # the text before a coordinated predicate: "<subject> <verb> ...; and then, crucially," (adverbs and commas last)
-_COORDINATED_RE = re.compile(r"^(?P<first>.*?)[,;]?\s*\b(?:and|but)\b(?:[\s,]+(?:then|also|later|\w+ly))*[\s,]*$", re.I | re.S)
+_COORDINATED_RE = re.compile(
+    r"^(?P<first>.*?)[,;]?\s*\b(?:and|but)\b(?:[\s,]+(?:" + "|".join(sorted(_LINKING_ADVERBS)) + r"|\w+ly))*[\s,]*$",
+    re.I | re.S,
+)
+# a system brought in as a new subject after the person ("the engineer ran it, the deploy hung, and then failed")
+_SYSTEM_SUBJECT_RE = re.compile(r"[;,]\s*(?:the|a|an)\s+(?:\w+\s+)?(?:" + "|".join(sorted(_SYSTEM_WORDS)) + r")\b", re.I)
 
 
 def _coordinated_subject_is_individual(before: str) -> bool:
@@ -1052,7 +1057,7 @@ def _coordinated_subject_is_individual(before: str) -> bool:
     rest_words = [w.strip(".,;'\"").lower() for w in rest.split()]
     if _COLLECTIVE_RE.search(rest) or any(w in {"it", "they", "this", "which", "there"} for w in rest_words):
         return False
-    return not re.search(r"[;,]\s*(?:the|a|an)\s+(?:\w+\s+)?(?:" + "|".join(sorted(_SYSTEM_WORDS)) + r")\b", rest, re.I)
+    return not _SYSTEM_SUBJECT_RE.search(rest)
 
 
 def _subject_is_individual(before: str, verb_text: str, after: str) -> bool:
