@@ -95,7 +95,7 @@ $(TEXT_MODELS)/.installed: requirements-text-models.txt
 	$(TEXT_MODELS)/bin/pip install --quiet --disable-pip-version-check -r requirements-text-models.txt
 	@touch $@
 
-eval-transformer: $(STAMP) $(TEXT_MODELS)/.installed  ## AI-VAGUE against a sentence encoder, by source (about 30 min; its own venv)
+eval-transformer: $(STAMP) $(TEXT_MODELS)/.installed  ## AI-VAGUE against a sentence encoder, by source (about 35 min; its own venv)
 	@mkdir -p $(FOLLOWTHROUGH_HOME)
 	$(BIN)/python scripts/eval_vague.py --write-verdicts $(FOLLOWTHROUGH_HOME)/vague_rules.csv > /dev/null
 	$(TEXT_MODELS)/bin/python scripts/eval_vague_transformer.py --rules $(FOLLOWTHROUGH_HOME)/vague_rules.csv
